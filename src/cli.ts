@@ -1,0 +1,59 @@
+import { Command, CommanderError } from 'commander';
+import { commands } from './commands/index.js';
+import { ExitCode, UserError } from './core/errors.js';
+import { version } from './core/version.js';
+
+export function buildProgram(): Command {
+  const program = new Command('aoai-lb')
+    .description('Load-balance Azure OpenAI across several resources with a quota-aware proxy in Azure Container Apps.')
+    .version(version, '-v, --version')
+    .option('--verbose', 'show the cause chain of errors')
+    .showSuggestionAfterError()
+    .exitOverride();
+  for (const spec of commands) {
+    const command = program.command(spec.name).description(spec.summary).exitOverride();
+    spec.configure(command);
+    command.action(async (...actionArgs: unknown[]) => {
+      const self = actionArgs.at(-1) as Command;
+      const positional = actionArgs.slice(0, -2);
+      process.exitCode = await spec.run(positional, { ...program.opts(), ...self.opts() });
+    });
+  }
+  return program;
+}
+
+/** Runs the CLI; resolves to the exit code. All errors end here. */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return Number(process.exitCode ?? ExitCode.ok);
+  } catch (error) {
+    return report(error, program.opts().verbose === true);
+  }
+}
+
+function report(error: unknown, verbose: boolean): number {
+  if (error instanceof CommanderError) {
+    // commander has already printed its message (or help/version output).
+    return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+  }
+  if (error instanceof UserError) {
+    process.stderr.write(`error: ${error.message}\n`);
+    if (error.suggestion) process.stderr.write(`  → ${error.suggestion}\n`);
+    if (verbose) printCauses(error.cause);
+    return error.exitCode;
+  }
+  process.stderr.write(`error: aoai-lb failed unexpectedly: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write('  → please report this with the output of the same command run with --verbose\n');
+  if (verbose && error instanceof Error) process.stderr.write(`${error.stack ?? ''}\n`);
+  if (verbose) printCauses(error instanceof Error ? error.cause : undefined);
+  return ExitCode.failure;
+}
+
+function printCauses(cause: unknown): void {
+  for (let current = cause, depth = 1; current !== undefined && depth < 10; depth++) {
+    process.stderr.write(`  caused by: ${current instanceof Error ? current.message : String(current)}\n`);
+    current = current instanceof Error ? current.cause : undefined;
+  }
+}
