@@ -1,4 +1,5 @@
 import type { CommandSpec } from './command.js';
+import { simulateCommand } from './simulate.js';
 
 /** Every subcommand, in the order `aoai-lb --help` lists them. */
-export const commands: CommandSpec[] = [];
+export const commands: CommandSpec[] = [simulateCommand];

@@ -1,0 +1,108 @@
+import { Option, type Command } from 'commander';
+import { ExitCode, UserError } from '../core/errors.js';
+import { DEFAULT_DEPLOYMENTS, startSimulator, type DeploymentSpec, type SimulatorOptions } from '../simulator/index.js';
+import type { CommandSpec } from './command.js';
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+function usage(message: string, suggestion: string): UserError {
+  return new UserError('InvalidFlag', message, { suggestion, exitCode: ExitCode.usage });
+}
+
+function integer(flag: string, value: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+    throw usage(`${flag} must be an integer from ${min} to ${max}, not "${value}"`, `for example ${flag} ${min === 0 ? 8080 : 30000}`);
+  }
+  return n;
+}
+
+/** `name=model:tpm`, e.g. `chat=gpt-4o:50000`. */
+export function parseDeployment(value: string): DeploymentSpec {
+  const match = /^([A-Za-z0-9._-]{1,64})=([^:=\s]+):(\d+)$/.exec(value.trim());
+  if (!match) {
+    throw usage(`--deployment "${value}" is not name=model:tpm`, 'for example --deployment chat=gpt-35-turbo:30000 --deployment embedding=text-embedding-ada-002:30000');
+  }
+  return { name: match[1]!, model: match[2]!, tpm: integer('the tpm in --deployment', match[3]!, 1) };
+}
+
+/** `none`, or `<firstTokenMs>,<perTokenMs>`. */
+export function parseLatency(value: string): SimulatorOptions['latency'] {
+  if (value === 'none') return 'none';
+  const match = /^(\d+(?:\.\d+)?),(\d+(?:\.\d+)?)$/.exec(value.trim());
+  if (!match) throw usage(`--latency "${value}" is not "none" or <firstTokenMs>,<perTokenMs>`, 'for example --latency 200,10 or --latency none');
+  return { firstTokenMs: Number(match[1]), perTokenMs: Number(match[2]) };
+}
+
+export function simulateOptions(options: Record<string, unknown>): SimulatorOptions {
+  const specs = (options.deployment as string[] | undefined)?.map(parseDeployment);
+  const tpm = options.tpm === undefined ? undefined : integer('--tpm', String(options.tpm), 1);
+  if (specs && tpm !== undefined) throw usage('--tpm applies to the default deployments only', 'give the TPM inside each --deployment name=model:tpm instead');
+  const names = new Set<string>();
+  for (const spec of specs ?? []) {
+    if (names.has(spec.name)) throw usage(`--deployment ${spec.name} is given twice`, 'give each deployment name once');
+    names.add(spec.name);
+  }
+  let timeScale: number | undefined;
+  if (options.timeScale !== undefined) {
+    timeScale = Number(options.timeScale);
+    if (!(Number.isFinite(timeScale) && timeScale > 0)) throw usage(`--time-scale must be a positive number, not "${String(options.timeScale)}"`, 'for example --time-scale 60 (a 1 s token window)');
+  }
+  const region = options.region as string | undefined;
+  if (region !== undefined && region.trim() === '') throw usage('--region must not be empty', 'for example --region "East US"');
+  return {
+    host: options.host as string | undefined,
+    port: options.port === undefined ? 0 : integer('--port', String(options.port), 0, 65535),
+    region,
+    deployments: specs ?? DEFAULT_DEPLOYMENTS.map((d) => ({ ...d, tpm: tpm ?? d.tpm })),
+    apiKeys: options.apiKey as string[] | undefined,
+    timeScale,
+    latency: options.latency === undefined ? undefined : parseLatency(String(options.latency)),
+  };
+}
+
+export const simulateCommand: CommandSpec = {
+  name: 'simulate',
+  summary: 'Run a local Azure OpenAI simulator (quota windows, 429s, streaming) until Ctrl+C.',
+  configure(command: Command): void {
+    command
+      .option('--port <n>', 'port to listen on; 0 picks a free one and prints it', '0')
+      .option('--host <address>', 'address to bind', '127.0.0.1')
+      .option('--deployment <name=model:tpm>', 'a deployment, repeatable (default: chat=gpt-35-turbo:30000 and embedding=text-embedding-ada-002:30000)', collect)
+      .option('--tpm <n>', 'tokens per minute for the default deployments')
+      .option('--api-key <key>', 'accepted API key, repeatable (none: auth is off)', collect)
+      .option('--time-scale <n>', 'run windows and latencies this many times faster (60 → a 1 s token window)')
+      .addOption(new Option('--latency <spec>', '"none" or <firstTokenMs>,<perTokenMs> (default 200,10)'))
+      .option('--region <name>', 'region named in headers and 429 messages', 'East US');
+  },
+  async run(_args, options): Promise<number> {
+    const simulatorOptions = simulateOptions(options);
+    const host = simulatorOptions.host ?? '127.0.0.1';
+    let simulator;
+    try {
+      simulator = await startSimulator(simulatorOptions);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+        throw new UserError('ListenFailed', `cannot listen on ${host}:${String(simulatorOptions.port)} (${code})`, {
+          suggestion: 'choose another --port (0 picks a free one) or --host',
+          exitCode: ExitCode.usage,
+          cause: error,
+        });
+      }
+      throw error;
+    }
+    const out = (line: string): boolean => process.stdout.write(`${line}\n`);
+    out(`AOAI simulator listening on ${simulator.url}`);
+    for (const d of simulator.stats().deployments) out(`  deployment ${d.name}: ${d.model}, ${d.tpm} TPM`);
+    out(`  control: ${simulator.url}/__sim/stats`);
+    if (!simulatorOptions.apiKeys?.length) process.stderr.write('warning: no --api-key given, so auth is off (any key is accepted)\n');
+    const signal = await new Promise<NodeJS.Signals>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    process.stderr.write(`${signal}: stopping the simulator\n`);
+    await simulator.close();
+    return ExitCode.ok;
+  },
+};
