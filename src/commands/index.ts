@@ -1,5 +1,6 @@
 import type { CommandSpec } from './command.js';
+import { serveCommand } from './serve.js';
 import { simulateCommand } from './simulate.js';
 
 /** Every subcommand, in the order `aoai-lb --help` lists them. */
-export const commands: CommandSpec[] = [simulateCommand];
+export const commands: CommandSpec[] = [serveCommand, simulateCommand];

@@ -1,0 +1,79 @@
+/** Error responses in Azure OpenAI's shape, `{"error":{"code","message"}}`, so SDKs surface them as usual. */
+import type { ServerResponse } from 'node:http';
+
+export interface AzureError {
+  status: number;
+  code: string;
+  message: string;
+  headers?: Record<string, string>;
+}
+
+export function sendAzureError(res: ServerResponse, error: AzureError): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = JSON.stringify({ error: { code: error.code, message: error.message } });
+  res.writeHead(error.status, {
+    ...error.headers,
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+  });
+  res.end(body);
+}
+
+export const errors = {
+  unauthorized: (): AzureError => ({
+    status: 401,
+    code: '401',
+    message:
+      'Access denied due to a missing or invalid key. Send one of the load balancer\'s client keys (CLIENT_API_KEYS) ' +
+      'in the api-key header or as "Authorization: Bearer <key>".',
+  }),
+  bodyTooLarge: (limit: number): AzureError => ({
+    status: 413,
+    code: 'RequestEntityTooLarge',
+    message: `The request body is larger than the load balancer's limit of ${limit} bytes (MAX_BODY_BYTES).`,
+  }),
+  badRequest: (message: string): AzureError => ({ status: 400, code: 'BadRequest', message }),
+  notFound: (): AzureError => ({ status: 404, code: '404', message: 'Resource not found' }),
+  methodNotAllowed: (allowed: string): AzureError => ({
+    status: 405,
+    code: 'MethodNotAllowed',
+    message: `Only ${allowed} is supported here.`,
+    headers: { allow: allowed },
+  }),
+  exhausted: (status: 429 | 503, deployment: string, retryAfterMs: number): AzureError => {
+    const shown = clientRetryAfter(retryAfterMs);
+    const target = deployment ? `deployment '${deployment}'` : 'this request';
+    const message =
+      status === 429
+        ? `Every backend of this load balancer has exceeded its rate limit for ${target}. Please retry after ${shown.seconds} seconds.`
+        : `No backend can serve ${target} now: every backend is failing. Please retry after ${shown.seconds} seconds.`;
+    return {
+      status,
+      code: status === 429 ? 'RateLimitReached' : 'ServiceUnavailable',
+      message,
+      headers: {
+        'retry-after-ms': String(shown.ms),
+        'retry-after': String(shown.seconds),
+        'x-should-retry': 'true',
+      },
+    };
+  },
+  upstreamFailed: (): AzureError => ({
+    status: 502,
+    code: 'BadGateway',
+    message: 'The backend failed while sending its response.',
+  }),
+};
+
+/**
+ * The wait a client is told. openai-node (v4–v6) honours retry-after-ms only when 0 < value < 60 000,
+ * openai-python v1 only when 0 < value ≤ 60 s; beyond that they fall back to short back-offs, so the
+ * advice is capped just under a minute and a client re-asks then.
+ */
+export function clientRetryAfter(ms: number): { ms: number; seconds: number } {
+  const capped = Math.min(Math.max(Math.ceil(ms), 1), 59_999);
+  return { ms: capped, seconds: Math.ceil(capped / 1000) };
+}

@@ -1,0 +1,55 @@
+/** The balancer's shared state: configuration, backends, connection pool, credential, logs and metrics. */
+import { Agent } from 'undici';
+import { createBackendToken, type CachedToken } from './backend-token.js';
+import { ClientAuth } from './client-auth.js';
+import type { BalancerConfig } from './config.js';
+import { createLogger, type Logger } from './logger.js';
+import { Metrics } from './metrics.js';
+import { BackendState } from './state.js';
+
+export interface BalancerOptions {
+  now?: () => number;
+  random?: () => number;
+  /** Where log lines go; stdout by default. */
+  writeLog?: (line: string) => void;
+}
+
+export class Balancer {
+  readonly backends: BackendState[];
+  readonly auth: ClientAuth;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly dispatcher: Agent;
+  readonly now: () => number;
+  readonly random: () => number;
+  readonly startedAt: number;
+  private token: Promise<CachedToken> | undefined;
+
+  constructor(
+    readonly config: BalancerConfig,
+    options: BalancerOptions = {},
+  ) {
+    this.now = options.now ?? Date.now;
+    this.random = options.random ?? Math.random;
+    this.startedAt = this.now();
+    this.backends = config.backends.map((backend) => new BackendState(backend));
+    this.auth = new ClientAuth(config.clientApiKeys, config.allowAnonymous);
+    this.logger = createLogger(config.logFormat, options.writeLog);
+    this.metrics = new Metrics(() => this.backends, this.now);
+    this.dispatcher = new Agent({
+      keepAliveTimeout: 30_000,
+      keepAliveMaxTimeout: 600_000,
+      connect: { timeout: Math.min(config.httpTimeoutMs, 10_000) },
+    });
+  }
+
+  /** A bearer token for backends without an API key; the credential is made on first use. */
+  async backendToken(): Promise<string> {
+    this.token ??= createBackendToken(this.config.azureClientId);
+    return (await this.token).get();
+  }
+
+  async close(): Promise<void> {
+    await this.dispatcher.destroy();
+  }
+}

@@ -1,0 +1,194 @@
+/** The balancer's configuration, read from the environment and validated at start. */
+
+export interface BackendConfig {
+  /** The n of BACKEND_<n>_URL, as a string ("1", "2", …); used in logs, metrics and /status. */
+  id: string;
+  url: URL;
+  priority: number;
+  apiKey: string | undefined;
+  deploymentName: string | undefined;
+}
+
+export type LogFormat = 'text' | 'json';
+
+export interface BalancerConfig {
+  host: string;
+  port: number;
+  backends: BackendConfig[];
+  azureClientId: string | undefined;
+  clientApiKeys: string[];
+  allowAnonymous: boolean;
+  /** The longest silence allowed from a backend, before response headers and between body chunks. */
+  httpTimeoutMs: number;
+  maxBodyBytes: number;
+  defaultCooldownMs: number;
+  maxCooldownMs: number;
+  circuitBaseMs: number;
+  logFormat: LogFormat;
+}
+
+export type Env = Record<string, string | undefined>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Every setting with its default, in the order README documents them. */
+export const defaults = {
+  HOST: '0.0.0.0',
+  PORT: 8080,
+  HTTP_TIMEOUT_SECONDS: 100,
+  MAX_BODY_BYTES: 32 * 1024 * 1024,
+  DEFAULT_COOLDOWN_SECONDS: 10,
+  MAX_COOLDOWN_SECONDS: 60,
+  CIRCUIT_BASE_SECONDS: 2,
+  LOG_FORMAT: 'text' as LogFormat,
+};
+
+const backendKey = /^BACKEND_(\d+)_(URL|PRIORITY|APIKEY|DEPLOYMENT_NAME)$/i;
+
+/** Parses the environment; throws ConfigError listing every problem, one per line, each naming its variable. */
+export function loadConfig(env: Env): BalancerConfig {
+  const problems: string[] = [];
+  const read = new Reader(env, problems);
+
+  const backends = readBackends(env, problems);
+  const clientApiKeys = (env.CLIENT_API_KEYS ?? '')
+    .split(',')
+    .map((key) => key.trim())
+    .filter((key) => key.length > 0);
+  const allowAnonymous = read.boolean('ALLOW_ANONYMOUS', false);
+  if (clientApiKeys.length === 0 && !allowAnonymous) {
+    problems.push(
+      'CLIENT_API_KEYS: not set. Set it to one or more comma-separated keys that clients must present, ' +
+        'or set ALLOW_ANONYMOUS=true to let anyone who knows the URL use the balancer.',
+    );
+  }
+  const logFormat = (env.LOG_FORMAT ?? defaults.LOG_FORMAT).trim().toLowerCase();
+  if (logFormat !== 'text' && logFormat !== 'json') problems.push(`LOG_FORMAT: "${env.LOG_FORMAT}" is not one of text, json.`);
+
+  const config: BalancerConfig = {
+    host: (env.HOST ?? defaults.HOST).trim() || defaults.HOST,
+    port: read.integer('PORT', defaults.PORT, 0, 65535),
+    backends,
+    azureClientId: nonEmpty(env.AZURE_CLIENT_ID),
+    clientApiKeys,
+    allowAnonymous,
+    httpTimeoutMs: read.number('HTTP_TIMEOUT_SECONDS', defaults.HTTP_TIMEOUT_SECONDS, 0.001) * 1000,
+    maxBodyBytes: read.integer('MAX_BODY_BYTES', defaults.MAX_BODY_BYTES, 1),
+    defaultCooldownMs: read.number('DEFAULT_COOLDOWN_SECONDS', defaults.DEFAULT_COOLDOWN_SECONDS, 0) * 1000,
+    maxCooldownMs: read.number('MAX_COOLDOWN_SECONDS', defaults.MAX_COOLDOWN_SECONDS, 0.001) * 1000,
+    circuitBaseMs: read.number('CIRCUIT_BASE_SECONDS', defaults.CIRCUIT_BASE_SECONDS, 0.001) * 1000,
+    logFormat: logFormat as LogFormat,
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+function readBackends(env: Env, problems: string[]): BackendConfig[] {
+  const byId = new Map<string, Partial<Record<'URL' | 'PRIORITY' | 'APIKEY' | 'DEPLOYMENT_NAME', string>>>();
+  for (const [name, value] of Object.entries(env)) {
+    const match = backendKey.exec(name);
+    if (!match || value === undefined) continue;
+    const id = String(Number(match[1]));
+    const field = match[2]!.toUpperCase() as 'URL' | 'PRIORITY' | 'APIKEY' | 'DEPLOYMENT_NAME';
+    byId.set(id, { ...byId.get(id), [field]: value.trim() });
+  }
+  if (byId.size === 0) {
+    problems.push('BACKEND_1_URL: no backend configured. Set BACKEND_1_URL (and BACKEND_2_URL, …) to your Azure OpenAI endpoints.');
+    return [];
+  }
+  const backends: BackendConfig[] = [];
+  for (const id of [...byId.keys()].sort((a, b) => Number(a) - Number(b))) {
+    const fields = byId.get(id)!;
+    const url = parseBackendUrl(id, fields.URL, problems);
+    const priority = parsePriority(id, fields.PRIORITY, problems);
+    if (url && priority !== undefined) {
+      backends.push({ id, url, priority, apiKey: nonEmpty(fields.APIKEY), deploymentName: nonEmpty(fields.DEPLOYMENT_NAME) });
+    }
+  }
+  return backends;
+}
+
+function parseBackendUrl(id: string, raw: string | undefined, problems: string[]): URL | undefined {
+  const name = `BACKEND_${id}_URL`;
+  if (!raw) {
+    problems.push(`${name}: missing, but other BACKEND_${id}_* variables are set. Set it to the backend's endpoint, e.g. https://my-openai.openai.azure.com/.`);
+    return undefined;
+  }
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    problems.push(`${name}: "${raw}" is not a URL. Use the endpoint's full address, e.g. https://my-openai.openai.azure.com/.`);
+    return undefined;
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    problems.push(`${name}: "${raw}" must start with https:// (or http:// for a local backend).`);
+    return undefined;
+  }
+  if (url.username || url.password) {
+    problems.push(`${name}: must not carry credentials in the URL; put the key in BACKEND_${id}_APIKEY.`);
+    return undefined;
+  }
+  if (url.search || url.hash) {
+    problems.push(`${name}: must not have a query or fragment; the client's query is passed on as it is.`);
+    return undefined;
+  }
+  return url;
+}
+
+function parsePriority(id: string, raw: string | undefined, problems: string[]): number | undefined {
+  if (raw === undefined || raw === '') return 1;
+  if (!/^-?\d+$/.test(raw)) {
+    problems.push(`BACKEND_${id}_PRIORITY: "${raw}" is not an integer. Lower numbers are preferred; the default is 1.`);
+    return undefined;
+  }
+  return Number(raw);
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  const trimmed = value?.trim();
+  return trimmed ? trimmed : undefined;
+}
+
+class Reader {
+  constructor(
+    private readonly env: Env,
+    private readonly problems: string[],
+  ) {}
+
+  number(name: string, fallback: number, min: number): number {
+    const raw = this.env[name]?.trim();
+    if (raw === undefined || raw === '') return fallback;
+    const value = Number(raw);
+    if (!Number.isFinite(value) || value < min) {
+      this.problems.push(`${name}: "${raw}" is not a number of at least ${min}. The default is ${fallback}.`);
+      return fallback;
+    }
+    return value;
+  }
+
+  integer(name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+    const raw = this.env[name]?.trim();
+    if (raw === undefined || raw === '') return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      this.problems.push(`${name}: "${raw}" is not a whole number from ${min} to ${max}. The default is ${fallback}.`);
+      return fallback;
+    }
+    return value;
+  }
+
+  boolean(name: string, fallback: boolean): boolean {
+    const raw = this.env[name]?.trim().toLowerCase();
+    if (raw === undefined || raw === '') return fallback;
+    if (['true', '1', 'yes'].includes(raw)) return true;
+    if (['false', '0', 'no'].includes(raw)) return false;
+    this.problems.push(`${name}: "${this.env[name]}" is not true or false.`);
+    return fallback;
+  }
+}

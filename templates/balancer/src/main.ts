@@ -1,0 +1,63 @@
+/** The container's entry point: configuration from the environment, then serve until SIGTERM. */
+import { pathToFileURL } from 'node:url';
+import { ConfigError, loadConfig, type Env } from './config.js';
+import { startBalancer, type RunningBalancer } from './server.js';
+
+export { ConfigError, loadConfig, startBalancer };
+export type { RunningBalancer };
+export type { BalancerConfig } from './config.js';
+export type { BalancerStatus } from './status.js';
+
+const shutdownGraceMs = 30_000;
+
+/** Runs the balancer in the foreground; resolves to the exit code (2 for bad configuration). */
+export async function runBalancer(env: Env): Promise<number> {
+  let config;
+  try {
+    config = loadConfig(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`aoai-lb balancer: invalid configuration, not starting:\n${error.problems.map((line) => `  ${line}`).join('\n')}\n`);
+    return 2;
+  }
+  let running: RunningBalancer;
+  try {
+    running = await startBalancer(config);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    const why = code === 'EADDRINUSE' ? `port ${config.port} is already in use; set PORT to a free port` : String(error);
+    process.stderr.write(`aoai-lb balancer: cannot listen on ${config.host}:${config.port}: ${why}\n`);
+    return 1;
+  }
+  const { logger } = running.balancer;
+  if (config.allowAnonymous) {
+    logger.log('warn', 'ALLOW_ANONYMOUS=true: anyone who can reach this balancer can use its backends. Set CLIENT_API_KEYS to require a key.');
+  }
+  for (const backend of config.backends) {
+    logger.log('info', `Backend ${backend.id}: ${backend.url.href}`, {
+      priority: backend.priority,
+      auth: backend.apiKey === undefined ? 'managed-identity' : 'api-key',
+      deployment_name: backend.deploymentName,
+    });
+  }
+  logger.log('info', `aoai-lb balancer listening on ${running.url}`, { backends: config.backends.length });
+
+  return new Promise<number>((resolve) => {
+    const stop = (signal: string): void => {
+      logger.log('info', `${signal} received: finishing open requests, then stopping`);
+      const force = setTimeout(() => resolve(0), shutdownGraceMs);
+      force.unref();
+      running.server.close(() => {
+        void running.balancer.close().finally(() => resolve(0));
+      });
+      running.server.closeIdleConnections();
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+}
+
+const isEntryPoint = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
+if (isEntryPoint) {
+  process.exitCode = await runBalancer(process.env);
+}

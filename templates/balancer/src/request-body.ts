@@ -1,0 +1,53 @@
+/**
+ * What the balancer needs from a JSON request body: the deployment (`model`) for v1 and other
+ * body-addressed routes, and an estimate of the tokens Azure will charge at admission, so that
+ * selection can count in-flight requests against a backend's last known remaining quota.
+ */
+
+export interface BodyFacts {
+  model: string | undefined;
+  estimatedTokens: number;
+}
+
+/** Bodies larger than this are not parsed: their deployment comes from the path only. */
+const maxParsedBytes = 1024 * 1024;
+const defaultCompletionTokens = 16;
+
+export function inspectBody(body: Buffer, contentType: string | undefined): BodyFacts {
+  if (body.length === 0 || body.length > maxParsedBytes || (contentType !== undefined && !contentType.includes('json'))) {
+    return { model: undefined, estimatedTokens: defaultCompletionTokens };
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch {
+    return { model: undefined, estimatedTokens: defaultCompletionTokens };
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    return { model: undefined, estimatedTokens: defaultCompletionTokens };
+  }
+  const fields = parsed as Record<string, unknown>;
+  const model = typeof fields.model === 'string' && fields.model.length > 0 ? fields.model : undefined;
+  return { model, estimatedTokens: estimateTokens(fields) };
+}
+
+function estimateTokens(fields: Record<string, unknown>): number {
+  if (fields.input !== undefined && fields.messages === undefined) {
+    const inputs = Array.isArray(fields.input) ? fields.input : [fields.input];
+    const chars = inputs.reduce<number>((sum, item) => sum + (typeof item === 'string' ? item.length : 0), 0);
+    return Math.max(1, Math.ceil(chars / 4));
+  }
+  const limit = numberField(fields.max_tokens) ?? numberField(fields.max_completion_tokens) ?? defaultCompletionTokens;
+  const choices = Math.max(1, numberField(fields.n) ?? 1, numberField(fields.best_of) ?? 1);
+  return limit * choices;
+}
+
+function numberField(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
+}
+
+/** The body with `model` replaced, for a backend whose deployment has another name (v1 routes). */
+export function withModel(body: Buffer, model: string): Buffer {
+  const parsed = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+  return Buffer.from(JSON.stringify({ ...parsed, model }));
+}

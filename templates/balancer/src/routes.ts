@@ -1,0 +1,52 @@
+/**
+ * The three route styles: dated `/openai/deployments/{deployment}/…?api-version=…` (2024-generation
+ * clients), `/openai/v1/…` with the deployment in the body's `model` (2025+ clients), and any other
+ * path, passed through unchanged.
+ */
+
+export type RouteStyle = 'deployment' | 'v1' | 'other';
+
+export interface Route {
+  style: RouteStyle;
+  /** The path without the query, as the client sent it. */
+  path: string;
+  /** The query string including '?', or ''. */
+  query: string;
+  /** Deployment named in the path (dated routes only). */
+  pathDeployment: string | undefined;
+}
+
+const deploymentPath = /^\/openai\/deployments\/([^/?]+)(\/.*)?$/;
+
+export function parseRoute(rawUrl: string): Route {
+  const queryStart = rawUrl.indexOf('?');
+  const path = queryStart === -1 ? rawUrl : rawUrl.slice(0, queryStart);
+  const query = queryStart === -1 ? '' : rawUrl.slice(queryStart);
+  const dated = deploymentPath.exec(path);
+  if (dated) return { style: 'deployment', path, query, pathDeployment: safeDecode(dated[1]!) };
+  if (path === '/openai/v1' || path.startsWith('/openai/v1/')) return { style: 'v1', path, query, pathDeployment: undefined };
+  return { style: 'other', path, query, pathDeployment: undefined };
+}
+
+/**
+ * The path to request from a backend: its URL's own path prefix, then the client's path, with the
+ * deployment segment renamed when the backend has BACKEND_<n>_DEPLOYMENT_NAME.
+ */
+export function upstreamPath(route: Route, prefix: string, deploymentName: string | undefined): string {
+  let path = route.path;
+  if (deploymentName !== undefined && route.style === 'deployment') {
+    const rest = path.slice('/openai/deployments/'.length);
+    const slash = rest.indexOf('/');
+    path = `/openai/deployments/${encodeURIComponent(deploymentName)}${slash === -1 ? '' : rest.slice(slash)}`;
+  }
+  const base = prefix.endsWith('/') ? prefix.slice(0, -1) : prefix;
+  return `${base}${path}${route.query}`;
+}
+
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}

@@ -1,0 +1,94 @@
+/** The HTTP server: /healthz, then client auth, then /status, /metrics or the proxy. */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { errors, sendAzureError } from './azure-errors.js';
+import { Balancer, type BalancerOptions } from './balancer.js';
+import type { BalancerConfig } from './config.js';
+import { clientRequestId } from './http-headers.js';
+import { proxyRequest } from './proxy.js';
+import { balancerStatus } from './status.js';
+
+export interface RunningBalancer {
+  readonly balancer: Balancer;
+  readonly server: Server;
+  /** e.g. http://127.0.0.1:8080 */
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export async function startBalancer(config: BalancerConfig, options: BalancerOptions = {}): Promise<RunningBalancer> {
+  const balancer = new Balancer(config, options);
+  const server = createServer({ keepAliveTimeout: 75_000, requestTimeout: 0 }, (req, res) => {
+    handle(balancer, req, res).catch((error: unknown) => {
+      balancer.logger.log('error', 'Unexpected error while handling a request', {
+        error: error instanceof Error ? error.message : String(error),
+      });
+      if (!res.headersSent) sendAzureError(res, { status: 500, code: 'InternalServerError', message: 'The load balancer failed on this request.' });
+      else res.destroy();
+    });
+  });
+  server.on('clientError', (_error, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+    else socket.destroy();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  return {
+    balancer,
+    server,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    port,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await balancer.close();
+    },
+  };
+}
+
+async function handle(balancer: Balancer, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const path = (req.url ?? '/').split('?', 1)[0];
+  if (path === '/healthz') {
+    sendJson(res, 200, { status: 'ok' });
+    return;
+  }
+  if (!balancer.auth.isAllowed(req.headers)) {
+    req.resume();
+    balancer.metrics.requests.inc({ status: '401' });
+    sendAzureError(res, errors.unauthorized());
+    return;
+  }
+  if (path === '/status' || path === '/metrics') {
+    req.resume();
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      sendAzureError(res, errors.methodNotAllowed('GET'));
+      return;
+    }
+    if (path === '/status') sendJson(res, 200, balancerStatus(balancer));
+    else {
+      const text = await balancer.metrics.registry.metrics();
+      res.writeHead(200, { 'content-type': balancer.metrics.registry.contentType });
+      res.end(text);
+    }
+    return;
+  }
+  const requestId = clientRequestId(req.headers) ?? randomUUID();
+  await proxyRequest(balancer, req, res, requestId);
+}
+
+function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  const body = JSON.stringify(value);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+  res.end(body);
+}

@@ -1,0 +1,96 @@
+/**
+ * What the balancer knows about each backend, kept per backend AND deployment: quota is per
+ * deployment, so a throttled `chat` deployment must not take `embedding` traffic off that backend.
+ * Connection failures and timeouts concern the whole backend and are kept on the backend.
+ */
+import type { BackendConfig } from './config.js';
+
+/** Remaining-quota headers older than this say nothing about now (Azure's token window is 60 s). */
+export const headroomTtlMs = 60_000;
+
+export class DeploymentState {
+  cooldownUntil = 0;
+  cooldownReason: 'throttled' | 'broken' = 'throttled';
+  consecutiveFailures = 0;
+  remainingTokens: number | undefined;
+  remainingRequests: number | undefined;
+  observedAt = 0;
+  requests = 0;
+  throttled = 0;
+  errors = 0;
+  failovers = 0;
+  promptTokens = 0;
+  completionTokens = 0;
+
+  constructor(readonly deployment: string) {}
+
+  isAvailable(now: number): boolean {
+    return now >= this.cooldownUntil;
+  }
+
+  /** Larger is better; Infinity when nothing recent is known, so unknown backends get tried. */
+  headroom(now: number): number {
+    if (this.remainingTokens === undefined || now - this.observedAt > headroomTtlMs) return Infinity;
+    if (this.remainingRequests !== undefined && this.remainingRequests <= 0) return -1;
+    return this.remainingTokens;
+  }
+
+  /** Counts a request we are about to send against the last known remaining quota. */
+  reserve(estimatedTokens: number): void {
+    this.requests++;
+    if (this.remainingTokens !== undefined) this.remainingTokens -= estimatedTokens;
+    if (this.remainingRequests !== undefined) this.remainingRequests -= 1;
+  }
+
+  observeRemaining(tokens: number | undefined, requests: number | undefined, now: number): void {
+    if (tokens === undefined && requests === undefined) return;
+    if (tokens !== undefined) this.remainingTokens = tokens;
+    if (requests !== undefined) this.remainingRequests = requests;
+    this.observedAt = now;
+  }
+
+  coolDown(reason: 'throttled' | 'broken', ms: number, now: number): void {
+    this.cooldownReason = reason;
+    this.cooldownUntil = Math.max(this.cooldownUntil, now + ms);
+  }
+
+  recordSuccess(): void {
+    this.consecutiveFailures = 0;
+    if (this.cooldownReason === 'broken') this.cooldownUntil = 0;
+  }
+}
+
+export class BackendState {
+  brokenUntil = 0;
+  consecutiveFailures = 0;
+  private readonly deployments = new Map<string, DeploymentState>();
+
+  constructor(readonly config: BackendConfig) {}
+
+  get id(): string {
+    return this.config.id;
+  }
+
+  deployment(name: string): DeploymentState {
+    let state = this.deployments.get(name);
+    if (!state) {
+      state = new DeploymentState(name);
+      this.deployments.set(name, state);
+    }
+    return state;
+  }
+
+  knownDeployments(): DeploymentState[] {
+    return [...this.deployments.values()];
+  }
+
+  /** When this backend can take a request for the deployment again (0 = now). */
+  availableAt(deployment: string): number {
+    return Math.max(this.brokenUntil, this.deployments.get(deployment)?.cooldownUntil ?? 0);
+  }
+
+  recordSuccess(): void {
+    this.consecutiveFailures = 0;
+    this.brokenUntil = 0;
+  }
+}

@@ -1,0 +1,69 @@
+/** The live state behind GET /status: per backend and deployment, as `aoai-lb status` and `dev` show it. */
+import type { Balancer } from './balancer.js';
+
+export interface DeploymentStatus {
+  deployment: string;
+  state: 'healthy' | 'cooling' | 'broken';
+  cooldownRemainingMs: number;
+  remainingTokens: number | null;
+  remainingRequests: number | null;
+  requests: number;
+  throttled: number;
+  errors: number;
+  failovers: number;
+  promptTokens: number;
+  completionTokens: number;
+}
+
+export interface BackendStatus {
+  id: string;
+  url: string;
+  priority: number;
+  authentication: 'api-key' | 'managed-identity';
+  deploymentName: string | null;
+  state: 'healthy' | 'broken';
+  brokenRemainingMs: number;
+  deployments: DeploymentStatus[];
+}
+
+export interface BalancerStatus {
+  status: 'ok';
+  uptimeSeconds: number;
+  backends: BackendStatus[];
+}
+
+export function balancerStatus(balancer: Balancer): BalancerStatus {
+  const now = balancer.now();
+  return {
+    status: 'ok',
+    uptimeSeconds: Math.round((now - balancer.startedAt) / 1000),
+    backends: balancer.backends.map((backend) => {
+      const brokenRemainingMs = Math.max(0, backend.brokenUntil - now);
+      return {
+        id: backend.id,
+        url: backend.config.url.href,
+        priority: backend.config.priority,
+        authentication: backend.config.apiKey === undefined ? 'managed-identity' : 'api-key',
+        deploymentName: backend.config.deploymentName ?? null,
+        state: brokenRemainingMs > 0 ? 'broken' : 'healthy',
+        brokenRemainingMs,
+        deployments: backend.knownDeployments().map((state) => {
+          const cooldownRemainingMs = Math.max(0, state.cooldownUntil - now);
+          return {
+            deployment: state.deployment,
+            state: cooldownRemainingMs === 0 ? 'healthy' : state.cooldownReason === 'throttled' ? 'cooling' : 'broken',
+            cooldownRemainingMs,
+            remainingTokens: state.remainingTokens ?? null,
+            remainingRequests: state.remainingRequests ?? null,
+            requests: state.requests,
+            throttled: state.throttled,
+            errors: state.errors,
+            failovers: state.failovers,
+            promptTokens: state.promptTokens,
+            completionTokens: state.completionTokens,
+          };
+        }),
+      };
+    }),
+  };
+}
