@@ -77,6 +77,11 @@ export const simulateCommand: CommandSpec = {
   },
   async run(_args, options): Promise<number> {
     const simulatorOptions = simulateOptions(options);
+    // Listen for the stop signals before printing the URL, so a signal sent right after it is not lost.
+    const stopSignal = new Promise<NodeJS.Signals>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
     const host = simulatorOptions.host ?? '127.0.0.1';
     let simulator;
     try {
@@ -97,10 +102,7 @@ export const simulateCommand: CommandSpec = {
     for (const d of simulator.stats().deployments) out(`  deployment ${d.name}: ${d.model}, ${d.tpm} TPM`);
     out(`  control: ${simulator.url}/__sim/stats`);
     if (!simulatorOptions.apiKeys?.length) process.stderr.write('warning: no --api-key given, so auth is off (any key is accepted)\n');
-    const signal = await new Promise<NodeJS.Signals>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-    });
+    const signal = await stopSignal;
     process.stderr.write(`${signal}: stopping the simulator\n`);
     await simulator.close();
     return ExitCode.ok;
