@@ -1,0 +1,126 @@
+import type { Command } from 'commander';
+import { ExitCode, UserError } from '../core/errors.js';
+import { defaultDemoRps } from '../ops/demo-load.js';
+import { runDev, type DevSettings, type RealBackend } from '../ops/dev.js';
+import { createDevOutput, type DevOutputMode } from '../ui/dev-output.js';
+import type { CommandSpec } from './command.js';
+
+interface DevFlags {
+  backends?: string;
+  tpm?: string;
+  port?: string;
+  timeScale?: string;
+  demoLoad?: string | boolean;
+  backend?: string[];
+  clientKey?: string;
+  view?: boolean;
+  json?: boolean;
+}
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+function usage(message: string, suggestion: string): UserError {
+  return new UserError('InvalidFlag', message, { suggestion, exitCode: ExitCode.usage });
+}
+
+function integer(flag: string, value: string, min: number, max: number, example: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+    throw usage(`${flag} must be a whole number from ${min} to ${max}, not "${value}"`, `for example ${flag} ${example}`);
+  }
+  return n;
+}
+
+function positive(flag: string, value: string, max: number, example: string): number {
+  const n = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value.trim()) || !(n > 0) || n > max) {
+    throw usage(`${flag} must be a number above 0 and at most ${max}, not "${value}"`, `for example ${flag} ${example}`);
+  }
+  return n;
+}
+
+/** `URL=KEY` or `URL` (managed identity); the key may contain '=' (base64), the URL's query may not. */
+export function parseBackend(value: string): RealBackend {
+  const separator = value.indexOf('=');
+  const url = (separator === -1 ? value : value.slice(0, separator)).trim();
+  const apiKey = separator === -1 ? undefined : value.slice(separator + 1).trim();
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed || (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')) {
+    throw usage(`--backend "${url}" is not an http(s) URL`, 'for example --backend https://my-openai.openai.azure.com=<api key>, or without =<key> to use az login / managed identity');
+  }
+  if (apiKey === '') throw usage(`--backend ${url}= has an empty key`, 'give the key after "=", or leave out "=" to use az login / managed identity');
+  return { url, apiKey };
+}
+
+/** Flags → settings, every problem a UserError with exit code 2 naming the flag. */
+export function devSettings(flags: DevFlags): DevSettings {
+  const realBackends = (flags.backend ?? []).map(parseBackend);
+  if (realBackends.length > 0) {
+    for (const [flag, given] of [['--backends', flags.backends], ['--tpm', flags.tpm], ['--time-scale', flags.timeScale]] as const) {
+      if (given !== undefined) throw usage(`${flag} applies to simulated backends, and --backend fronts real ones`, `leave out ${flag}, or leave out --backend to use simulators`);
+    }
+    if (flags.demoLoad !== undefined) {
+      throw usage('--demo-load would spend the real quota of the --backend endpoints', 'try --demo-load with simulated backends (leave out --backend), or send your app\'s own traffic');
+    }
+  }
+  const backends = flags.backends === undefined ? 3 : integer('--backends', flags.backends, 1, 20, '3');
+  const tpm = flags.tpm === undefined ? 30 : integer('--tpm', flags.tpm, 1, 10_000, '30 (30K tokens per minute)');
+  const port = flags.port === undefined ? 8080 : integer('--port', flags.port, 0, 65_535, '0 (any free port)');
+  const timeScale = flags.timeScale === undefined ? 1 : positive('--time-scale', flags.timeScale, 1000, '60 (a 1 s token window)');
+  let demoLoadRps: number | undefined;
+  if (flags.demoLoad === true) demoLoadRps = defaultDemoRps(tpm * 1000, timeScale);
+  else if (typeof flags.demoLoad === 'string') demoLoadRps = positive('--demo-load', flags.demoLoad, 500, '5 (requests per second)');
+  const clientKey = flags.clientKey;
+  if (clientKey !== undefined && !/^[\x21-\x7e]+$/.test(clientKey)) {
+    throw usage('--client-key must be printable characters without spaces', 'for example --client-key my-local-key, or leave it out to get a random one');
+  }
+  if (clientKey?.includes(',')) throw usage('--client-key must not contain ","', 'give one key; CLIENT_API_KEYS separates keys with commas');
+  return { backends, tpm: tpm * 1000, host: '127.0.0.1', port, timeScale, demoLoadRps, realBackends, clientKey };
+}
+
+/**
+ * `aoai-lb dev`: simulated Azure OpenAI backends (or real ones) behind the balancer on this machine,
+ * with a live view of what the balancer does, until Ctrl-C.
+ */
+export const devCommand: CommandSpec = {
+  name: 'dev',
+  summary: 'run simulated backends and the balancer locally, with a live view (Ctrl-C stops)',
+  configure(command: Command) {
+    command
+      .option('--backends <n>', 'simulated backends to start (default 3)')
+      .option('--tpm <k>', 'thousands of tokens per minute per simulated deployment (default 30, the reference sample\'s)')
+      .option('--port <port>', 'balancer port on 127.0.0.1; 0 picks a free one (default 8080)')
+      .option('--time-scale <s>', 'run the simulated quota windows and latencies s times faster (default 1)')
+      .option('--demo-load [rps]', 'send chat requests through the balancer (default: 1.5× one backend\'s quota)')
+      .option('--backend <url=key>', 'front a real Azure OpenAI endpoint instead of simulators; repeatable; without =key the balancer uses az login / managed identity', collect)
+      .option('--client-key <key>', 'the key clients must send (default: a random one, printed)')
+      .option('--no-view', 'print a status line every few seconds instead of the live view, and the balancer\'s log to stderr')
+      .option('--json', 'print one JSON object per line: ready, then status every second, then stopped');
+  },
+  async run(_args, options) {
+    const flags = options as DevFlags;
+    const settings = devSettings(flags);
+    const mode: DevOutputMode = flags.json ? 'json' : flags.view !== false && process.stdout.isTTY ? 'live' : 'lines';
+    const output = createDevOutput(mode, { stdout: process.stdout, stderr: process.stderr });
+    const stop = new AbortController();
+    const onSignal = (): void => {
+      // A second Ctrl-C while stopping: give up waiting for open requests.
+      if (stop.signal.aborted) process.exit(ExitCode.interrupted);
+      stop.abort();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    try {
+      await runDev(settings, output, stop.signal);
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+    return ExitCode.ok;
+  },
+};

@@ -1,0 +1,94 @@
+/**
+ * `dev --demo-load`: steady chat traffic through the balancer, so its view shows 429s being absorbed
+ * and failover with no app attached. A fixed rate with a bound on open requests; stop() aborts what is
+ * still open and resolves once every request has settled.
+ */
+import type { DemoLoadStats } from '../ui/dev-view.js';
+
+export interface DemoLoadOptions {
+  /** The balancer, e.g. http://127.0.0.1:8080 */
+  url: string;
+  clientKey: string;
+  rps: number;
+  deployment?: string;
+  /** max_tokens of each request: what the quota is charged per request. */
+  maxTokens?: number;
+  /** Most requests open at once; ticks beyond it are skipped and counted. */
+  maxInFlight?: number;
+}
+
+export interface DemoLoad {
+  stats(): DemoLoadStats;
+  stop(): Promise<void>;
+}
+
+/** max_tokens per demo request; with 30K TPM a backend takes 150 of them a minute. */
+export const DEMO_MAX_TOKENS = 200;
+
+/**
+ * The default rate: 1.5× what one backend's token quota admits, so one backend alone would throttle
+ * but the set of them does not. `tpm` in tokens; `timeScale` speeds the simulated windows up.
+ */
+export function defaultDemoRps(tpm: number, timeScale: number, maxTokens = DEMO_MAX_TOKENS): number {
+  const perBackend = tpm / maxTokens / 60;
+  return Math.max(0.1, Math.round(perBackend * 1.5 * timeScale * 10) / 10);
+}
+
+const tickMs = 50;
+
+export function startDemoLoad(options: DemoLoadOptions): DemoLoad {
+  const deployment = options.deployment ?? 'chat';
+  const maxInFlight = options.maxInFlight ?? Math.min(64, Math.max(8, Math.ceil(options.rps)));
+  const endpoint = `${options.url}/openai/deployments/${encodeURIComponent(deployment)}/chat/completions?api-version=2024-10-21`;
+  const body = JSON.stringify({
+    messages: [
+      { role: 'system', content: 'You are a helpful assistant.' },
+      { role: 'user', content: 'Summarise why a load balancer in front of several Azure OpenAI resources helps.' },
+    ],
+    max_tokens: options.maxTokens ?? DEMO_MAX_TOKENS,
+  });
+  const abort = new AbortController();
+  const open = new Set<Promise<void>>();
+  const startedAt = performance.now();
+  let due = 0;
+  let sent = 0;
+  let skipped = 0;
+
+  const send = (): void => {
+    sent++;
+    const request = fetch(endpoint, {
+      method: 'POST',
+      headers: { 'api-key': options.clientKey, 'content-type': 'application/json' },
+      body,
+      signal: abort.signal,
+    })
+      .then((response) => response.arrayBuffer())
+      .then(
+        () => undefined,
+        () => undefined, // aborted on stop, or the balancer went away: the view shows the balancer's side
+      )
+      .finally(() => open.delete(request));
+    open.add(request);
+  };
+
+  const timer = setInterval(() => {
+    const target = Math.floor(((performance.now() - startedAt) / 1000) * options.rps);
+    for (; due < target; due++) {
+      if (open.size < maxInFlight) send();
+      else skipped++;
+    }
+  }, tickMs);
+
+  let stopping: Promise<void> | undefined;
+  return {
+    stats: () => ({ rps: options.rps, sent, inFlight: open.size, skipped }),
+    stop() {
+      stopping ??= (async () => {
+        clearInterval(timer);
+        abort.abort();
+        await Promise.allSettled([...open]);
+      })();
+      return stopping;
+    },
+  };
+}
