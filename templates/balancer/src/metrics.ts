@@ -14,7 +14,7 @@ export class Metrics {
     const registers = [this.registry];
     this.requests = new Counter({
       name: 'aoai_lb_requests_total',
-      help: 'Client requests answered, by HTTP status.',
+      help: 'Requests answered (all but /healthz), by HTTP status.',
       labelNames: ['status'],
       registers,
     });

@@ -23,8 +23,17 @@ export async function proxyRequest(balancer: Balancer, req: IncomingMessage, res
   const body = await readBody(req, res, config.maxBodyBytes);
   if (body === undefined) return;
 
-  const route = parseRoute(req.url ?? '/');
+  const rawUrl = req.url ?? '/';
+  if (!rawUrl.startsWith('/')) {
+    sendAzureError(res, errors.badRequest('The request target must be a path such as /openai/deployments/{deployment}/chat/completions.'));
+    return;
+  }
+  const route = parseRoute(rawUrl);
   const facts = inspectBody(body, req.headers['content-type']);
+  if (facts.invalidJson !== undefined) {
+    sendAzureError(res, errors.badRequest(`The request body is not valid JSON (${facts.invalidJson}).`));
+    return;
+  }
   const deployment = route.pathDeployment ?? facts.model ?? '';
   const clientGone = new AbortController();
   res.on('close', () => {

@@ -7,6 +7,8 @@
 export interface BodyFacts {
   model: string | undefined;
   estimatedTokens: number;
+  /** Set when the body says it is JSON but is not: the request is refused before any backend sees it. */
+  invalidJson?: string;
 }
 
 /** Bodies larger than this are not parsed: their deployment comes from the path only. */
@@ -20,8 +22,9 @@ export function inspectBody(body: Buffer, contentType: string | undefined): Body
   let parsed: unknown;
   try {
     parsed = JSON.parse(body.toString('utf8'));
-  } catch {
-    return { model: undefined, estimatedTokens: defaultCompletionTokens };
+  } catch (error) {
+    const invalidJson = contentType?.includes('json') ? (error as Error).message : undefined;
+    return { model: undefined, estimatedTokens: defaultCompletionTokens, ...(invalidJson ? { invalidJson } : {}) };
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     return { model: undefined, estimatedTokens: defaultCompletionTokens };

@@ -63,9 +63,9 @@ async function handle(balancer: Balancer, req: IncomingMessage, res: ServerRespo
     sendJson(res, 200, { status: 'ok' });
     return;
   }
+  res.on('finish', () => balancer.metrics.requests.inc({ status: String(res.statusCode) }));
   if (!balancer.auth.isAllowed(req.headers)) {
     req.resume();
-    balancer.metrics.requests.inc({ status: '401' });
     sendAzureError(res, errors.unauthorized());
     return;
   }

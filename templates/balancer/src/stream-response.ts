@@ -22,7 +22,6 @@ export function streamResponse(
   const headers = downstreamHeaders(response.headers);
   headers['x-aoai-lb-backend'] = backend.id;
   res.writeHead(response.statusCode, headers);
-  balancer.metrics.requests.inc({ status: String(response.statusCode) });
   const isEventStream = String(response.headers['content-type'] ?? '').includes('text/event-stream');
   const tap = new UsageTap();
   const body = response.body;
