@@ -30,7 +30,7 @@ export class CachedToken {
   async get(): Promise<string> {
     const now = this.now();
     const current = this.current;
-    if (current && now < this.refreshAt) return current.token;
+    if (current && now < this.refreshAt && now < current.expiresOnTimestamp) return current.token;
     if (current && now < current.expiresOnTimestamp) {
       this.refresh().catch(() => undefined);
       return current.token;

@@ -50,7 +50,7 @@ export class DeploymentState {
   }
 
   coolDown(reason: 'throttled' | 'broken', ms: number, now: number): void {
-    this.cooldownReason = reason;
+    if (now + ms >= this.cooldownUntil) this.cooldownReason = reason; // the reason of the cooldown that ends last
     this.cooldownUntil = Math.max(this.cooldownUntil, now + ms);
   }
 
