@@ -1,0 +1,148 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { BackendState, DeploymentState, headroomTtlMs } from '../src/state.js';
+
+function backend(): BackendState {
+  return new BackendState({ id: '1', url: new URL('https://one.openai.azure.com/'), priority: 1, apiKey: 'k', deploymentName: undefined });
+}
+
+test('reserve() counts the request and takes the estimate off known remaining quota', () => {
+  const state = new DeploymentState('chat');
+  state.observeRemaining(1000, 10, 0);
+  state.reserve(300);
+  assert.equal(state.requests, 1);
+  assert.equal(state.remainingTokens, 700);
+  assert.equal(state.remainingRequests, 9);
+  state.reserve(800);
+  assert.equal(state.requests, 2);
+  assert.equal(state.remainingTokens, -100);
+  assert.equal(state.remainingRequests, 8);
+});
+
+test('reserve() leaves unknown quota unknown', () => {
+  const state = new DeploymentState('chat');
+  state.reserve(300);
+  assert.equal(state.requests, 1);
+  assert.equal(state.remainingTokens, undefined);
+  assert.equal(state.remainingRequests, undefined);
+  assert.equal(state.headroom(0), Infinity);
+});
+
+test('observeRemaining() records what is given and when; nothing given changes nothing', () => {
+  const state = new DeploymentState('chat');
+  state.observeRemaining(5000, 20, 1000);
+  assert.deepEqual([state.remainingTokens, state.remainingRequests, state.observedAt], [5000, 20, 1000]);
+  state.observeRemaining(undefined, undefined, 2000);
+  assert.deepEqual([state.remainingTokens, state.remainingRequests, state.observedAt], [5000, 20, 1000]);
+  state.observeRemaining(4000, undefined, 3000);
+  assert.deepEqual([state.remainingTokens, state.observedAt], [4000, 3000]);
+  state.observeRemaining(undefined, 7, 4000);
+  assert.deepEqual([state.remainingTokens, state.remainingRequests, state.observedAt], [4000, 7, 4000]);
+});
+
+test('headroom() is the remaining tokens while the observation is fresh, Infinity after the TTL', () => {
+  const state = new DeploymentState('chat');
+  assert.equal(state.headroom(0), Infinity);
+  state.observeRemaining(1234, 5, 10_000);
+  assert.equal(state.headroom(10_000), 1234);
+  assert.equal(state.headroom(10_000 + headroomTtlMs), 1234);
+  assert.equal(state.headroom(10_000 + headroomTtlMs + 1), Infinity);
+  state.observeRemaining(999, undefined, 10_000 + headroomTtlMs + 1);
+  assert.equal(state.headroom(10_000 + headroomTtlMs + 1), 999, 'a new observation makes it known again');
+});
+
+test('headroom() is -1 when the request budget is used up, whatever tokens remain', () => {
+  const state = new DeploymentState('chat');
+  state.observeRemaining(50_000, 1, 0);
+  assert.equal(state.headroom(0), 50_000);
+  state.reserve(10);
+  assert.equal(state.remainingRequests, 0);
+  assert.equal(state.headroom(0), -1);
+  state.observeRemaining(50_000, -3, 0);
+  assert.equal(state.headroom(0), -1);
+  assert.equal(state.headroom(headroomTtlMs + 1), Infinity, 'stale: unknown again');
+});
+
+test('isAvailable() once the cooldown has passed', () => {
+  const state = new DeploymentState('chat');
+  assert.equal(state.isAvailable(0), true);
+  state.coolDown('throttled', 5000, 1000);
+  assert.equal(state.isAvailable(5999), false);
+  assert.equal(state.isAvailable(6000), true);
+});
+
+test('coolDown() never shortens an existing cooldown, but extends it', () => {
+  const state = new DeploymentState('chat');
+  state.coolDown('throttled', 30_000, 0);
+  assert.equal(state.cooldownUntil, 30_000);
+  state.coolDown('throttled', 1000, 5000);
+  assert.equal(state.cooldownUntil, 30_000);
+  state.coolDown('throttled', 40_000, 5000);
+  assert.equal(state.cooldownUntil, 45_000);
+});
+
+test('recordSuccess() closes a broken circuit and resets the failure count', () => {
+  const state = new DeploymentState('chat');
+  state.consecutiveFailures = 3;
+  state.coolDown('broken', 8000, 0);
+  state.recordSuccess();
+  assert.equal(state.consecutiveFailures, 0);
+  assert.equal(state.cooldownUntil, 0);
+  assert.equal(state.isAvailable(1), true);
+});
+
+test('recordSuccess() keeps a throttle cooldown (a request admitted earlier may still succeed)', () => {
+  const state = new DeploymentState('chat');
+  state.consecutiveFailures = 2;
+  state.coolDown('throttled', 20_000, 0);
+  state.recordSuccess();
+  assert.equal(state.consecutiveFailures, 0);
+  assert.equal(state.cooldownUntil, 20_000);
+  assert.equal(state.isAvailable(1), false);
+});
+
+test('a shorter broken mark inside a throttle cooldown does not let recordSuccess() lift the throttle', () => {
+  const state = new DeploymentState('chat');
+  state.coolDown('throttled', 30_000, 0); // 429: retry after 30 s
+  state.coolDown('broken', 2000, 100); // a concurrent request got a 500
+  assert.equal(state.cooldownUntil, 30_000);
+  state.recordSuccess(); // a request admitted before the 429 completes
+  assert.equal(state.cooldownUntil, 30_000, 'the 429 still holds');
+  assert.equal(state.cooldownReason, 'throttled');
+});
+
+test('BackendState keeps one state per deployment', () => {
+  const b = backend();
+  assert.equal(b.id, '1');
+  const chat = b.deployment('chat');
+  assert.equal(b.deployment('chat'), chat);
+  assert.notEqual(b.deployment('embedding'), chat);
+  assert.deepEqual(
+    b.knownDeployments().map((d) => d.deployment),
+    ['chat', 'embedding'],
+  );
+});
+
+test('availableAt() is the later of the backend-wide break and the deployment cooldown', () => {
+  const b = backend();
+  assert.equal(b.availableAt('chat'), 0);
+  assert.deepEqual(b.knownDeployments(), [], 'asking does not create state');
+  b.deployment('chat').coolDown('throttled', 10_000, 0);
+  assert.equal(b.availableAt('chat'), 10_000);
+  assert.equal(b.availableAt('embedding'), 0, 'another deployment is not affected');
+  b.brokenUntil = 4000;
+  assert.equal(b.availableAt('chat'), 10_000);
+  assert.equal(b.availableAt('embedding'), 4000);
+  b.brokenUntil = 15_000;
+  assert.equal(b.availableAt('chat'), 15_000);
+});
+
+test('BackendState.recordSuccess() closes the backend-wide circuit', () => {
+  const b = backend();
+  b.consecutiveFailures = 4;
+  b.brokenUntil = 99_000;
+  b.recordSuccess();
+  assert.equal(b.consecutiveFailures, 0);
+  assert.equal(b.brokenUntil, 0);
+  assert.equal(b.availableAt('chat'), 0);
+});
