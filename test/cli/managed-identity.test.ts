@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { AzureOpenAI } from 'openai';
+import { startSimulator, type Simulator } from '../../src/simulator/index.js';
+import { startCli, type CliProcess } from '../helpers/cli-process.js';
+import { waitFor } from '../helpers/wait.js';
+
+const identityHeader = 'identity-header-secret';
+const clientId = '11111111-2222-3333-4444-555555555555';
+const lifetimeSeconds = 6;
+
+interface Issued {
+  token: string;
+  issuedAt: number;
+  expiresAt: number;
+}
+
+/** The local identity endpoint Container Apps gives a container (IDENTITY_ENDPOINT / IDENTITY_HEADER). */
+function startIdentityEndpoint(issued: Issued[], refused: string[]): Promise<Server> {
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const problems = [
+      req.headers['x-identity-header'] !== identityHeader && 'X-IDENTITY-HEADER',
+      url.searchParams.get('api-version') !== '2019-08-01' && 'api-version',
+      url.searchParams.get('resource') !== 'https://cognitiveservices.azure.com' && `resource ${url.searchParams.get('resource')}`,
+      url.searchParams.get('client_id') !== clientId && 'client_id',
+    ].filter(Boolean) as string[];
+    if (problems.length > 0) {
+      refused.push(...problems);
+      res.writeHead(400, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: 'invalid_request', error_description: problems.join(', ') }));
+      return;
+    }
+    const issuedAt = Date.now();
+    const expiresAt = Math.floor(issuedAt / 1000) + lifetimeSeconds;
+    const token = `mi-token-${issued.length + 1}`;
+    issued.push({ token, issuedAt, expiresAt: expiresAt * 1000 });
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ access_token: token, expires_on: String(expiresAt), resource: 'https://cognitiveservices.azure.com', token_type: 'Bearer', client_id: clientId }));
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+describe('backend tokens from the managed identity, as in Container Apps', () => {
+  const issued: Issued[] = [];
+  const refused: string[] = [];
+  const rejectedTokens: string[] = [];
+  let identity: Server;
+  let simulator: Simulator;
+  let serve: CliProcess;
+  let client: AzureOpenAI;
+
+  before(async () => {
+    identity = await startIdentityEndpoint(issued, refused);
+    simulator = await startSimulator({
+      latency: 'none',
+      acceptBearer: (token) => {
+        const known = issued.find((entry) => entry.token === token);
+        const valid = known !== undefined && Date.now() < known.expiresAt;
+        if (!valid) rejectedTokens.push(token);
+        return valid;
+      },
+    });
+    const { port } = identity.address() as AddressInfo;
+    serve = startCli(['serve', '--port', '0', '--client-api-keys', 'lb-key'], {
+      BACKEND_1_URL: simulator.url,
+      AZURE_CLIENT_ID: clientId,
+      IDENTITY_ENDPOINT: `http://127.0.0.1:${port}/msi/token`,
+      IDENTITY_HEADER: identityHeader,
+    });
+    const url = (await serve.waitForOutput(/listening on (http:\/\/\S+)/))[1]!;
+    client = new AzureOpenAI({ endpoint: url, apiKey: 'lb-key', apiVersion: '2024-10-21', maxRetries: 0 });
+  });
+  after(async () => {
+    await serve.stop();
+    await simulator.close();
+    await new Promise((resolve) => identity.close(resolve));
+  });
+
+  const chat = () => client.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'hi' }], max_tokens: 5 });
+
+  it('fetches a token for the cognitive services scope with the user-assigned identity', async () => {
+    await chat();
+    assert.deepEqual(refused, []);
+    assert.equal(issued.length, 1);
+  });
+
+  it('reuses the cached token for later requests', async () => {
+    for (let i = 0; i < 5; i++) await chat();
+    assert.equal(issued.length, 1);
+  });
+
+  it('refreshes the token before it expires, so no request ever carries an expired one', async () => {
+    await waitFor('a second token', async () => {
+      await chat();
+      return issued.length >= 2;
+    }, 20_000);
+    assert.ok(issued[1]!.issuedAt < issued[0]!.expiresAt, 'the refresh came before the first token expired');
+    await chat();
+    assert.deepEqual(rejectedTokens, []);
+    assert.ok(!serve.stdout().includes('mi-token-'), 'tokens are never logged');
+  });
+});
