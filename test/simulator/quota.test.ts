@@ -67,7 +67,7 @@ test('call 429 (request window), v1 wording, reset-requests header', async () =>
   const res = await postJson(v1, { model: 'calls', ...hello });
   assert.equal(res.status, 429);
   const seconds = res.headers.get('retry-after')!;
-  assert.ok(Number(seconds) >= 9 && Number(seconds) <= 10);
+  assert.ok(Number(seconds) >= 5 && Number(seconds) <= 10, `retry-after ${seconds}`);
   assert.equal(res.headers.get('x-ratelimit-reset-requests'), seconds);
   assert.equal(res.headers.get('x-ratelimit-reset-tokens'), null);
   assert.equal(res.headers.get('x-ratelimit-remaining-requests'), '0');
@@ -120,20 +120,26 @@ test('runtime TPM change takes effect at once', async () => {
 });
 
 test('time scale: windows expire fast and a client that waits retry-after-ms succeeds', async () => {
-  const fast = await startSimulator({ latency: 'none', timeScale: 600, deployments: [{ name: 'd', model: 'gpt-35-turbo', tpm: 1000, rpmPer1000Tpm: 600 }] });
+  const fast = await startSimulator({ latency: 'none', timeScale: 60, deployments: [{ name: 'd', model: 'gpt-35-turbo', tpm: 1000, rpmPer1000Tpm: 600 }] });
   try {
-    assert.equal((await postJson(chatUrl(fast.url, 'd'), { ...hello, max_tokens: 1000 })).status, 200);
-    const refused = await postJson(chatUrl(fast.url, 'd'), { ...hello, max_tokens: 1000 });
-    assert.equal(refused.status, 429);
+    const full = { ...hello, max_tokens: 1000 }; // each admitted request takes the whole window
+    // Two requests inside one (1 s) window give a 429; on a very slow machine the window may pass first, so retry.
+    let refused: Response | undefined;
+    for (let i = 0; i < 10 && refused === undefined; i++) {
+      const res = await postJson(chatUrl(fast.url, 'd'), full);
+      if (res.status === 429) refused = res;
+      else assert.equal(res.status, 200);
+    }
+    assert.ok(refused, 'a 429 within the window');
     const ms = Number(refused.headers.get('retry-after-ms'));
-    assert.ok(ms > 0 && ms <= 100, `token window is 100 ms at timeScale 600, got ${ms}`);
+    assert.ok(ms > 0 && ms <= 1000, `token window is 1 s at timeScale 60, got ${ms}`);
     assert.equal(refused.headers.get('retry-after'), '1');
     await delay(ms); // waiting what the server said is the behaviour under test
-    assert.equal((await postJson(chatUrl(fast.url, 'd'), { ...hello, max_tokens: 1000 })).status, 200);
+    assert.equal((await postJson(chatUrl(fast.url, 'd'), full)).status, 200);
 
     // The SDK honours retry-after-ms (its default retries) and gets through.
     const sdk = new AzureOpenAI({ endpoint: fast.url, apiKey: 'unused', apiVersion: API_VERSION, maxRetries: 2 });
-    const data = await sdk.chat.completions.create({ model: 'd', ...hello, max_tokens: 1000 });
+    const data = await sdk.chat.completions.create({ model: 'd', ...full });
     assert.equal(data.object, 'chat.completion');
     assert.ok(fast.stats().deployments[0]!.rejected429 >= 1);
   } finally {
