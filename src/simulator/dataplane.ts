@@ -137,6 +137,9 @@ function validate(operation: Operation, deployment: Deployment, body: Record<str
   if (inputs.length === 0) return errors.invalidRequest("'input' is a required property", 'input');
   if (inputs.length > 2048) return errors.invalidRequest('Too many inputs. The max number of inputs is 2048.', 'input');
   if (!inputs.every((input) => typeof input === 'string' || Array.isArray(input))) return errors.invalidRequest("'input' is invalid", 'input');
+  if (body.dimensions !== undefined && !deployment.model.startsWith('text-embedding-3')) {
+    return errors.invalidRequest('This model does not support specifying dimensions.', 'dimensions');
+  }
   return undefined;
 }
 

@@ -99,6 +99,8 @@ test('400s: invalid JSON, non-object, missing messages, embeddings on a chat mod
   const body = (await wrongOp.json()) as { error: { code: string; message: string } };
   assert.equal(body.error.code, 'OperationNotSupported');
   assert.match(body.error.message, /^The embeddings operation does not work with the specified model, gpt-35-turbo\. Please choose different model and try again/);
+  const dimensions = await postJson(`${sim.url}/openai/deployments/embedding/embeddings?api-version=${API_VERSION}`, { input: 'x', dimensions: 256 }, auth);
+  assert.equal(dimensions.status, 400); // ada-002 has a fixed width
   assert.equal(charged(), chargedBefore, 'rejected requests cost nothing');
 });
 
