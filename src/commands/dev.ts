@@ -73,7 +73,7 @@ export function devSettings(flags: DevFlags): DevSettings {
   const port = flags.port === undefined ? 8080 : integer('--port', flags.port, 0, 65_535, '0 (any free port)');
   const timeScale = flags.timeScale === undefined ? 1 : positive('--time-scale', flags.timeScale, 1000, '60 (a 1 s token window)');
   let demoLoadRps: number | undefined;
-  if (flags.demoLoad === true) demoLoadRps = defaultDemoRps(tpm * 1000, timeScale);
+  if (flags.demoLoad === true) demoLoadRps = defaultDemoRps(backends, tpm * 1000, timeScale);
   else if (typeof flags.demoLoad === 'string') demoLoadRps = positive('--demo-load', flags.demoLoad, 500, '5 (requests per second)');
   const clientKey = flags.clientKey;
   if (clientKey !== undefined && !/^[\x21-\x7e]+$/.test(clientKey)) {
@@ -96,7 +96,7 @@ export const devCommand: CommandSpec = {
       .option('--tpm <k>', 'thousands of tokens per minute per simulated deployment (default 30, the reference sample\'s)')
       .option('--port <port>', 'balancer port on 127.0.0.1; 0 picks a free one (default 8080)')
       .option('--time-scale <s>', 'run the simulated quota windows and latencies s times faster (default 1)')
-      .option('--demo-load [rps]', 'send chat requests through the balancer (default: 1.5× one backend\'s quota)')
+      .option('--demo-load [rps]', 'send chat requests through the balancer (default: ~85% of the simulated backends\' combined quota)')
       .option('--backend <url=key>', 'front a real Azure OpenAI endpoint instead of simulators; repeatable; without =key the balancer uses az login / managed identity', collect)
       .option('--client-key <key>', 'the key clients must send (default: a random one, printed)')
       .option('--no-view', 'print a status line every few seconds instead of the live view, and the balancer\'s log to stderr')

@@ -26,12 +26,15 @@ export interface DemoLoad {
 export const DEMO_MAX_TOKENS = 200;
 
 /**
- * The default rate: 1.5× what one backend's token quota admits, so one backend alone would throttle
- * but the set of them does not. `tpm` in tokens; `timeScale` speeds the simulated windows up.
+ * The default rate: about 85% of the backends' combined token quota, and at least 1.5× one backend's,
+ * so that one backend alone could not keep up, backends run into their limits now and then and the
+ * balancer fails over, while clients still see almost no 429s. (At 1.5× one backend spread over three,
+ * quota-aware selection keeps every backend under its limit and there is nothing to see.)
+ * `tpm` in tokens; `timeScale` speeds the simulated windows up.
  */
-export function defaultDemoRps(tpm: number, timeScale: number, maxTokens = DEMO_MAX_TOKENS): number {
-  const perBackend = tpm / maxTokens / 60;
-  return Math.max(0.1, Math.round(perBackend * 1.5 * timeScale * 10) / 10);
+export function defaultDemoRps(backends: number, tpm: number, timeScale: number, maxTokens = DEMO_MAX_TOKENS): number {
+  const perBackend = (tpm / maxTokens / 60) * timeScale;
+  return Math.max(0.1, Math.round(perBackend * Math.max(1.5, 0.85 * backends) * 10) / 10);
 }
 
 const tickMs = 50;

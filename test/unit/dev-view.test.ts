@@ -1,0 +1,177 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  formatDuration,
+  formatTokens,
+  renderDevView,
+  renderStatusLine,
+  renderSummary,
+  successRate,
+  type DevSnapshot,
+} from '../../src/ui/dev-view.js';
+import { connectionLines } from '../../src/ui/dev-output.js';
+import { defaultDemoRps } from '../../src/ops/demo-load.js';
+
+type Backend = DevSnapshot['status']['backends'][number];
+type Deployment = Backend['deployments'][number];
+
+function deployment(fields: Partial<Deployment> & { deployment: string }): Deployment {
+  return {
+    state: 'healthy',
+    cooldownRemainingMs: 0,
+    remainingTokens: null,
+    remainingRequests: null,
+    requests: 0,
+    throttled: 0,
+    errors: 0,
+    failovers: 0,
+    promptTokens: 0,
+    completionTokens: 0,
+    ...fields,
+  };
+}
+
+function backend(id: string, port: number, deployments: Deployment[], brokenRemainingMs = 0): Backend {
+  return {
+    id,
+    url: `http://127.0.0.1:${port}/`,
+    priority: 1,
+    authentication: 'api-key',
+    deploymentName: null,
+    state: brokenRemainingMs > 0 ? 'broken' : 'healthy',
+    brokenRemainingMs,
+    deployments,
+  };
+}
+
+const snapshot: DevSnapshot = {
+  url: 'http://127.0.0.1:8080',
+  status: {
+    status: 'ok',
+    uptimeSeconds: 83,
+    backends: [
+      backend('1', 5001, [
+        deployment({ deployment: 'chat', state: 'cooling', cooldownRemainingMs: 3240, requests: 120, throttled: 7, failovers: 7, remainingTokens: 0, promptTokens: 2000, completionTokens: 2400 }),
+      ]),
+      backend('2', 5002, [deployment({ deployment: 'chat', requests: 95, remainingTokens: 12_345, promptTokens: 1500, completionTokens: 1900 })]),
+      backend('3', 5003, [], 1500),
+    ],
+  },
+  totals: { requests: 210, succeeded: 208, throttled: 1, failed: 1 },
+  deployments: ['chat', 'embedding'],
+  limits: { '1': { chat: 30_000, embedding: 30_000 }, '2': { chat: 30_000, embedding: 30_000 }, '3': { chat: 30_000, embedding: 30_000 } },
+  demoLoad: { rps: 6.4, sent: 212, inFlight: 2, skipped: 0 },
+};
+
+describe('renderDevView', () => {
+  const text = renderDevView(snapshot);
+  const lines = text.split('\n');
+  const row = (backendId: string, name: string): string => {
+    const start = lines.findIndex((line) => line.startsWith(`${backendId} 127.0.0.1`));
+    const found = lines.slice(start, start + 2).find((line) => line.includes(` ${name} `));
+    assert.ok(found, `row ${backendId}/${name} in\n${text}`);
+    return found;
+  };
+
+  it('has a title with the URL, the uptime and the demo load', () => {
+    assert.match(lines[0]!, /^aoai-lb dev {2}http:\/\/127\.0\.0\.1:8080 {2}up 1m 23s {2}demo load 6\.4 req\/s \(212 sent, 2 open\)$/);
+  });
+
+  it('shows one row per backend and deployment with state, counters and tokens', () => {
+    assert.match(row('1', 'chat'), /chat\s+cooling 3\.2 s\s+120\s+7\s+7\s+0\s+0 \/ 30\.0k\s+4\.40k$/);
+    assert.match(row('1', 'embedding'), /embedding\s+healthy\s+0\s+0\s+0\s+0\s+– \/ 30\.0k\s+0$/);
+    assert.match(row('2', 'chat'), /chat\s+healthy\s+95\s+0\s+0\s+0\s+12\.3k \/ 30\.0k\s+3\.40k$/);
+  });
+
+  it('marks every deployment of a broken backend broken, with the time left', () => {
+    assert.match(row('3', 'chat'), /chat\s+broken 1\.5 s/);
+    assert.match(row('3', 'embedding'), /embedding\s+broken 1\.5 s/);
+  });
+
+  it('names the columns the user reads', () => {
+    assert.match(lines[2]!, /^backend\s+deployment\s+state\s+requests\s+429s absorbed\s+failovers\s+errors\s+remaining tokens\s+tokens used$/);
+  });
+
+  it('aligns the columns', () => {
+    const tableLines = lines.slice(2, 2 + 1 + 6);
+    const requestsEnd = tableLines[0]!.indexOf('requests') + 'requests'.length;
+    for (const line of tableLines.slice(1)) assert.match(line.slice(requestsEnd - 3, requestsEnd), /^ *\d+$/, line);
+  });
+
+  it('ends with the client totals', () => {
+    assert.match(text, /clients {2}210 requests {2}success 99\.0 % {2}429s seen by clients 1 {2}other errors 1 {2}\(429s absorbed by failover: 7\)/);
+  });
+
+  it('has no escape codes without color, and colors the state with it', () => {
+    const esc = '\u001b[';
+    assert.ok(!text.includes(esc));
+    const colored = renderDevView(snapshot, { color: true });
+    assert.ok(colored.includes(`${esc}33mcooling 3.2 s`));
+    assert.ok(colored.includes(`${esc}31mbroken 1.5 s`));
+    assert.ok(colored.includes(`${esc}32mhealthy`));
+  });
+
+  it('says so when a backend has seen no traffic and no deployments are known (real backends)', () => {
+    const bare: DevSnapshot = { ...snapshot, deployments: undefined, limits: undefined, demoLoad: undefined, status: { ...snapshot.status, backends: [backend('1', 5001, [])] } };
+    const view = renderDevView(bare);
+    assert.match(view, /1 127\.0\.0\.1:5001\s+\(no traffic yet\)\s+healthy/);
+    assert.doesNotMatch(view, /demo load/);
+  });
+
+  it('shows a dash for the success rate before any request', () => {
+    const idle = renderDevView({ ...snapshot, totals: { requests: 0, succeeded: 0, throttled: 0, failed: 0 } });
+    assert.match(idle, /success – /);
+  });
+});
+
+describe('renderStatusLine and renderSummary', () => {
+  it('puts totals and each backend on one line', () => {
+    assert.equal(
+      renderStatusLine(snapshot),
+      '[1m 23s] clients 210 req, success 99.0 %, 1 client 429s | #1 cooling 3.2 s 120 req 7×429 | #2 healthy 95 req 0×429 | #3 broken 0 req 0×429',
+    );
+  });
+
+  it('summarises a run in one line', () => {
+    assert.equal(
+      renderSummary(snapshot),
+      'aoai-lb dev stopped after 1m 23s: 210 client requests, success 99.0 %, 7 backend 429s absorbed, 1 429s reached clients.',
+    );
+    assert.equal(renderSummary(undefined), 'aoai-lb dev stopped.');
+  });
+});
+
+describe('formatting helpers', () => {
+  it('formats tokens, durations and rates', () => {
+    assert.deepEqual([0, 999, 1234, 12_345, 30_000, 1_234_567].map(formatTokens), ['0', '999', '1.23k', '12.3k', '30.0k', '1.23M']);
+    assert.deepEqual([0, 59, 60, 83, 3599, 3600, 7325].map(formatDuration), ['0s', '59s', '1m 00s', '1m 23s', '59m 59s', '1h 00m', '2h 02m']);
+    assert.equal(successRate({ requests: 3, succeeded: 3, throttled: 0, failed: 0 }), '100 %');
+    assert.equal(successRate({ requests: 3, succeeded: 2, throttled: 1, failed: 0 }), '66.7 %');
+  });
+});
+
+describe('connectionLines', () => {
+  it('prints copy-paste settings for both chat-app generations and the SDKs', () => {
+    const text = connectionLines({
+      url: 'http://127.0.0.1:8080',
+      clientKey: 'k3y',
+      backends: [{ id: '1', url: 'http://127.0.0.1:5001', simulated: true }],
+      demoLoadRps: undefined,
+      timeScale: 1,
+    }).join('\n');
+    assert.match(text, /^ {2}AZURE_OPENAI_CUSTOM_URL=http:\/\/127\.0\.0\.1:8080 /m);
+    assert.match(text, /^ {2}AZURE_OPENAI_CUSTOM_URL=http:\/\/127\.0\.0\.1:8080\/openai\/v1 /m);
+    assert.match(text, /AzureOpenAI\(azure_endpoint="http:\/\/127\.0\.0\.1:8080", api_key="k3y", api_version="2024-10-21"\)/);
+    assert.match(text, /OpenAI\(base_url="http:\/\/127\.0\.0\.1:8080\/openai\/v1", api_key="k3y"\)/);
+    assert.match(text, /Simulated backends.*\n {2}1 {2}http:\/\/127\.0\.0\.1:5001/);
+  });
+});
+
+describe('defaultDemoRps', () => {
+  it('is about 85% of the combined quota, and at least 1.5× one backend', () => {
+    // 30K TPM at 200 tokens a request: 2.5 requests/s per backend.
+    assert.equal(defaultDemoRps(3, 30_000, 1), 6.4);
+    assert.equal(defaultDemoRps(1, 30_000, 1), 3.8);
+    assert.equal(defaultDemoRps(3, 1_000, 60), 12.8);
+  });
+});
