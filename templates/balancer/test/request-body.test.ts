@@ -85,6 +85,17 @@ test('non-JSON, invalid and non-object bodies: no model, the default estimate', 
   }
 });
 
+test('a body that says it is JSON but is not is flagged, with the parser\'s reason', () => {
+  const truncated = inspectBody(Buffer.from('{"model":"chat",'), 'application/json; charset=utf-8');
+  assert.equal(typeof truncated.invalidJson, 'string');
+  assert.ok(truncated.invalidJson!.length > 0);
+  assert.equal(inspectBody(Buffer.from('{"model":"chat",'), undefined).invalidJson, undefined, 'no content type: not a claim to be JSON');
+  assert.equal(inspectBody(Buffer.from('model=chat'), 'application/x-www-form-urlencoded').invalidJson, undefined);
+  assert.equal(inspectBody(Buffer.alloc(0), json).invalidJson, undefined, 'an empty body is no body');
+  assert.equal(inspectBody(Buffer.from('[1,2]'), json).invalidJson, undefined, 'valid JSON, just not an object');
+  assert.equal(inspectBody(body({ model: 'chat' }), json).invalidJson, undefined);
+});
+
 test('bodies over 1 MiB are not parsed; up to 1 MiB they are', () => {
   const sized = (bytes: number): Buffer => {
     const head = '{"model":"chat","max_tokens":100,"pad":"';
