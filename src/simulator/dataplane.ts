@@ -37,6 +37,8 @@ export interface DataPlaneConfig {
   maxBodyBytes: number;
   deployments: DeploymentTable;
   faults: FaultQueue;
+  /** Open data-plane responses; see SimulatorStats.inFlight. */
+  inFlight: { count: number };
 }
 
 interface Call {
@@ -53,7 +55,11 @@ function sendError(call: Call, error: ErrorResponse): void {
 
 export async function handleDataPlane(config: DataPlaneConfig, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
   const controller = new AbortController();
-  res.on('close', () => controller.abort());
+  config.inFlight.count += 1;
+  res.on('close', () => {
+    config.inFlight.count -= 1;
+    controller.abort();
+  });
   const requestId = newRequestId();
   const clientRequestId = req.headers['x-ms-client-request-id'];
   const headers = baseHeaders(requestId, config.region);

@@ -41,6 +41,7 @@ export async function startSimulatorWithClock(options: SimulatorOptions = {}, cl
     maxBodyBytes: positive(options.maxBodyBytes, DEFAULT_MAX_BODY_BYTES, 'maxBodyBytes'),
     deployments,
     faults,
+    inFlight: { count: 0 },
   };
 
   const control = {
@@ -48,7 +49,7 @@ export async function startSimulatorWithClock(options: SimulatorOptions = {}, cl
     addDeployment: (spec: DeploymentSpec) => deployments.upsert(spec),
     addFault: (fault: FaultSpec) => faults.add(fault),
     clearFaults: () => faults.clear(),
-    stats: (): SimulatorStats => ({ deployments: deployments.stats(), faults: faults.list() }),
+    stats: (): SimulatorStats => ({ deployments: deployments.stats(), faults: faults.list(), inFlight: config.inFlight.count }),
     reset: () => {
       deployments.reset();
       faults.clear();

@@ -55,6 +55,8 @@ export interface SimulatorStats {
   deployments: DeploymentStats[];
   /** Faults not yet used up, in the order they will match. */
   faults: PendingFault[];
+  /** Data-plane responses still open (streaming, waiting on latency, or hung). 0 once clients have gone. */
+  inFlight: number;
 }
 
 export interface Simulator {

@@ -68,8 +68,10 @@ test('hang fault: no answer until the client goes away', async () => {
   await waitFor(() => chatStats().faultsServed === 1, 5_000, 'the hang fault to be served');
   assert.equal((await postJson(chatUrl(sim.url), hello)).status, 200); // later requests are answered meanwhile
   assert.equal(settled, false);
+  await waitFor(() => sim.stats().inFlight === 1, 5_000, 'only the hung response to stay open');
   controller.abort();
   await assert.rejects(hung);
+  await waitFor(() => sim.stats().inFlight === 0, 5_000, 'the hung response to be closed');
 });
 
 test('close() resolves promptly with a hung request open', async () => {

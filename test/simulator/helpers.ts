@@ -8,9 +8,10 @@ export function chatUrl(base: string, deployment = 'chat', apiVersion: string | 
   return `${base}/openai/deployments/${deployment}/chat/completions${query}`;
 }
 
-export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}, signal?: AbortSignal): Promise<Response> {
   return fetch(url, {
     method: 'POST',
+    signal,
     headers: { 'content-type': 'application/json', ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });

@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AzureOpenAI, OpenAI } from 'openai';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
-import { API_VERSION, chatUrl, hello, postJson, sseData } from './helpers.js';
+import { API_VERSION, chatUrl, hello, postJson, sseData, waitFor } from './helpers.js';
 
 let sim: Simulator;
 let azure: AzureOpenAI;
@@ -113,6 +113,22 @@ test('streaming is written over time (latency model)', async () => {
     while (!done) done = (await reader.read()).done;
     // 6 tokens at 40 ms each: the end comes well after the first bytes.
     assert.ok(performance.now() - firstAt >= 150, 'chunks arrive spread over time');
+  } finally {
+    await slow.close();
+  }
+});
+
+test('a client that disconnects mid-stream stops the generation', async () => {
+  const slow = await startSimulator({ latency: { firstTokenMs: 0, perTokenMs: 20 }, completionTokens: 100_000 });
+  try {
+    const controller = new AbortController();
+    const res = await postJson(chatUrl(slow.url), { ...hello, stream: true }, {}, controller.signal);
+    const reader = res.body!.getReader();
+    await reader.read();
+    assert.equal(slow.stats().inFlight, 1);
+    controller.abort();
+    await reader.read().catch(() => undefined);
+    await waitFor(() => slow.stats().inFlight === 0, 5_000, 'the stream to stop');
   } finally {
     await slow.close();
   }
