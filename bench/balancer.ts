@@ -13,11 +13,11 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LoadGenerator } from './load-client.js';
-import { measureFirstByte, measureLatency, measureStreamsMemory, measureThroughput } from './overhead.js';
+import { measureFirstByte, measureLatency, measureStreamsMemory, measureThroughput, warmUp } from './overhead.js';
 import { installCleanup, machineInfo, stopAll } from './processes.js';
 import { measureQuota } from './quota.js';
 import { renderMachine, renderSection, renderSummary, type Section } from './report.js';
-import { backendKey, repoRoot, startBalancer, startFastBackend, type Server } from './servers.js';
+import { backendKey, repoRoot, startBalancer, startFastBackend, startMinimalProxy, type Server } from './servers.js';
 
 const { values } = parseArgs({ options: { only: { type: 'string' }, 'cpu-prof': { type: 'boolean', default: false } } });
 const only = new Set((values.only ?? '1,2,3,4,5').split(',').map((item) => item.trim()));
@@ -64,19 +64,23 @@ async function main(): Promise<void> {
   if (only.has('1') || only.has('2') || only.has('3')) {
     const cpuProfileDir = values['cpu-prof'] ? join(resultsDir, 'profiles') : undefined;
     const balancer: Server = await startBalancer({ backends: [direct], cpuProfileDir });
-    const peers = { load, backend, balancer };
+    const minimalProxy = only.has('2') ? await startMinimalProxy(direct) : undefined;
+    const peers = { load, backend, balancer, minimalProxy };
+    progress('warming up: 5 s closed loop through each peer');
+    await warmUp(peers);
     if (only.has('1')) {
       progress('1/5 added latency at 500 requests/s (interleaved rounds, ~25 s)');
       emit(await measureLatency(peers));
     }
     if (only.has('2')) {
-      progress('2/5 peak throughput, closed loop (~25 s)');
+      progress('2/5 peak throughput, closed loop (~40 s)');
       emit(await measureThroughput(peers));
     }
     if (only.has('3')) {
       progress('3/5 added time to first streamed byte (~20 s)');
       emit(await measureFirstByte(peers));
     }
+    await minimalProxy?.stop();
     await balancer.stop();
     if (cpuProfileDir !== undefined) progress(`CPU profile of the balancer written to ${cpuProfileDir}`);
   }

@@ -7,7 +7,7 @@
  *        "stream":true: headers + the first SSE event at once, the rest ~5 ms later
  *        deployment "hold" with "stream":true: headers + first event, then one event a second until released
  *   POST /__bench/release   ends every held stream (usage chunk + [DONE]); answers {released: n}
- *   GET  /__bench/held      {held: n}
+ *   GET  /__bench/held      {held: n, connections, requests} (connections accepted, requests served so far)
  *   GET  /healthz           200
  * Work per request is kept as small as possible so that the measured process is the balancer.
  */
@@ -53,6 +53,9 @@ const rest =
 const unauthorized = JSON.stringify({ error: { code: '401', message: 'Access denied due to invalid subscription key or wrong API endpoint.' } });
 
 const held = new Set<ServerResponse>();
+/** Connections accepted and requests served since start (for checking that peers keep connections alive). */
+let connections = 0;
+let requests = 0;
 setInterval(() => {
   for (const res of held) res.write(heartbeat);
 }, 1000).unref();
@@ -65,7 +68,7 @@ function handle(req: IncomingMessage, res: ServerResponse, body: string): void {
   }
   if (url === '/__bench/held') {
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ held: held.size }));
+    res.end(JSON.stringify({ held: held.size, connections, requests }));
     return;
   }
   if (url === '/__bench/release' && req.method === 'POST') {
@@ -102,11 +105,13 @@ function handle(req: IncomingMessage, res: ServerResponse, body: string): void {
 }
 
 const server = createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
+  requests++;
   let body = '';
   req.setEncoding('utf8');
   req.on('data', (text: string) => (body += text));
   req.on('end', () => handle(req, res, body));
 });
+server.on('connection', () => connections++);
 server.listen(port, '127.0.0.1');
 process.on('SIGTERM', () => {
   server.close();

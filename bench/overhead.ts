@@ -6,7 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LoadGenerator } from './load-client.js';
 import type { OpenJob, OpenResult, Target } from './load-types.js';
-import { readMemory, RssSampler } from './processes.js';
+import { cpuTimeMs, readMemory, RssSampler } from './processes.js';
 import { fmt, goal, type Section } from './report.js';
 import { backendKey, clientKey, type Server } from './servers.js';
 import { median, round, summarize } from './stats.js';
@@ -24,6 +24,8 @@ export interface Peers {
   load: LoadGenerator;
   backend: Server;
   balancer: Server;
+  /** bench/minimal-proxy.ts in front of the same backend: the reference of measure 2. */
+  minimalProxy?: Server;
 }
 
 type Via = 'direct' | 'balancer';
@@ -160,44 +162,86 @@ export async function measureLatency(peers: Peers, settings = { rate: 500, round
   };
 }
 
-/** 2. Peak throughput, closed loop. */
+/** Closed-loop traffic through every peer, so that connections are open and the JIT has done its work. */
+export async function warmUp(peers: Peers, durationMs = 5000): Promise<void> {
+  const vias: ThroughputVia[] = peers.minimalProxy ? ['direct', 'minimal', 'balancer'] : ['direct', 'balancer'];
+  for (const via of vias) {
+    await peers.load.run({ kind: 'closed', ...throughputTarget(peers, via), connections: 64, warmupMs: 0, durationMs });
+  }
+}
+
+type ThroughputVia = Via | 'minimal';
+
+function throughputTarget(peers: Peers, via: ThroughputVia): Target {
+  if (via !== 'minimal') return target(peers, via, chatPath, chatBody);
+  if (!peers.minimalProxy) throw new Error('no minimal proxy');
+  return { origin: peers.minimalProxy.url, path: chatPath, headers: { 'api-key': clientKey }, body: chatBody };
+}
+
+async function backendRequests(peers: Peers): Promise<number> {
+  return (await getJson<{ requests: number }>(`${peers.backend.url}/__bench/held`)).requests;
+}
+
+interface ThroughputRound {
+  requestsPerSecond: number;
+  latencyP50: number;
+  /** CPU µs per request, over the whole job (warm-up included), by process. */
+  cpuPerRequest: { load: number; backend: number; proxy: number };
+}
+
+/** 2. Peak throughput, closed loop; the minimal proxy, when given, is a third peer for reference. */
 export async function measureThroughput(peers: Peers, settings = { connections: 128, rounds: 2, warmupMs: 1000, durationMs: 5000 }): Promise<Section> {
-  const results: Record<Via, number[]> = { direct: [], balancer: [] };
-  const latency: Record<Via, number[]> = { direct: [], balancer: [] };
+  const vias: ThroughputVia[] = peers.minimalProxy ? ['direct', 'minimal', 'balancer'] : ['direct', 'balancer'];
+  const rounds: Partial<Record<ThroughputVia, ThroughputRound[]>> = {};
   const notes: string[] = [];
   for (let index = 0; index < settings.rounds; index++) {
-    for (const via of order(index)) {
-      const result = await peers.load.run({
-        kind: 'closed',
-        ...target(peers, via, chatPath, chatBody),
-        connections: settings.connections,
-        warmupMs: settings.warmupMs,
-        durationMs: settings.durationMs,
-      });
+    for (const via of index % 2 === 0 ? vias : [...vias].reverse()) {
+      const proxyPid = via === 'balancer' ? peers.balancer.process.pid : via === 'minimal' ? peers.minimalProxy!.process.pid : undefined;
+      const pids = { load: peers.load.process.pid, backend: peers.backend.process.pid, proxy: proxyPid };
+      const cpuBefore = { load: cpuTimeMs(pids.load), backend: cpuTimeMs(pids.backend), proxy: proxyPid === undefined ? 0 : cpuTimeMs(proxyPid) };
+      const requestsBefore = await backendRequests(peers);
+      const result = await peers.load.run({ kind: 'closed', ...throughputTarget(peers, via), connections: settings.connections, warmupMs: settings.warmupMs, durationMs: settings.durationMs });
+      const served = Math.max(1, (await backendRequests(peers)) - requestsBefore - 1);
+      const perRequest = (pid: number | undefined, before: number): number => (pid === undefined ? 0 : ((cpuTimeMs(pid) - before) * 1000) / served);
       const bad = Object.entries(result.statuses).filter(([status]) => status !== '200');
       if (result.errors > 0 || bad.length > 0) notes.push(`round ${index + 1}, ${via}: ${result.errors} errors, non-200 ${JSON.stringify(Object.fromEntries(bad))} ${result.firstErrors.join('; ')}`);
-      results[via].push(result.requestsPerSecond);
-      latency[via].push(result.latency.p50);
+      (rounds[via] ??= []).push({
+        requestsPerSecond: result.requestsPerSecond,
+        latencyP50: result.latency.p50,
+        cpuPerRequest: { load: perRequest(pids.load, cpuBefore.load), backend: perRequest(pids.backend, cpuBefore.backend), proxy: perRequest(proxyPid, cpuBefore.proxy) },
+      });
     }
   }
-  const direct = median(results.direct);
-  const balancer = median(results.balancer);
+  const med = (via: ThroughputVia, pick: (round: ThroughputRound) => number): number => median((rounds[via] ?? []).map(pick));
+  const rps = (via: ThroughputVia): number => med(via, (round) => round.requestsPerSecond);
+  const direct = rps('direct');
+  const balancer = rps('balancer');
+  const names: Record<ThroughputVia, string> = { direct: 'direct', minimal: 'minimal proxy', balancer: 'balancer' };
+  const row = (label: string, value: (via: ThroughputVia) => string): string[] => [label, ...vias.map(value)];
+  const cpu = (key: keyof ThroughputRound['cpuPerRequest']) => (via: ThroughputVia): string => (key === 'proxy' && via === 'direct' ? '–' : fmt(med(via, (round) => round.cpuPerRequest[key]), 0));
   return {
     id: '2',
     title: '2. Peak throughput, closed loop',
     settings: [
       `${settings.connections} connections, each sending its next request when the last answer ended; ${settings.rounds} rounds × (${settings.warmupMs / 1000} s warm-up + ${settings.durationMs / 1000} s measured) per peer, interleaved`,
-      'load generator, balancer and backend are three processes sharing the machine\'s cores',
-    ],
-    header: ['', 'direct', 'balancer', 'balancer / direct'],
+      "load generator, proxy and backend are separate processes sharing the machine's cores",
+      peers.minimalProxy ? '"minimal proxy" (bench/minimal-proxy.ts) is the least a Node.js proxy does — node:http server + undici Agent, no auth, selection, metrics or logs: a reference for what Node itself costs' : '',
+      'CPU per request = user + system CPU time of the process (/proc/<pid>/stat) over the whole job ÷ requests the backend served; it is far less sensitive to other load on the machine than requests/s',
+    ].filter((line) => line !== ''),
+    header: ['', ...vias.map((via) => names[via])],
     rows: [
-      ['requests/s (median of rounds)', fmt(direct, 0), fmt(balancer, 0), `${fmt((balancer / direct) * 100, 1)} %`],
-      ['requests/s per round', results.direct.map((value) => fmt(value, 0)).join(', '), results.balancer.map((value) => fmt(value, 0)).join(', '), ''],
-      ['latency p50 under this load, ms (median of rounds)', fmt(median(latency.direct), 2), fmt(median(latency.balancer), 2), ''],
+      row('requests/s (median of rounds)', (via) => fmt(rps(via), 0)),
+      row('requests/s per round', (via) => (rounds[via] ?? []).map((round) => fmt(round.requestsPerSecond, 0)).join(', ')),
+      row('share of direct', (via) => `${fmt((rps(via) / direct) * 100, 1)} %`),
+      row('latency p50 under this load, ms', (via) => fmt(med(via, (round) => round.latencyP50), 2)),
+      row('CPU per request, proxy process, µs', cpu('proxy')),
+      row('CPU per request, backend, µs', cpu('backend')),
+      row('CPU per request, load generator, µs', cpu('load')),
+      row('proxy ceiling on one core (10⁶ ÷ CPU µs), requests/s', (via) => (via === 'direct' ? '–' : fmt(1e6 / med(via, (round) => round.cpuPerRequest.proxy), 0))),
     ],
     goals: [goal('throughput through the balancer', balancer, 'requests/s', '>=', 5000)],
     notes,
-    raw: { settings, requestsPerSecond: results, latencyP50: latency },
+    raw: { settings, rounds },
   };
 }
 

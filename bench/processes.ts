@@ -138,6 +138,17 @@ export function readMemory(pid: number): Memory {
   return { rssKb: field('VmRSS'), hwmKb: field('VmHWM') };
 }
 
+/** CPU time (user + system) the process has used so far, in ms, from /proc/<pid>/stat (10 ms resolution). */
+export function cpuTimeMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name "(…)"; utime and stime are the 14th and 15th fields of the whole line.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicksPerSecond;
+}
+
+/** USER_HZ: 100 on every Linux kernel Node.js supports. */
+const clockTicksPerSecond = 100;
+
 /** Samples VmRSS of `pid` every `intervalMs` until stopped; reports the peak seen. */
 export class RssSampler {
   private peakKb = 0;

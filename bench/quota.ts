@@ -94,9 +94,13 @@ async function runTrial(load: LoadGenerator, settings: QuotaSettings, seed: numb
   }
 }
 
-export async function measureQuota(load: LoadGenerator, settings: QuotaSettings = defaultQuotaSettings): Promise<Section> {
+/** Informational: the same offer held for 5 simulated minutes, so that the 60 s token windows are full. */
+export const steadyStateSettings: QuotaSettings = { ...defaultQuotaSettings, timeScale: 60, simulatedSeconds: 300, trials: 1 };
+
+export async function measureQuota(load: LoadGenerator, settings: QuotaSettings = defaultQuotaSettings, steady: QuotaSettings | undefined = steadyStateSettings): Promise<Section> {
   const trials: Trial[] = [];
   for (let index = 0; index < settings.trials; index++) trials.push(await runTrial(load, settings, 1000 + index));
+  const steadyTrial = steady === undefined ? undefined : await runTrial(load, steady, 2000);
   const total = (key: 'scheduled' | 'succeeded' | 'client429' | 'errors' | 'upstream429' | 'balancerThrottled' | 'tokensCharged'): number =>
     trials.reduce((sum, trial) => sum + trial[key], 0);
   const scheduled = total('scheduled');
@@ -131,7 +135,17 @@ export async function measureQuota(load: LoadGenerator, settings: QuotaSettings 
       ['admitted per backend, per trial', trials.map((trial) => trial.perBackendAdmitted.join('/')).join(', ')],
     ],
     goals: [goal('success rate', successRate, '%', '>=', 99.5), goal('upstream 429s per success', upstreamPerSuccess, '', '<', 0.1)],
-    notes: [],
-    raw: { settings, trials, successRate, upstreamPerSuccess, tokenSharePercent: tokenShare, offeredSharePercent: offeredShare },
+    notes: steadyTrial === undefined || steady === undefined ? [] : [steadyNote(steadyTrial, steady)],
+    raw: { settings, trials, successRate, upstreamPerSuccess, tokenSharePercent: tokenShare, offeredSharePercent: offeredShare, steadyState: steadyTrial && { settings: steady, trial: steadyTrial } },
   };
+}
+
+function steadyNote(trial: Trial, settings: QuotaSettings): string {
+  const summedTpm = settings.backends * settings.tpm;
+  const share = (trial.tokensCharged / (settings.simulatedSeconds / 60) / summedTpm) * 100;
+  return (
+    `informational, no goal — steady state, the same offer for ${settings.simulatedSeconds / 60} simulated minutes (timeScale ${settings.timeScale}, one trial) so that the token windows fill: ` +
+    `${trial.succeeded}/${trial.scheduled} succeeded (${fmt((trial.succeeded / trial.scheduled) * 100, 2)} %), ${trial.client429} client 429s, ` +
+    `${trial.upstream429} upstream 429s (${fmt(trial.upstream429 / Math.max(1, trial.succeeded), 4)} per success), tokens charged ${fmt(share, 1)} % of summed TPM per simulated minute`
+  );
 }

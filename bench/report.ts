@@ -39,7 +39,7 @@ export function markdownTable(header: string[], rows: string[][]): string {
 }
 
 function goalText(item: Goal): string {
-  const digits = item.limit < 10 ? 2 : 0;
+  const digits = Number.isInteger(item.limit) ? 0 : 2;
   return `${item.comparator === '<=' ? '≤' : item.comparator === '>=' ? '≥' : '<'} ${fmt(item.limit, digits)} ${item.unit}`;
 }
 

@@ -34,6 +34,20 @@ export async function startFastBackend(): Promise<Server> {
   return { process: tracked, url, stop: () => stopProcess(tracked) };
 }
 
+/** The reference proxy of measure 2 (bench/minimal-proxy.ts), in front of `backend`. */
+export async function startMinimalProxy(backend: { url: string; apiKey: string }): Promise<Server> {
+  const port = await freePort();
+  const tracked = startNode('minimal proxy', ['--import', 'tsx', fileURLToPath(new URL('./minimal-proxy.ts', import.meta.url))], {
+    ...baseEnv(),
+    BENCH_PORT: String(port),
+    BENCH_BACKEND_URL: backend.url,
+    BENCH_BACKEND_KEY: backend.apiKey,
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHttp(`${url}/healthz`, tracked);
+  return { process: tracked, url, stop: () => stopProcess(tracked) };
+}
+
 export interface BalancerOptions {
   backends: { url: string; apiKey: string }[];
   /** Write a V8 CPU profile of the balancer into this directory when it stops. */
