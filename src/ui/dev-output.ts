@@ -2,6 +2,7 @@
  * Where `aoai-lb dev` writes, chosen once: a live redrawn view (stdout is a TTY), a status line every
  * few seconds (pipes, --no-view), or one JSON object per line (--json). ops/dev.ts never checks the mode.
  */
+import chalk from 'chalk';
 import { createLogUpdate } from 'log-update';
 import { renderDevView, renderStatusLine, renderSummary, type DevSnapshot } from './dev-view.js';
 
@@ -52,8 +53,9 @@ export function connectionLines(info: DevReadyInfo): string[] {
     `  AzureOpenAI(azure_endpoint="${url}", api_key="${clientKey}", api_version="2024-10-21")`,
     `  OpenAI(base_url="${url}/openai/v1", api_key="${clientKey}")`,
     'curl:',
-    `  curl ${url}/openai/deployments/chat/chat/completions?api-version=2024-10-21 -H "api-key: ${clientKey}" \\`,
-    `    -H "content-type: application/json" -d '{"messages":[{"role":"user","content":"Hello"}],"max_tokens":50}'`,
+    `  curl "${url}/openai/deployments/chat/chat/completions?api-version=2024-10-21" \\`,
+    `    -H "api-key: ${clientKey}" -H "content-type: application/json" \\`,
+    `    -d '{"messages":[{"role":"user","content":"Hello"}],"max_tokens":50}'`,
     '',
     info.backends.every((b) => b.simulated)
       ? `Simulated backends (chat + embedding each${info.timeScale === 1 ? '' : `, time ×${info.timeScale}`}):`
@@ -81,20 +83,21 @@ export function createDevOutput(mode: DevOutputMode, streams: DevOutputStreams):
   if (mode === 'lines') {
     return {
       refreshMs: 5000,
-      ready: (info) => write([...connectionLines(info), ''].join('\n')),
+      ready: (info) => write([...connectionLines(info), '', ''].join('\n')),
       update: (snapshot) => write(renderStatusLine(snapshot)),
       log: (line) => stderr.write(line),
       finish: (last) => write(renderSummary(last)),
     };
   }
   const view = createLogUpdate(stdout, { defaultWidth: 120 });
+  const color = chalk.level > 0;
   return {
     refreshMs: 500,
-    ready: (info) => write([...connectionLines(info), ''].join('\n')),
-    update: (snapshot) => view(renderDevView(snapshot, { color: true })),
+    ready: (info) => write([...connectionLines(info), '', ''].join('\n')),
+    update: (snapshot) => view(renderDevView(snapshot, { color, width: stdout.columns })),
     log: () => {},
     finish: (last) => {
-      if (last) view(renderDevView(last, { color: true }));
+      if (last) view(renderDevView(last, { color, hint: false, width: stdout.columns }));
       view.done();
       write(renderSummary(last));
     },

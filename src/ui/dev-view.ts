@@ -39,6 +39,10 @@ export interface DevSnapshot {
 
 export interface RenderOptions {
   color?: boolean;
+  /** The "Ctrl-C stops everything" line; off for the final frame. */
+  hint?: boolean;
+  /** Terminal columns: below what the full table needs, a compact layout is used. */
+  width?: number;
 }
 
 const plain = new Chalk({ level: 0 });
@@ -74,18 +78,33 @@ type Row = { cells: string[]; paint?: (text: string) => string; stateCell?: (tex
 interface Column {
   title: string;
   align: 'left' | 'right';
+  /** Keeps the column from jumping as values come and go. */
+  minWidth?: number;
 }
 
-const columns: Column[] = [
+const fullColumns: Column[] = [
   { title: 'backend', align: 'left' },
   { title: 'deployment', align: 'left' },
-  { title: 'state', align: 'left' },
+  { title: 'state', align: 'left', minWidth: 'cooling 10.0 s'.length },
   { title: 'requests', align: 'right' },
   { title: '429s absorbed', align: 'right' },
   { title: 'failovers', align: 'right' },
   { title: 'errors', align: 'right' },
   { title: 'remaining tokens', align: 'right' },
   { title: 'tokens used', align: 'right' },
+];
+
+/** The same columns for 80-column terminals. */
+const compactColumns: Column[] = [
+  { title: '#', align: 'left' },
+  { title: 'deploy', align: 'left' },
+  { title: 'state', align: 'left', minWidth: 'cooling 10.0 s'.length },
+  { title: 'req', align: 'right' },
+  { title: '429s', align: 'right' },
+  { title: 'fail', align: 'right' },
+  { title: 'err', align: 'right' },
+  { title: 'tokens left', align: 'right' },
+  { title: 'used', align: 'right' },
 ];
 
 function emptyDeployment(name: string): DeploymentStatus {
@@ -119,12 +138,12 @@ function hostOf(url: string): string {
   }
 }
 
-function tableRows(snapshot: DevSnapshot, chalk: ChalkInstance): Row[] {
+function tableRows(snapshot: DevSnapshot, chalk: ChalkInstance, compact: boolean): Row[] {
   const rows: Row[] = [];
   for (const backend of snapshot.status.backends) {
     const known = new Map(backend.deployments.map((d) => [d.deployment, d]));
     const names = [...new Set([...(snapshot.deployments ?? []), ...known.keys()])];
-    const label = `${backend.id} ${hostOf(backend.url)}`;
+    const label = compact ? backend.id : `${backend.id} ${hostOf(backend.url)}`;
     if (names.length === 0) {
       const state = stateText(backend.brokenRemainingMs, emptyDeployment(''));
       rows.push({ cells: [label, '(no traffic yet)', state.text, '', '', '', '', '', ''], stateCell: paintState(chalk, state.kind) });
@@ -144,7 +163,7 @@ function tableRows(snapshot: DevSnapshot, chalk: ChalkInstance): Row[] {
           formatCount(d.throttled),
           formatCount(d.failovers),
           formatCount(d.errors),
-          limit === undefined ? remaining : `${remaining} / ${formatTokens(limit)}`,
+          limit === undefined ? remaining : compact ? `${remaining}/${formatTokens(limit)}` : `${remaining} / ${formatTokens(limit)}`,
           formatTokens(d.promptTokens + d.completionTokens),
         ],
         stateCell: paintState(chalk, state.kind),
@@ -158,8 +177,8 @@ function paintState(chalk: ChalkInstance, kind: 'healthy' | 'cooling' | 'broken'
   return kind === 'healthy' ? chalk.green : kind === 'cooling' ? chalk.yellow : chalk.red;
 }
 
-function renderTable(rows: Row[], chalk: ChalkInstance): string[] {
-  const widths = columns.map((column, i) => Math.max(column.title.length, ...rows.map((row) => row.cells[i]!.length)));
+function renderTable(columns: Column[], rows: Row[], chalk: ChalkInstance): string[] {
+  const widths = columns.map((column, i) => Math.max(column.title.length, column.minWidth ?? 0, ...rows.map((row) => row.cells[i]!.length)));
   const pad = (text: string, i: number): string => (columns[i]!.align === 'left' ? text.padEnd(widths[i]!) : text.padStart(widths[i]!));
   const header = chalk.dim(columns.map((column, i) => pad(column.title, i)).join('  ').trimEnd());
   const lines = rows.map((row) =>
@@ -176,22 +195,40 @@ function renderTable(rows: Row[], chalk: ChalkInstance): string[] {
 
 /** The live view: a title line, the per-backend table and the client totals. */
 export function renderDevView(snapshot: DevSnapshot, options: RenderOptions = {}): string {
+  const full = renderLayout(snapshot, options, false);
+  const width = options.width;
+  if (width === undefined || full.every((line) => visibleLength(line) <= width)) return full.join('\n');
+  return renderLayout(snapshot, options, true).join('\n');
+}
+
+function visibleLength(line: string): number {
+  // eslint-disable-next-line no-control-regex
+  return line.replace(/\u001b\[[0-9;]*m/g, '').length;
+}
+
+function renderLayout(snapshot: DevSnapshot, options: RenderOptions, compact: boolean): string[] {
   const chalk = options.color ? colored : plain;
   const { status, totals } = snapshot;
   const title = `${chalk.bold('aoai-lb dev')}  ${snapshot.url}  up ${formatDuration(status.uptimeSeconds)}`;
   const load = snapshot.demoLoad;
-  const loadText = load
-    ? `  demo load ${load.rps} req/s (${formatCount(load.sent)} sent, ${load.inFlight} open${load.skipped > 0 ? `, ${formatCount(load.skipped)} skipped` : ''})`
-    : '';
+  let loadText = '';
+  if (load) {
+    const skipped = load.skipped > 0 ? `, ${formatCount(load.skipped)} skipped` : '';
+    loadText = compact ? `  load ${load.rps}/s` : `  demo load ${load.rps} req/s (${formatCount(load.sent)} sent, ${load.inFlight} open${skipped})`;
+  }
   const clientThrottled = totals.throttled > 0 ? chalk.red(formatCount(totals.throttled)) : formatCount(totals.throttled);
   const absorbed = status.backends.reduce((sum, b) => sum + b.deployments.reduce((s, d) => s + d.throttled, 0), 0);
-  const clientLine =
-    `clients  ${formatCount(totals.requests)} requests  ` +
-    `success ${successRate(totals)}  ` +
-    `429s seen by clients ${clientThrottled}  ` +
-    `other errors ${formatCount(totals.failed)}  ` +
-    `(429s absorbed by failover: ${formatCount(absorbed)})`;
-  return [title + chalk.dim(loadText), '', ...renderTable(tableRows(snapshot, chalk), chalk), '', clientLine, chalk.dim('Ctrl-C stops everything')].join('\n');
+  const clientLine = compact
+    ? `clients  ${formatCount(totals.requests)} req  success ${successRate(totals)}  429s to clients ${clientThrottled}  errors ${formatCount(totals.failed)}`
+    : `clients  ${formatCount(totals.requests)} requests  ` +
+      `success ${successRate(totals)}  ` +
+      `429s seen by clients ${clientThrottled}  ` +
+      `other errors ${formatCount(totals.failed)}  ` +
+      `(429s absorbed by failover: ${formatCount(absorbed)})`;
+  const columns = compact ? compactColumns : fullColumns;
+  const lines = [title + chalk.dim(loadText), '', ...renderTable(columns, tableRows(snapshot, chalk, compact), chalk), '', clientLine];
+  if (options.hint !== false) lines.push(chalk.dim('Ctrl-C stops everything'));
+  return lines;
 }
 
 /** One compact line for logs and pipes: totals, then each backend's chat-like state. */

@@ -118,6 +118,22 @@ describe('renderDevView', () => {
     assert.doesNotMatch(view, /demo load/);
   });
 
+  it('fits 80 columns with a compact layout when the terminal is narrow', () => {
+    const wide = renderDevView(snapshot, { width: 200 });
+    assert.equal(wide, text);
+    const narrow = renderDevView(snapshot, { width: 80, color: true });
+    // eslint-disable-next-line no-control-regex
+    const visible = narrow.replace(/\u001b\[[0-9;]*m/g, '').split('\n');
+    for (const line of visible) assert.ok(line.length <= 80, `${line.length}: ${line}`);
+    assert.match(visible[2]!, /^#\s+deploy\s+state\s+req\s+429s\s+fail\s+err\s+tokens left\s+used$/);
+    assert.match(narrow, /\n1\s+chat\s+.*cooling 3\.2 s.*\s+120\s+7\s+7\s+0\s+0\/30\.0k\s+4\.40k\n/);
+  });
+
+  it('leaves out the Ctrl-C hint from the final frame', () => {
+    assert.match(text, /Ctrl-C stops everything$/);
+    assert.doesNotMatch(renderDevView(snapshot, { hint: false }), /Ctrl-C/);
+  });
+
   it('shows a dash for the success rate before any request', () => {
     const idle = renderDevView({ ...snapshot, totals: { requests: 0, succeeded: 0, throttled: 0, failed: 0 } });
     assert.match(idle, /success – /);
