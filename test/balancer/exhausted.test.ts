@@ -44,7 +44,7 @@ describe('when every backend is cooling', () => {
   });
 
   it('makes the openai SDK wait exactly that long, after which its retry succeeds', async () => {
-    for (const backend of topology.balancer.balancer.backends) backend.deployment('chat').cooldownUntil = 0;
+    for (const backend of topology.balancer.balancer.backends) backend.deployment('chat').clearCooldowns();
     topology.simulators[0]!.addFault({ kind: '429', count: 1, retryAfterMs: 600 });
     topology.simulators[1]!.addFault({ kind: '429', count: 1, retryAfterMs: 600 });
     const started = Date.now();

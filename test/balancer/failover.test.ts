@@ -19,7 +19,7 @@ describe('failover to another backend, at once, for the same request', () => {
       backend.brokenUntil = 0;
       backend.consecutiveFailures = 0;
       for (const state of backend.knownDeployments()) {
-        state.cooldownUntil = 0;
+        state.clearCooldowns();
         state.consecutiveFailures = 0;
       }
     }

@@ -119,19 +119,20 @@ function parseBackendUrl(id: string, raw: string | undefined, problems: string[]
     problems.push(`${name}: missing, but other BACKEND_${id}_* variables are set. Set it to the backend's endpoint, e.g. https://my-openai.openai.azure.com/.`);
     return undefined;
   }
+  const shown = raw.replace(/\/\/[^/@]*@/, '//***@');
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    problems.push(`${name}: "${raw}" is not a URL. Use the endpoint's full address, e.g. https://my-openai.openai.azure.com/.`);
-    return undefined;
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    problems.push(`${name}: "${raw}" must start with https:// (or http:// for a local backend).`);
+    problems.push(`${name}: "${shown}" is not a URL. Use the endpoint's full address, e.g. https://my-openai.openai.azure.com/.`);
     return undefined;
   }
   if (url.username || url.password) {
     problems.push(`${name}: must not carry credentials in the URL; put the key in BACKEND_${id}_APIKEY.`);
+    return undefined;
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    problems.push(`${name}: "${shown}" must start with https:// (or http:// for a local backend).`);
     return undefined;
   }
   if (url.search || url.hash) {

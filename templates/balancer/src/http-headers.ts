@@ -42,11 +42,19 @@ export function downstreamHeaders(upstream: IncomingHttpHeaders | Record<string,
 }
 
 function copy(from: Record<string, string | string[] | undefined>, to: OutgoingHeaders, skip: Set<string>): void {
+  const named = connectionOptions(from.connection);
   for (const name in from) {
     const value = from[name];
-    if (value === undefined || skip.has(name)) continue;
+    if (value === undefined || skip.has(name) || named?.has(name)) continue;
     to[name] = value;
   }
+}
+
+/** Headers that the Connection header names are hop-by-hop too (RFC 9110 §7.6.1). */
+function connectionOptions(value: string | string[] | undefined): Set<string> | undefined {
+  if (value === undefined) return undefined;
+  const text = Array.isArray(value) ? value.join(',') : value;
+  return new Set(text.split(',').map((option) => option.trim().toLowerCase()).filter((option) => option.length > 0));
 }
 
 export function headerInteger(value: string | string[] | undefined): number | undefined {

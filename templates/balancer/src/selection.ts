@@ -47,7 +47,7 @@ export function exhaustion(backends: readonly BackendState[], deployment: string
   let anyThrottled = false;
   for (const backend of backends) {
     const state = backend.deployment(deployment);
-    const throttled = state.cooldownUntil > now && state.cooldownReason === 'throttled' && backend.brokenUntil <= now;
+    const throttled = state.throttledUntil > now && backend.brokenUntil <= now;
     if (throttled) anyThrottled = true;
     soonest = Math.min(soonest, backend.availableAt(deployment));
   }

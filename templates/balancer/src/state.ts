@@ -9,8 +9,10 @@ import type { BackendConfig } from './config.js';
 export const headroomTtlMs = 60_000;
 
 export class DeploymentState {
-  cooldownUntil = 0;
-  cooldownReason: 'throttled' | 'broken' = 'throttled';
+  /** Until when the deployment is throttled (429) and until when its circuit is open (5xx); kept apart
+   * so that a success, which closes the circuit, never lifts a throttle. */
+  throttledUntil = 0;
+  brokenUntil = 0;
   consecutiveFailures = 0;
   remainingTokens: number | undefined;
   remainingRequests: number | undefined;
@@ -24,15 +26,24 @@ export class DeploymentState {
 
   constructor(readonly deployment: string) {}
 
+  get cooldownUntil(): number {
+    return Math.max(this.throttledUntil, this.brokenUntil);
+  }
+
+  /** Why the deployment is unavailable: the cooldown that ends last. */
+  get cooldownReason(): 'throttled' | 'broken' {
+    return this.brokenUntil > this.throttledUntil ? 'broken' : 'throttled';
+  }
+
   isAvailable(now: number): boolean {
     return now >= this.cooldownUntil;
   }
 
   /** Larger is better; Infinity when nothing recent is known, so unknown backends get tried. */
   headroom(now: number): number {
-    if (this.remainingTokens === undefined || now - this.observedAt > headroomTtlMs) return Infinity;
+    if (now - this.observedAt > headroomTtlMs) return Infinity;
     if (this.remainingRequests !== undefined && this.remainingRequests <= 0) return -1;
-    return this.remainingTokens;
+    return this.remainingTokens ?? Infinity;
   }
 
   /** Counts a request we are about to send against the last known remaining quota. */
@@ -50,13 +61,19 @@ export class DeploymentState {
   }
 
   coolDown(reason: 'throttled' | 'broken', ms: number, now: number): void {
-    if (now + ms >= this.cooldownUntil) this.cooldownReason = reason; // the reason of the cooldown that ends last
-    this.cooldownUntil = Math.max(this.cooldownUntil, now + ms);
+    if (reason === 'throttled') this.throttledUntil = Math.max(this.throttledUntil, now + ms);
+    else this.brokenUntil = Math.max(this.brokenUntil, now + ms);
   }
 
   recordSuccess(): void {
     this.consecutiveFailures = 0;
-    if (this.cooldownReason === 'broken') this.cooldownUntil = 0;
+    this.brokenUntil = 0;
+  }
+
+  /** Forgets every cooldown (an operator's reset). */
+  clearCooldowns(): void {
+    this.throttledUntil = 0;
+    this.brokenUntil = 0;
   }
 }
 

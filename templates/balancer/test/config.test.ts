@@ -229,3 +229,15 @@ test('LOG_FORMAT: text or json only', () => {
   assert.equal(loadConfig({ ...minimal, LOG_FORMAT: 'Text' }).logFormat, 'text');
   onlyProblem({ ...minimal, LOG_FORMAT: 'pretty' }, 'LOG_FORMAT');
 });
+
+test('a backend URL with credentials is never echoed, whatever else is wrong with it', () => {
+  for (const url of ['ftp://user:s3cret@x.example.com/', 'https://user:s3cret@x.openai.azure.com/', 'not a url //user:s3cret@host']) {
+    try {
+      loadConfig({ BACKEND_1_URL: url, ALLOW_ANONYMOUS: 'true' });
+      assert.fail(`${url} was accepted`);
+    } catch (error) {
+      assert.ok(error instanceof ConfigError);
+      assert.ok(!error.problems.join('\n').includes('s3cret'), error.problems.join('\n'));
+    }
+  }
+});

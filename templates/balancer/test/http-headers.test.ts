@@ -132,3 +132,12 @@ test('clientRequestId: ids that could forge log lines or flood them are refused'
   }
   assert.equal(clientRequestId({ 'x-ms-client-request-id': 'x'.repeat(128) }), 'x'.repeat(128));
 });
+
+test('headers named in Connection are hop-by-hop too, both ways', () => {
+  const up = upstreamHeaders(request({ connection: 'close, X-Hop', 'x-hop': 'secret', 'x-kept': 'yes' }), { apiKey: 'k' }, 0);
+  assert.equal(up['x-hop'], undefined);
+  assert.equal(up['x-kept'], 'yes');
+  const down = downstreamHeaders({ connection: 'x-internal', 'x-internal': '1', 'x-ratelimit-remaining-tokens': '5' });
+  assert.equal(down['x-internal'], undefined);
+  assert.equal(down['x-ratelimit-remaining-tokens'], '5');
+});

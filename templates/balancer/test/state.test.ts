@@ -146,3 +146,19 @@ test('BackendState.recordSuccess() closes the backend-wide circuit', () => {
   assert.equal(b.brokenUntil, 0);
   assert.equal(b.availableAt('chat'), 0);
 });
+
+test('a success after a longer broken mark keeps the shorter throttle that started before it', () => {
+  const state = new DeploymentState('chat');
+  state.coolDown('throttled', 10_000, 0);
+  state.coolDown('broken', 30_000, 100);
+  assert.equal(state.cooldownReason, 'broken');
+  state.recordSuccess();
+  assert.equal(state.cooldownUntil, 10_000, 'the throttle still holds');
+  assert.equal(state.cooldownReason, 'throttled');
+});
+
+test('headroom() is -1 when the request budget is used up even if tokens were never reported', () => {
+  const state = new DeploymentState('chat');
+  state.observeRemaining(undefined, 0, 1_000);
+  assert.equal(state.headroom(1_000), -1);
+});
