@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
 import { after, describe, it } from 'node:test';
-import { AzureOpenAI } from 'openai';
+import { AzureOpenAI, OpenAI } from 'openai';
+import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { runCli, startCli, type CliProcess } from '../helpers/cli-process.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -118,6 +119,32 @@ describe('aoai-lb dev --demo-load', () => {
     assert.equal(await dev.stop('SIGINT'), 0);
     assert.equal(jsonLines(dev).at(-1)!.type, 'stopped');
     for (const url of [ready.url, ...ready.backends.map((b) => b.url)]) assert.ok(await isClosed(url), `${url} still answers`);
+  });
+});
+
+describe('aoai-lb dev --backend URL=KEY', () => {
+  // A simulator this test starts stands in for a real Azure OpenAI endpoint that dev did not start.
+  let endpoint: Simulator;
+  after(() => endpoint?.close());
+
+  it('fronts the given endpoints instead of starting simulators, and leaves them running on exit', async () => {
+    endpoint = await startSimulator({ apiKeys: ['real-key'], latency: 'none' });
+    const dev = startDev(['--backend', `${endpoint.url}=real-key`, '--client-key', 'my-local-key']);
+    const ready = await waitForLine(dev, 'the ready line', (line) => line.type === 'ready');
+    assert.equal(ready.clientKey, 'my-local-key');
+    assert.deepEqual(ready.backends, [{ id: '1', url: endpoint.url, simulated: false }]);
+
+    const v1 = new OpenAI({ baseURL: `${ready.url}/openai/v1`, apiKey: 'my-local-key', maxRetries: 0 });
+    const embedding = await v1.embeddings.create({ model: 'embedding', input: 'hello' });
+    assert.equal(embedding.data.length, 1);
+    assert.equal(endpoint.stats().deployments.find((d) => d.name === 'embedding')!.admitted, 1);
+    await waitForLine(dev, 'the embedding request in a status', (line) =>
+      Boolean(line.status?.backends[0]?.deployments.some((d) => d.deployment === 'embedding' && d.requests === 1)),
+    );
+
+    assert.equal(await dev.stop('SIGINT'), 0);
+    assert.ok(await isClosed(ready.url));
+    assert.equal((await fetch(`${endpoint.url}/__sim/stats`)).status, 200, 'the endpoint dev did not start still runs');
   });
 });
 
