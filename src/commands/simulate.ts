@@ -36,7 +36,7 @@ export function parseLatency(value: string): SimulatorOptions['latency'] {
 
 export function simulateOptions(options: Record<string, unknown>): SimulatorOptions {
   const specs = (options.deployment as string[] | undefined)?.map(parseDeployment);
-  const tpm = options.tpm === undefined ? undefined : integer('--tpm', String(options.tpm), 1);
+  const tpm = options.tpm === undefined ? undefined : integer('--tpm', String(options.tpm), 1) * 1000;
   if (specs && tpm !== undefined) throw usage('--tpm applies to the default deployments only', 'give the TPM inside each --deployment name=model:tpm instead');
   const names = new Set<string>();
   for (const spec of specs ?? []) {
@@ -69,7 +69,7 @@ export const simulateCommand: CommandSpec = {
       .option('--port <n>', 'port to listen on; 0 picks a free one and prints it', '0')
       .option('--host <address>', 'address to bind', '127.0.0.1')
       .option('--deployment <name=model:tpm>', 'a deployment, repeatable (default: chat=gpt-35-turbo:30000 and embedding=text-embedding-ada-002:30000)', collect)
-      .option('--tpm <n>', 'tokens per minute for the default deployments')
+      .option('--tpm <k>', 'thousands of tokens per minute for the default deployments (30 = 30K TPM, as OPENAI_CAPACITY counts)')
       .option('--api-key <key>', 'accepted API key, repeatable (none: auth is off)', collect)
       .option('--time-scale <n>', 'run windows and latencies this many times faster (60 → a 1 s token window)')
       .addOption(new Option('--latency <spec>', '"none" or <firstTokenMs>,<perTokenMs> (default 200,10)'))

@@ -48,11 +48,11 @@ test('simulate: prints its URL and deployments, serves, and stops on SIGINT with
 });
 
 test('simulate without --api-key warns that auth is off; SIGTERM also stops it', async () => {
-  const proc = run(['simulate', '--tpm', '1000', '--latency', '0,0']);
+  const proc = run(['simulate', '--tpm', '2', '--latency', '0,0']);
   try {
     await waitForOutput(proc, /control:/);
-    assert.match(proc.stdout(), /deployment chat: gpt-35-turbo, 1000 TPM/);
-    assert.match(proc.stdout(), /deployment embedding: text-embedding-ada-002, 1000 TPM/);
+    assert.match(proc.stdout(), /deployment chat: gpt-35-turbo, 2000 TPM/);
+    assert.match(proc.stdout(), /deployment embedding: text-embedding-ada-002, 2000 TPM/);
     proc.child.kill('SIGTERM');
     assert.equal(await proc.exit, 0);
     assert.match(proc.stderr(), /auth is off/);
