@@ -90,7 +90,7 @@ const fullColumns: Column[] = [
   { title: '429s absorbed', align: 'right' },
   { title: 'failovers', align: 'right' },
   { title: 'errors', align: 'right' },
-  { title: 'remaining tokens', align: 'right' },
+  { title: 'tokens left', align: 'right' },
   { title: 'tokens used', align: 'right' },
 ];
 
@@ -130,12 +130,16 @@ function stateText(backendBrokenMs: number, d: DeploymentStatus): { text: string
   return { text: `${d.state} ${seconds} s`, kind: d.state };
 }
 
-function hostOf(url: string): string {
+/** ":5001" for a local backend, "my-openai" for https://my-openai.openai.azure.com/: short enough for a column. */
+export function shortHost(url: string): string {
+  let parsed: URL;
   try {
-    return new URL(url).host;
+    parsed = new URL(url);
   } catch {
-    return url;
+    return url.slice(0, 16);
   }
+  if (['127.0.0.1', 'localhost', '[::1]'].includes(parsed.hostname)) return `:${parsed.port}`;
+  return parsed.hostname.split('.')[0]!.slice(0, 16);
 }
 
 function tableRows(snapshot: DevSnapshot, chalk: ChalkInstance, compact: boolean): Row[] {
@@ -143,7 +147,7 @@ function tableRows(snapshot: DevSnapshot, chalk: ChalkInstance, compact: boolean
   for (const backend of snapshot.status.backends) {
     const known = new Map(backend.deployments.map((d) => [d.deployment, d]));
     const names = [...new Set([...(snapshot.deployments ?? []), ...known.keys()])];
-    const label = compact ? backend.id : `${backend.id} ${hostOf(backend.url)}`;
+    const label = compact ? backend.id : `${backend.id} ${shortHost(backend.url)}`;
     if (names.length === 0) {
       const state = stateText(backend.brokenRemainingMs, emptyDeployment(''));
       rows.push({ cells: [label, '(no traffic yet)', state.text, '', '', '', '', '', ''], stateCell: paintState(chalk, state.kind) });
@@ -163,7 +167,7 @@ function tableRows(snapshot: DevSnapshot, chalk: ChalkInstance, compact: boolean
           formatCount(d.throttled),
           formatCount(d.failovers),
           formatCount(d.errors),
-          limit === undefined ? remaining : compact ? `${remaining}/${formatTokens(limit)}` : `${remaining} / ${formatTokens(limit)}`,
+          limit === undefined ? remaining : `${remaining}/${formatTokens(limit)}`,
           formatTokens(d.promptTokens + d.completionTokens),
         ],
         stateCell: paintState(chalk, state.kind),
@@ -222,9 +226,8 @@ function renderLayout(snapshot: DevSnapshot, options: RenderOptions, compact: bo
     ? `clients  ${formatCount(totals.requests)} req  success ${successRate(totals)}  429s to clients ${clientThrottled}  errors ${formatCount(totals.failed)}`
     : `clients  ${formatCount(totals.requests)} requests  ` +
       `success ${successRate(totals)}  ` +
-      `429s seen by clients ${clientThrottled}  ` +
-      `other errors ${formatCount(totals.failed)}  ` +
-      `(429s absorbed by failover: ${formatCount(absorbed)})`;
+      `429s: ${formatCount(absorbed)} absorbed, ${clientThrottled} seen by clients  ` +
+      `other errors ${formatCount(totals.failed)}`;
   const columns = compact ? compactColumns : fullColumns;
   const lines = [title + chalk.dim(loadText), '', ...renderTable(columns, tableRows(snapshot, chalk, compact), chalk), '', clientLine];
   if (options.hint !== false) lines.push(chalk.dim('Ctrl-C stops everything'));

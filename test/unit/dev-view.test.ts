@@ -6,6 +6,7 @@ import {
   renderDevView,
   renderStatusLine,
   renderSummary,
+  shortHost,
   successRate,
   type DevSnapshot,
 } from '../../src/ui/dev-view.js';
@@ -67,7 +68,7 @@ describe('renderDevView', () => {
   const text = renderDevView(snapshot);
   const lines = text.split('\n');
   const row = (backendId: string, name: string): string => {
-    const start = lines.findIndex((line) => line.startsWith(`${backendId} 127.0.0.1`));
+    const start = lines.findIndex((line) => line.startsWith(`${backendId} :`));
     const found = lines.slice(start, start + 2).find((line) => line.includes(` ${name} `));
     assert.ok(found, `row ${backendId}/${name} in\n${text}`);
     return found;
@@ -78,9 +79,9 @@ describe('renderDevView', () => {
   });
 
   it('shows one row per backend and deployment with state, counters and tokens', () => {
-    assert.match(row('1', 'chat'), /chat\s+cooling 3\.2 s\s+120\s+7\s+7\s+0\s+0 \/ 30\.0k\s+4\.40k$/);
-    assert.match(row('1', 'embedding'), /embedding\s+healthy\s+0\s+0\s+0\s+0\s+– \/ 30\.0k\s+0$/);
-    assert.match(row('2', 'chat'), /chat\s+healthy\s+95\s+0\s+0\s+0\s+12\.3k \/ 30\.0k\s+3\.40k$/);
+    assert.match(row('1', 'chat'), /chat\s+cooling 3\.2 s\s+120\s+7\s+7\s+0\s+0\/30\.0k\s+4\.40k$/);
+    assert.match(row('1', 'embedding'), /embedding\s+healthy\s+0\s+0\s+0\s+0\s+–\/30\.0k\s+0$/);
+    assert.match(row('2', 'chat'), /chat\s+healthy\s+95\s+0\s+0\s+0\s+12\.3k\/30\.0k\s+3\.40k$/);
   });
 
   it('marks every deployment of a broken backend broken, with the time left', () => {
@@ -89,7 +90,7 @@ describe('renderDevView', () => {
   });
 
   it('names the columns the user reads', () => {
-    assert.match(lines[2]!, /^backend\s+deployment\s+state\s+requests\s+429s absorbed\s+failovers\s+errors\s+remaining tokens\s+tokens used$/);
+    assert.match(lines[2]!, /^backend\s+deployment\s+state\s+requests\s+429s absorbed\s+failovers\s+errors\s+tokens left\s+tokens used$/);
   });
 
   it('aligns the columns', () => {
@@ -99,7 +100,7 @@ describe('renderDevView', () => {
   });
 
   it('ends with the client totals', () => {
-    assert.match(text, /clients {2}210 requests {2}success 99\.0 % {2}429s seen by clients 1 {2}other errors 1 {2}\(429s absorbed by failover: 7\)/);
+    assert.match(text, /\nclients {2}210 requests {2}success 99\.0 % {2}429s: 7 absorbed, 1 seen by clients {2}other errors 1\n/);
   });
 
   it('has no escape codes without color, and colors the state with it', () => {
@@ -114,7 +115,7 @@ describe('renderDevView', () => {
   it('says so when a backend has seen no traffic and no deployments are known (real backends)', () => {
     const bare: DevSnapshot = { ...snapshot, deployments: undefined, limits: undefined, demoLoad: undefined, status: { ...snapshot.status, backends: [backend('1', 5001, [])] } };
     const view = renderDevView(bare);
-    assert.match(view, /1 127\.0\.0\.1:5001\s+\(no traffic yet\)\s+healthy/);
+    assert.match(view, /1 :5001\s+\(no traffic yet\)\s+healthy/);
     assert.doesNotMatch(view, /demo load/);
   });
 
@@ -137,6 +138,18 @@ describe('renderDevView', () => {
   it('shows a dash for the success rate before any request', () => {
     const idle = renderDevView({ ...snapshot, totals: { requests: 0, succeeded: 0, throttled: 0, failed: 0 } });
     assert.match(idle, /success – /);
+  });
+});
+
+describe('shortHost', () => {
+  it('keeps the port of local backends and the resource name of Azure ones', () => {
+    assert.equal(shortHost('http://127.0.0.1:5001/'), ':5001');
+    assert.equal(shortHost('https://my-openai-eastus.openai.azure.com/'), 'my-openai-eastus');
+    assert.equal(shortHost('https://a-very-long-resource-name.openai.azure.com/'), 'a-very-long-reso');
+  });
+
+  it('fits the full layout in 110 columns', () => {
+    for (const line of renderDevView(snapshot).split('\n')) assert.ok(line.length <= 110, `${line.length}: ${line}`);
   });
 });
 
