@@ -190,7 +190,7 @@ describe('connectionLines', () => {
     }).join('\n');
     assert.match(text, /^ {2}AZURE_OPENAI_CUSTOM_URL=http:\/\/127\.0\.0\.1:8080 /m);
     assert.match(text, /^ {2}AZURE_OPENAI_CUSTOM_URL=http:\/\/127\.0\.0\.1:8080\/openai\/v1 /m);
-    assert.match(text, /AzureOpenAI\(azure_endpoint="http:\/\/127\.0\.0\.1:8080", api_key="k3y", api_version="2024-10-21"\)/);
+    assert.match(text, /AzureOpenAI\(azure_endpoint="http:\/\/127\.0\.0\.1:8080", api_key="k3y",\n\s+api_version="2024-10-21"\)/);
     assert.match(text, /OpenAI\(base_url="http:\/\/127\.0\.0\.1:8080\/openai\/v1", api_key="k3y"\)/);
     assert.match(text, /Simulated backends.*\n {2}1 {2}http:\/\/127\.0\.0\.1:5001/);
   });
