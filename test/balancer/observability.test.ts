@@ -14,6 +14,7 @@ describe('/status and /metrics after a failover', () => {
   it('reports each backend and deployment with its state, cooldown, remaining quota and counts', async () => {
     const status = await topology.status();
     assert.equal(status.status, 'ok');
+    assert.equal(status.responses['200'], 1, 'the one completion, counted by status');
     const [first, second] = status.backends;
     assert.equal(first!.id, '1');
     assert.equal(first!.priority, 1);

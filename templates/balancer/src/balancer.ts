@@ -23,6 +23,8 @@ export class Balancer {
   readonly now: () => number;
   readonly random: () => number;
   readonly startedAt: number;
+  /** Responses the balancer gave its clients, by HTTP status (all but /healthz). */
+  readonly responses = new Map<number, number>();
   private token: Promise<CachedToken> | undefined;
 
   constructor(
@@ -41,6 +43,11 @@ export class Balancer {
       keepAliveMaxTimeout: 600_000,
       connect: { timeout: Math.min(config.httpTimeoutMs, 10_000) },
     });
+  }
+
+  countResponse(status: number): void {
+    this.responses.set(status, (this.responses.get(status) ?? 0) + 1);
+    this.metrics.requests.inc({ status: String(status) });
   }
 
   /** A bearer token for backends without an API key; the credential is made on first use. */

@@ -14,7 +14,7 @@ export class Metrics {
     const registers = [this.registry];
     this.requests = new Counter({
       name: 'aoai_lb_requests_total',
-      help: 'Requests answered (all but /healthz), by HTTP status.',
+      help: 'Client requests answered (proxied requests and refused keys; not /healthz, /status, /metrics), by HTTP status.',
       labelNames: ['status'],
       registers,
     });

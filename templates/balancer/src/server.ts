@@ -63,10 +63,10 @@ async function handle(balancer: Balancer, req: IncomingMessage, res: ServerRespo
     sendJson(res, 200, { status: 'ok' });
     return;
   }
-  res.on('finish', () => balancer.metrics.requests.inc({ status: String(res.statusCode) }));
   if (!balancer.auth.isAllowed(req.headers)) {
     req.resume();
     sendAzureError(res, errors.unauthorized());
+    balancer.countResponse(401);
     return;
   }
   if (path === '/status' || path === '/metrics') {
@@ -83,6 +83,7 @@ async function handle(balancer: Balancer, req: IncomingMessage, res: ServerRespo
     }
     return;
   }
+  res.on('finish', () => balancer.countResponse(res.statusCode));
   const requestId = clientRequestId(req.headers) ?? randomUUID();
   await proxyRequest(balancer, req, res, requestId);
 }

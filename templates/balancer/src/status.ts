@@ -29,6 +29,8 @@ export interface BackendStatus {
 export interface BalancerStatus {
   status: 'ok';
   uptimeSeconds: number;
+  /** Responses to proxied requests and refused keys so far, by HTTP status ("200": n, "429": n …). */
+  responses: Record<string, number>;
   backends: BackendStatus[];
 }
 
@@ -37,6 +39,7 @@ export function balancerStatus(balancer: Balancer): BalancerStatus {
   return {
     status: 'ok',
     uptimeSeconds: Math.round((now - balancer.startedAt) / 1000),
+    responses: Object.fromEntries([...balancer.responses].sort(([a], [b]) => a - b).map(([status, count]) => [String(status), count])),
     backends: balancer.backends.map((backend) => {
       const brokenRemainingMs = Math.max(0, backend.brokenUntil - now);
       return {
