@@ -31,9 +31,12 @@ function versionOf(packageJson: string): string {
   return (JSON.parse(readFileSync(join(repoRoot, packageJson), 'utf8')) as { version: string }).version;
 }
 
+/** The commit, and whether the runtime's sources differ from it (the bench builds the working tree). */
 function gitCommit(): string {
   try {
-    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoRoot, encoding: 'utf8' }).trim();
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoRoot, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'templates/balancer/src'], { cwd: repoRoot, encoding: 'utf8' }).trim() !== '';
+    return dirty ? `${commit} + uncommitted changes in templates/balancer/src` : commit;
   } catch {
     return 'unknown';
   }
