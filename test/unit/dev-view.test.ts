@@ -50,6 +50,7 @@ const snapshot: DevSnapshot = {
   status: {
     status: 'ok',
     uptimeSeconds: 83,
+    responses: { '200': 215 },
     backends: [
       backend('1', 5001, [
         deployment({ deployment: 'chat', state: 'cooling', cooldownRemainingMs: 3240, requests: 120, throttled: 7, failovers: 7, remainingTokens: 0, promptTokens: 2000, completionTokens: 2400 }),
