@@ -56,6 +56,8 @@ describe('backend tokens from the managed identity, as in Container Apps', () =>
     identity = await startIdentityEndpoint(issued, refused);
     simulator = await startSimulator({
       latency: 'none',
+      // Enough quota that polling for the refresh never meets a 429.
+      deployments: [{ name: 'chat', model: 'gpt-35-turbo', tpm: 10_000_000 }],
       acceptBearer: (token) => {
         const known = issued.find((entry) => entry.token === token);
         const valid = known !== undefined && Date.now() < known.expiresAt;

@@ -47,7 +47,7 @@ export class Balancer {
 
   countResponse(status: number): void {
     this.responses.set(status, (this.responses.get(status) ?? 0) + 1);
-    this.metrics.requests.inc({ status: String(status) });
+    this.metrics.requests.inc([String(status)]);
   }
 
   /** A bearer token for backends without an API key; the credential is made on first use. */

@@ -14,6 +14,7 @@ import { exhaustion, selectBackend } from './selection.js';
 import type { BackendState } from './state.js';
 import { streamResponse } from './stream-response.js';
 import { cooldownFromSignals } from './throttle-signals.js';
+import { ClientGone } from './client-gone.js';
 import type { Dispatcher } from 'undici';
 
 const maxErrorBodyBytes = 64 * 1024;
@@ -35,7 +36,7 @@ export async function proxyRequest(balancer: Balancer, req: IncomingMessage, res
     return;
   }
   const deployment = route.pathDeployment ?? facts.model ?? '';
-  const clientGone = new AbortController();
+  const clientGone = new ClientGone();
   res.on('close', () => {
     if (!res.writableFinished) clientGone.abort();
   });
@@ -56,14 +57,14 @@ export async function proxyRequest(balancer: Balancer, req: IncomingMessage, res
       return;
     }
     tried.add(backend);
-    const attempt = await sendAttempt(balancer, backend, req, route, body, facts.model, deployment, facts.estimatedTokens, clientGone.signal);
-    if (clientGone.signal.aborted) {
+    const attempt = await sendAttempt(balancer, backend, req, route, body, facts.model, deployment, facts.estimatedTokens, clientGone);
+    if (clientGone.aborted) {
       attempt.response?.body.destroy();
       return;
     }
     const delivered = await settleAttempt(balancer, backend, deployment, attempt, requestId);
     if (delivered) {
-      await streamResponse(balancer, backend, deployment, delivered, res, clientGone.signal);
+      await streamResponse(balancer, backend, deployment, delivered, res, clientGone);
       return;
     }
   }
@@ -86,7 +87,7 @@ async function sendAttempt(
   model: string | undefined,
   deployment: string,
   estimatedTokens: number,
-  signal: AbortSignal,
+  signal: ClientGone,
 ): Promise<Attempt> {
   const { url: backendUrl, apiKey, deploymentName } = backend.config;
   const path = upstreamPath(route, backendUrl.pathname, deploymentName);
@@ -125,9 +126,9 @@ async function settleAttempt(
   const { outcome, response } = attempt;
   const elapsedMs = now - attempt.startedAt;
   const outcomeLabel = outcome.kind === 'response' ? String(outcome.status) : outcome.kind.replace('-', '_');
-  balancer.metrics.upstreamRequests.inc({ backend: backend.id, deployment, outcome: outcomeLabel });
+  balancer.metrics.upstreamRequests.inc([backend.id, deployment, outcomeLabel]);
   if (response) {
-    balancer.metrics.upstreamLatency.observe({ backend: backend.id }, elapsedMs / 1000);
+    balancer.metrics.observeUpstreamLatency(backend.id, elapsedMs / 1000);
     state.observeRemaining(
       headerInteger(response.headers['x-ratelimit-remaining-tokens']),
       headerInteger(response.headers['x-ratelimit-remaining-requests']),
@@ -158,7 +159,7 @@ async function settleAttempt(
   if (verdict.mark === 'broken' && verdict.scope === 'backend') backend.brokenUntil = Math.max(backend.brokenUntil, now + cooldownMs);
   else state.coolDown(verdict.mark, cooldownMs, now);
   state.failovers++;
-  balancer.metrics.failovers.inc({ backend: backend.id, deployment, reason: verdict.mark });
+  balancer.metrics.failovers.inc([backend.id, deployment, verdict.mark]);
   balancer.logger.log('warn', `Proxying to ${loggableUrl(attempt.url)}`, {
     ...logFields,
     cooldown_s: (cooldownMs / 1000).toFixed(1),
@@ -168,32 +169,41 @@ async function settleAttempt(
   return undefined;
 }
 
-async function readBody(req: IncomingMessage, res: ServerResponse, limit: number): Promise<Buffer | undefined> {
+function readBody(req: IncomingMessage, res: ServerResponse, limit: number): Promise<Buffer | undefined> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
-    res.setHeader('connection', 'close');
-    sendAzureError(res, errors.bodyTooLarge(limit));
-    req.resume();
-    return undefined;
+    refuseTooLarge(req, res, limit);
+    return Promise.resolve(undefined);
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of req as AsyncIterable<Buffer>) {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
       size += chunk.length;
       if (size > limit) {
-        res.setHeader('connection', 'close');
-        sendAzureError(res, errors.bodyTooLarge(limit));
-        req.resume();
-        return undefined;
+        req.off('data', onData);
+        refuseTooLarge(req, res, limit);
+        resolve(undefined);
+        return;
       }
       chunks.push(chunk);
-    }
-  } catch {
-    // The client went away while sending; nothing to answer.
-    return undefined;
-  }
-  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+    };
+    req.on('data', onData);
+    req.on('end', () => {
+      if (size <= limit) resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    });
+    // The client went away while sending: nothing to answer.
+    req.on('error', () => resolve(undefined));
+    req.on('close', () => {
+      if (!req.complete) resolve(undefined);
+    });
+  });
+}
+
+function refuseTooLarge(req: IncomingMessage, res: ServerResponse, limit: number): void {
+  res.setHeader('connection', 'close');
+  sendAzureError(res, errors.bodyTooLarge(limit));
+  req.resume();
 }
 
 async function readErrorBody(response: Dispatcher.ResponseData): Promise<string | undefined> {

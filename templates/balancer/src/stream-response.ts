@@ -10,6 +10,7 @@ import type { Balancer } from './balancer.js';
 import { downstreamHeaders } from './http-headers.js';
 import type { BackendState } from './state.js';
 import { UsageTap } from './usage-tap.js';
+import type { ClientGone } from './client-gone.js';
 
 export function streamResponse(
   balancer: Balancer,
@@ -17,7 +18,7 @@ export function streamResponse(
   deployment: string,
   response: Dispatcher.ResponseData,
   res: ServerResponse,
-  clientGone: AbortSignal,
+  clientGone: ClientGone,
 ): Promise<void> {
   const headers = downstreamHeaders(response.headers);
   headers['x-aoai-lb-backend'] = backend.id;
@@ -73,6 +74,6 @@ function recordUsage(balancer: Balancer, backend: BackendState, deployment: stri
   const state = backend.deployment(deployment);
   state.promptTokens += usage.promptTokens;
   state.completionTokens += usage.completionTokens;
-  balancer.metrics.tokens.inc({ backend: backend.id, deployment, kind: 'prompt' }, usage.promptTokens);
-  balancer.metrics.tokens.inc({ backend: backend.id, deployment, kind: 'completion' }, usage.completionTokens);
+  balancer.metrics.tokens.inc([backend.id, deployment, 'prompt'], usage.promptTokens);
+  balancer.metrics.tokens.inc([backend.id, deployment, 'completion'], usage.completionTokens);
 }
