@@ -17,7 +17,7 @@ import { measureFirstByte, measureLatency, measureStreamsMemory, measureThroughp
 import { installCleanup, machineInfo, stopAll } from './processes.js';
 import { measureQuota } from './quota.js';
 import { renderMachine, renderSection, renderSummary, type Section } from './report.js';
-import { backendKey, repoRoot, startBalancer, startFastBackend, startMinimalProxy, type Server } from './servers.js';
+import { backendKey, repoRoot, startBalancer, startFastBackend, startMinimalProxy, type Server, imageNodeOptions } from './servers.js';
 
 const { values } = parseArgs({ options: { only: { type: 'string' }, 'cpu-prof': { type: 'boolean', default: false } } });
 const only = new Set((values.only ?? '1,2,3,4,5').split(',').map((item) => item.trim()));
@@ -51,6 +51,7 @@ async function main(): Promise<void> {
     'balancer runtime': versionOf('templates/balancer/package.json'),
     'undici (load generator)': versionOf('node_modules/undici/package.json'),
     'undici (balancer)': versionOf('templates/balancer/node_modules/undici/package.json'),
+    'balancer NODE_OPTIONS (from its Dockerfile)': imageNodeOptions() ?? 'none',
   };
   const machineTable = renderMachine(machine, versions);
   process.stdout.write(`## aoai-lb balancer benchmark\n\n${machineTable}\n\n`);

@@ -1,5 +1,5 @@
 /** The processes under measurement: the fast backend and the balancer (the built dist/main.js), on loopback. */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { freePort, startNode, stopProcess, waitForHttp, type Tracked } from './processes.js';
 
@@ -55,11 +55,20 @@ export interface BalancerOptions {
   env?: Record<string, string>;
 }
 
-/** `node templates/balancer/dist/main.js` configured through the environment; its log goes to /dev/null. */
+/** The NODE_OPTIONS the image sets (`ENV NODE_OPTIONS=…` in the Dockerfile), so the bench runs the balancer as Azure does. */
+export function imageNodeOptions(): string | undefined {
+  const dockerfile = readFileSync(fileURLToPath(new URL('../templates/balancer/Dockerfile', import.meta.url)), 'utf8');
+  const match = /^ENV NODE_OPTIONS=(?:"([^"]*)"|(\S+))\s*$/m.exec(dockerfile);
+  return match ? (match[1] ?? match[2]) : undefined;
+}
+
+/** `node templates/balancer/dist/main.js` configured through the environment, with the image's NODE_OPTIONS; its log goes to /dev/null. */
 export async function startBalancer(options: BalancerOptions): Promise<Server> {
   const port = await freePort();
+  const nodeOptions = imageNodeOptions();
   const env: NodeJS.ProcessEnv = {
     ...baseEnv(),
+    ...(nodeOptions === undefined ? {} : { NODE_OPTIONS: nodeOptions }),
     HOST: '127.0.0.1',
     PORT: String(port),
     CLIENT_API_KEYS: clientKey,

@@ -37,7 +37,7 @@ export class Balancer {
     this.backends = config.backends.map((backend) => new BackendState(backend));
     this.auth = new ClientAuth(config.clientApiKeys, config.allowAnonymous);
     this.logger = createLogger(config.logFormat, options.writeLog);
-    this.metrics = new Metrics(() => this.backends, this.now);
+    this.metrics = new Metrics({ backends: () => this.backends, responses: () => this.responses, now: this.now });
     this.dispatcher = new Agent({
       keepAliveTimeout: 30_000,
       keepAliveMaxTimeout: 600_000,
@@ -47,7 +47,6 @@ export class Balancer {
 
   countResponse(status: number): void {
     this.responses.set(status, (this.responses.get(status) ?? 0) + 1);
-    this.metrics.requests.inc([String(status)]);
   }
 
   /** A bearer token for backends without an API key; the credential is made on first use. */

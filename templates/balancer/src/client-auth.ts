@@ -3,7 +3,7 @@
  * is compared in constant time with every configured key; both headers are then stripped so that no
  * client credential ever reaches a backend.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 
 export class ClientAuth {
@@ -36,5 +36,5 @@ export function presentedKey(headers: IncomingHttpHeaders): string | undefined {
 }
 
 function digest(key: string): Buffer {
-  return createHash('sha256').update(key).digest();
+  return hash('sha256', key, 'buffer');
 }

@@ -54,6 +54,7 @@ function copy(from: Record<string, string | string[] | undefined>, to: OutgoingH
 function connectionOptions(value: string | string[] | undefined): Set<string> | undefined {
   if (value === undefined) return undefined;
   const text = Array.isArray(value) ? value.join(',') : value;
+  if (!text.includes(',') && /^\s*(keep-alive|close)\s*$/i.test(text)) return undefined;
   return new Set(text.split(',').map((option) => option.trim().toLowerCase()).filter((option) => option.length > 0));
 }
 

@@ -30,6 +30,7 @@ export async function runBalancer(env: Env): Promise<number> {
     return 1;
   }
   const { logger } = running.balancer;
+  process.once('exit', () => logger.flush());
   if (config.allowAnonymous) {
     logger.log('warn', 'ALLOW_ANONYMOUS=true: anyone who can reach this balancer can use its backends. Set CLIENT_API_KEYS to require a key.');
   }
@@ -48,7 +49,10 @@ export async function runBalancer(env: Env): Promise<number> {
       const force = setTimeout(() => resolve(0), shutdownGraceMs);
       force.unref();
       running.server.close(() => {
-        void running.balancer.close().finally(() => resolve(0));
+        void running.balancer.close().finally(() => {
+          logger.flush();
+          resolve(0);
+        });
       });
       running.server.closeIdleConnections();
     };

@@ -126,7 +126,7 @@ async function settleAttempt(
   const { outcome, response } = attempt;
   const elapsedMs = now - attempt.startedAt;
   const outcomeLabel = outcome.kind === 'response' ? String(outcome.status) : outcome.kind.replace('-', '_');
-  balancer.metrics.upstreamRequests.inc([backend.id, deployment, outcomeLabel]);
+  state.countOutcome(outcomeLabel);
   if (response) {
     balancer.metrics.observeUpstreamLatency(backend.id, elapsedMs / 1000);
     state.observeRemaining(
@@ -159,7 +159,6 @@ async function settleAttempt(
   if (verdict.mark === 'broken' && verdict.scope === 'backend') backend.brokenUntil = Math.max(backend.brokenUntil, now + cooldownMs);
   else state.coolDown(verdict.mark, cooldownMs, now);
   state.failovers++;
-  balancer.metrics.failovers.inc([backend.id, deployment, verdict.mark]);
   balancer.logger.log('warn', `Proxying to ${loggableUrl(attempt.url)}`, {
     ...logFields,
     cooldown_s: (cooldownMs / 1000).toFixed(1),
@@ -224,6 +223,7 @@ async function readErrorBody(response: Dispatcher.ResponseData): Promise<string 
 function loggableUrl(url: string): string {
   const queryStart = url.indexOf('?');
   if (queryStart === -1) return url;
+  if (url.startsWith('?api-version=', queryStart) && !url.includes('&', queryStart)) return url;
   const apiVersion = new URLSearchParams(url.slice(queryStart)).get('api-version');
   return apiVersion === null ? url.slice(0, queryStart) : `${url.slice(0, queryStart)}?api-version=${encodeURIComponent(apiVersion)}`;
 }

@@ -21,6 +21,8 @@ export class DeploymentState {
   throttled = 0;
   errors = 0;
   failovers = 0;
+  /** Attempts by outcome: an HTTP status, 'connection_error' or 'timeout'. */
+  readonly outcomes = new Map<string, number>();
   promptTokens = 0;
   completionTokens = 0;
 
@@ -51,6 +53,10 @@ export class DeploymentState {
     this.requests++;
     if (this.remainingTokens !== undefined) this.remainingTokens -= estimatedTokens;
     if (this.remainingRequests !== undefined) this.remainingRequests -= 1;
+  }
+
+  countOutcome(outcome: string): void {
+    this.outcomes.set(outcome, (this.outcomes.get(outcome) ?? 0) + 1);
   }
 
   observeRemaining(tokens: number | undefined, requests: number | undefined, now: number): void {

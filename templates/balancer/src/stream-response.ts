@@ -42,7 +42,7 @@ export function streamResponse(
     });
     body.on('end', () => {
       res.end();
-      recordUsage(balancer, backend, deployment, tap);
+      recordUsage(backend, deployment, tap);
       finish();
     });
     body.on('error', (error: Error & { code?: string }) => {
@@ -68,12 +68,10 @@ export function streamResponse(
   });
 }
 
-function recordUsage(balancer: Balancer, backend: BackendState, deployment: string, tap: UsageTap): void {
+function recordUsage(backend: BackendState, deployment: string, tap: UsageTap): void {
   const usage = tap.usage();
   if (!usage) return;
   const state = backend.deployment(deployment);
   state.promptTokens += usage.promptTokens;
   state.completionTokens += usage.completionTokens;
-  balancer.metrics.tokens.inc([backend.id, deployment, 'prompt'], usage.promptTokens);
-  balancer.metrics.tokens.inc([backend.id, deployment, 'completion'], usage.completionTokens);
 }
