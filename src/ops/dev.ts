@@ -4,6 +4,7 @@
  * balancer's /status until told to stop → stop everything in reverse order.
  */
 import { randomBytes } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Server } from 'node:http';
 import { ExitCode, UserError } from '../core/errors.js';
 import { DEFAULT_DEPLOYMENTS, startSimulator, type Simulator } from '../simulator/index.js';
@@ -224,7 +225,7 @@ export async function runDev(settings: DevSettings, output: DevOutput, stop: Abo
         last = snapshot;
         output.update(snapshot);
       }
-      await sleep(output.refreshMs, stop);
+      await delay(output.refreshMs, undefined, { signal: stop }).catch(() => undefined);
     }
   } finally {
     await session.stopLoad();
@@ -234,15 +235,3 @@ export async function runDev(settings: DevSettings, output: DevOutput, stop: Abo
   }
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
-}

@@ -5,6 +5,7 @@
  * delta has the role; one chunk per completion token; a final chunk per choice with `finish_reason` and
  * `delta: {}`; a usage chunk with `choices: []` if `stream_options.include_usage`; then `data: [DONE]`.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import type { ServerResponse } from 'node:http';
 import { completionToken } from './text.js';
 import { promptFilterResults, SYSTEM_FINGERPRINT, usage, type ChatResult } from './responses.js';
@@ -16,15 +17,7 @@ export function sseEvent(data: unknown): string {
 /** Resolves after `ms`, or at once when the signal aborts; never rejects. */
 export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   if (ms <= 0 || signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
+  return delay(ms, undefined, { signal }).catch(() => undefined);
 }
 
 /** Writes, waiting for 'drain' when the socket buffer is full. Resolves false if the client went away. */
