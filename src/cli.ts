@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import type { CommandSpec } from './commands/command.js';
 import { commands } from './commands/index.js';
 import { ExitCode, UserError } from './core/errors.js';
 import { version } from './core/version.js';
@@ -10,16 +11,21 @@ export function buildProgram(): Command {
     .option('--verbose', 'show the cause chain of errors')
     .showSuggestionAfterError()
     .exitOverride();
-  for (const spec of commands) {
-    const command = program.command(spec.name).description(spec.summary).exitOverride();
-    spec.configure(command);
-    command.action(async (...actionArgs: unknown[]) => {
-      const self = actionArgs.at(-1) as Command;
-      const positional = actionArgs.slice(0, -2);
-      process.exitCode = await spec.run(positional, { ...program.opts(), ...self.opts() });
-    });
-  }
+  for (const spec of commands) register(program, program, spec);
   return program;
+}
+
+function register(program: Command, parent: Command, spec: CommandSpec): void {
+  const command = parent.command(spec.name).description(spec.summary).exitOverride();
+  spec.configure(command);
+  for (const sub of spec.subcommands ?? []) register(program, command, sub);
+  const run = spec.run;
+  if (!run) return;
+  command.action(async (...actionArgs: unknown[]) => {
+    const self = actionArgs.at(-1) as Command;
+    const positional = actionArgs.slice(0, -2);
+    process.exitCode = await run(positional, { ...program.opts(), ...self.optsWithGlobals() });
+  });
 }
 
 /** Runs the CLI; resolves to the exit code. All errors end here. */

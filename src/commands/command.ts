@@ -7,5 +7,7 @@ export interface CommandSpec {
   /** Adds arguments and options to the commander command. */
   configure(command: Command): void;
   /** Resolves to the process exit code. Throws UserError for problems the user can fix. */
-  run(args: unknown[], options: Record<string, unknown>): Promise<number>;
+  run?(args: unknown[], options: Record<string, unknown>): Promise<number>;
+  /** Commands under this one (`aoai-lb env get-values`); a command has run() or subcommands. */
+  subcommands?: CommandSpec[];
 }

@@ -1,7 +1,8 @@
 import type { CommandSpec } from './command.js';
 import { devCommand } from './dev.js';
+import { envCommand } from './env.js';
 import { serveCommand } from './serve.js';
 import { simulateCommand } from './simulate.js';
 
 /** Every subcommand, in the order `aoai-lb --help` lists them. */
-export const commands: CommandSpec[] = [devCommand, serveCommand, simulateCommand];
+export const commands: CommandSpec[] = [envCommand, devCommand, serveCommand, simulateCommand];
