@@ -24,7 +24,7 @@ export const DEFAULT_MODELS: readonly ModelOffer[] = [
 
 export const DEFAULT_REGIONS: readonly string[] = [
   'eastus', 'eastus2', 'westus', 'westus3', 'northcentralus', 'southcentralus', 'canadaeast',
-  'swedencentral', 'francecentral', 'uksouth', 'japaneast', 'australiaeast',
+  'swedencentral', 'westeurope', 'francecentral', 'uksouth', 'japaneast', 'australiaeast',
 ];
 
 /** Default quota limit per SKU (in capacity units, 1 = 1K TPM for chat and embedding models). */
