@@ -16,6 +16,7 @@ import { resourceRoutes } from './providers/resources.js';
 import { accountRoutes } from './providers/cognitive-accounts.js';
 import { deploymentRoutes } from './providers/cognitive-deployments.js';
 import { catalogRoutes } from './providers/cognitive-catalog.js';
+import { appPlatformRoutes } from './providers/containerapps.js';
 
 export interface TwinOptions {
   /** The one subscription the signed-in identity sees. */
@@ -86,7 +87,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     accountEndpoint: options.accountEndpoint ?? ((a) => defaultEndpoint(a)),
   };
   const router = new Router();
-  router.add(...resourceRoutes(ctx), ...accountRoutes(ctx), ...deploymentRoutes(ctx), ...catalogRoutes(ctx));
+  router.add(...resourceRoutes(ctx), ...accountRoutes(ctx), ...deploymentRoutes(ctx), ...catalogRoutes(ctx), ...appPlatformRoutes(ctx));
 
   const requests: TwinRequestRecord[] = [];
   const server: Server = createServer({ key: ca.key, cert: ca.cert }, (req, res) => {

@@ -96,6 +96,7 @@ export function resourceRoutes(ctx: TwinContext): Route[] {
         complete: () => {
           for (const account of state.accountsIn(sub, rg)) softDeleteAccount(ctx, account);
           state.groups.delete(key(sub, rg));
+          ctx.events.emit('resourceGroupDeleted', group);
         },
         fail: () => (group.provisioningState = 'Succeeded'),
       });
