@@ -49,6 +49,10 @@ export function containerAppRoutes(ctx: TwinContext): Route[] {
 
   /** Validates and applies a desired state, then runs the LRO that makes the revision. */
   const apply = (req: ArmRequest, app: ContainerApp, props: Obj, operationId: string) => {
+    if (app.provisioningState === 'InProgress' || app.provisioningState === 'Deleting') {
+      throw new ArmError(409, 'ContainerAppOperationInProgress',
+        `Cannot modify a container app '${app.name}' because there's an operation in progress. Please wait for the operation to complete and try again.`);
+    }
     const configuration = isObject(props.configuration) ? structuredClone(props.configuration) : {};
     const template = isObject(props.template) ? structuredClone(props.template) : {};
     configuration.secrets = mergeSecrets(configuration.secrets, Array.isArray(app.configuration.secrets) ? app.configuration.secrets.filter(isObject) : []);
@@ -90,7 +94,7 @@ export function containerAppRoutes(ctx: TwinContext): Route[] {
     const now = new Date().toISOString();
     const app: ContainerApp = existing ?? {
       subscriptionId: state.requireSubscription(sub).subscriptionId, resourceGroup: group.name, name, location: body.location,
-      environment, configuration: {}, template: {}, provisioningState: 'InProgress', runningStatus: 'Progressing', revisions: [],
+      environment, configuration: {}, template: {}, provisioningState: 'Accepted', runningStatus: 'Progressing', revisions: [],
       latestRevisionName: '', latestReadyRevisionName: '', customDomainVerificationId: randomBytes(32).toString('hex').toUpperCase(),
       outboundIpAddresses: [newStaticIp()], createdAt: now, modifiedAt: now,
     };
