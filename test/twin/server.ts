@@ -16,9 +16,10 @@ import { resourceRoutes } from './providers/resources.js';
 import { accountRoutes } from './providers/cognitive-accounts.js';
 import { deploymentRoutes } from './providers/cognitive-deployments.js';
 import { catalogRoutes } from './providers/cognitive-catalog.js';
+import { createAuthProviders, type AuthState, type AuthTwinOptions, type ImageStore } from './providers/registry-providers.js';
 import { appPlatformRoutes } from './providers/containerapps.js';
 
-export interface TwinOptions {
+export interface TwinOptions extends AuthTwinOptions {
   /** The one subscription the signed-in identity sees. */
   subscription?: Partial<Subscription>;
   /** Retry-After seconds on LRO answers still running (default 0: tests poll at once). */
@@ -59,6 +60,9 @@ export interface Twin {
   faults: Faults;
   latencies: Latencies;
   events: TwinEvents;
+  /** Identities, role assignments (`hasRole`), registries and runs; `images`: what ACR Tasks runs built. */
+  auth: AuthState;
+  images: ImageStore;
   /** Every request answered, in order. */
   requests: TwinRequestRecord[];
   close(): Promise<void>;
@@ -87,7 +91,8 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     accountEndpoint: options.accountEndpoint ?? ((a) => defaultEndpoint(a)),
   };
   const router = new Router();
-  router.add(...resourceRoutes(ctx), ...accountRoutes(ctx), ...deploymentRoutes(ctx), ...catalogRoutes(ctx), ...appPlatformRoutes(ctx));
+  const acr = createAuthProviders(ctx, options);
+  router.add(...resourceRoutes(ctx), ...accountRoutes(ctx), ...deploymentRoutes(ctx), ...catalogRoutes(ctx), ...appPlatformRoutes(ctx), ...acr.routes);
 
   const requests: TwinRequestRecord[] = [];
   const server: Server = createServer({ key: ca.key, cert: ca.cert }, (req, res) => {
@@ -98,7 +103,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
   let baseUrl = '';
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', baseUrl);
+    const url = new URL(`${baseUrl}${req.url ?? '/'}`); // not new URL(path, base): '//subscriptions/…' (a '/'-led {scope}) is a path to ARM
     const method = (req.method ?? 'GET').toUpperCase();
     const ids = {
       'x-ms-request-id': randomUUID(),
@@ -107,6 +112,12 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     const record: TwinRequestRecord = { method, path: url.pathname, status: 0 };
     requests.push(record);
     const body = await readBody(req);
+    const blob = acr.handleBlob(method, url, req.headers, body); // the storage endpoint ACR hands out (no ARM pipeline)
+    if (blob) {
+      record.status = blob.status;
+      res.writeHead(blob.status, blob.headers).end(blob.body);
+      return;
+    }
     const reply = (r: ArmResponse) => {
       record.status = r.status;
       send(res, method, r, ids);
@@ -165,13 +176,14 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
 
   return {
     url: baseUrl, caPath: ca.caPath, ca: ca.ca, subscriptionId: subscription.subscriptionId, tenantId: subscription.tenantId,
-    state, catalog, faults, latencies, events, requests,
+    state, catalog, faults, latencies, events, requests, auth: acr.state, images: acr.images,
     async close() {
       ops.close();
       events.removeAllListeners();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await closed;
+      await acr.close();
       if (ownCa) await ca.dispose();
     },
   };
