@@ -40,7 +40,7 @@ export function parseDockerfile(text: string): ParsedDockerfile {
     if (buffer && /^\s*#/.test(line)) continue; // comment lines inside a continuation are dropped
     if (!buffer) start = i + 1;
     if (/\\\s*$/.test(line)) {
-      buffer += line.replace(/\\\s*$/, '') + ' ';
+      buffer += line.replace(/\\\s*$/, ''); // Docker drops the backslash and the newline only
       continue;
     }
     buffer += line;
