@@ -146,6 +146,19 @@ describe('twin: Container Registry and ACR Tasks remote build', () => {
     assert.equal(twin.images.get('acrtwin01.azurecr.io/bad:v1'), undefined);
   });
 
+  it('faults by operationId: an lroFailed fault on Registries_ScheduleRun fails the run; a throttle is retried by the SDK', async () => {
+    const project = join(tmp, 'fault');
+    await mkdir(project, { recursive: true });
+    await writeFile(join(project, 'Dockerfile'), 'FROM alpine\nCMD ["true"]\n');
+    twin.faults.inject('Registries_ScheduleRun', { kind: 'lroFailed', code: 'InternalServerError', message: 'agent lost' });
+    twin.faults.inject('Runs_Get', { kind: 'throttle', times: 1 });
+    const { run, logLink } = await remoteBuild(acr, agent, 'rg-acr', 'acrtwin01', await packContext(project), ['fault:v1']);
+    assert.equal(run.status, 'Failed');
+    assert.match(run.runErrorMessage ?? '', /agent lost/);
+    assert.equal((await blobRequest(agent, 'HEAD', logLink)).headers['x-ms-meta-complete'], 'failed');
+    assert.equal(twin.faults.fired.get('Runs_Get'), 1);
+  });
+
   it('the blob endpoint wants its SAS: a tampered signature → 403, an unknown blob → 404 BlobNotFound', async () => {
     const upload = await acr.registries.getBuildSourceUploadUrl('rg-acr', 'acrtwin01');
     const tampered = upload.uploadUrl!.replace(/sig=[^&]+/, 'sig=forged');
