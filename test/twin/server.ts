@@ -18,6 +18,8 @@ import { deploymentRoutes } from './providers/cognitive-deployments.js';
 import { catalogRoutes } from './providers/cognitive-catalog.js';
 import { createAuthProviders, type AuthState, type AuthTwinOptions, type ImageStore } from './providers/registry-providers.js';
 import { appPlatformRoutes } from './providers/containerapps.js';
+import { DataPlane, type DataPlaneOptions, type IdentityEnv } from './dataplane/index.js';
+import type { UserAssignedIdentity } from './providers/auth-state.js';
 
 export interface TwinOptions extends AuthTwinOptions {
   /** The one subscription the signed-in identity sees. */
@@ -37,6 +39,9 @@ export interface TwinOptions extends AuthTwinOptions {
   accountEndpoint?: (account: Account) => string;
   /** Reuse a CA (e.g. one per test file); otherwise one is made and removed on close(). */
   ca?: TwinCa;
+  /** Run a data plane per account (a simulator process behind the HTTPS front door, docs/twin.md "Data plane");
+   *  the accounts' endpoint then points at it unless `accountEndpoint` is given. Off by default. */
+  dataPlane?: boolean | DataPlaneOptions;
 }
 
 export interface TwinRequestRecord {
@@ -63,6 +68,10 @@ export interface Twin {
   /** Identities, role assignments (`hasRole`), registries and runs; `images`: what ACR Tasks runs built. */
   auth: AuthState;
   images: ImageStore;
+  /** The accounts' data planes and the managed-identity endpoint (only with options.dataPlane). */
+  dataPlane?: DataPlane;
+  /** IDENTITY_ENDPOINT / IDENTITY_HEADER for a process running as these user-assigned identities (needs options.dataPlane). */
+  identityEndpointFor(identities: string | UserAssignedIdentity | (string | UserAssignedIdentity)[]): IdentityEnv;
   /** Every request answered, in order. */
   requests: TwinRequestRecord[];
   close(): Promise<void>;
@@ -86,12 +95,17 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
   const ops = new OperationEngine(faults, latencies, () => retryAfter);
   const catalog = new Catalog(options.regions, options.defaultLimits, options.models);
   const events = new TwinEvents();
+  let dataPlane: DataPlane | undefined;
   const ctx: TwinContext = {
     state, catalog, ops, events, tenantId: subscription.tenantId,
-    accountEndpoint: options.accountEndpoint ?? ((a) => defaultEndpoint(a)),
+    accountEndpoint: options.accountEndpoint ?? ((a) => dataPlane?.endpointFor(a) ?? defaultEndpoint(a)),
   };
   const router = new Router();
   const acr = createAuthProviders(ctx, options);
+  if (options.dataPlane) {
+    dataPlane = new DataPlane(ca, acr.state, options.dataPlane === true ? {} : options.dataPlane);
+    await dataPlane.start(events);
+  }
   router.add(...resourceRoutes(ctx), ...accountRoutes(ctx), ...deploymentRoutes(ctx), ...catalogRoutes(ctx), ...appPlatformRoutes(ctx), ...acr.routes);
 
   const requests: TwinRequestRecord[] = [];
@@ -176,7 +190,11 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
 
   return {
     url: baseUrl, caPath: ca.caPath, ca: ca.ca, subscriptionId: subscription.subscriptionId, tenantId: subscription.tenantId,
-    state, catalog, faults, latencies, events, requests, auth: acr.state, images: acr.images,
+    state, catalog, faults, latencies, events, requests, auth: acr.state, images: acr.images, dataPlane,
+    identityEndpointFor(identities) {
+      if (!dataPlane) throw new Error('identityEndpointFor needs startTwin({ dataPlane: true })');
+      return dataPlane.identityEndpointFor(identities);
+    },
     async close() {
       ops.close();
       events.removeAllListeners();
@@ -184,6 +202,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       server.closeAllConnections();
       await closed;
       await acr.close();
+      await dataPlane?.close();
       if (ownCa) await ca.dispose();
     },
   };
