@@ -4,7 +4,9 @@
 // expired one, 401 for an api-key when local auth is disabled); the simulator's TPM follows the
 // deployment's capacity; deleting the account stops its simulator. Needs the built CLI (npm run build).
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { AuthorizationManagementClient } from '@azure/arm-authorization';
 import { CognitiveServicesManagementClient, type Account as ArmAccount } from '@azure/arm-cognitiveservices';
@@ -19,6 +21,7 @@ import { waitFor } from '../helpers/wait.js';
 
 const TOKEN_401 = { statusCode: 401, message: 'Unauthorized. Access token is missing, invalid, audience is incorrect (https://cognitiveservices.azure.com), or have expired.' };
 const RG = 'rg-dp';
+const run = promisify(execFile);
 type ClientOptions = NonNullable<ConstructorParameters<typeof AzureOpenAI>[0]>;
 
 describe('twin: a data plane per OpenAI account, gated by managed-identity tokens', () => {
@@ -46,7 +49,7 @@ describe('twin: a data plane per OpenAI account, gated by managed-identity token
     // Trust of the twin's CA in-process: undici's fetch with an Agent({ connect: { ca } }) (documented client options).
     fetch: undiciFetch as unknown as ClientOptions['fetch'], fetchOptions: { dispatcher: agent } as unknown as ClientOptions['fetchOptions'],
   });
-  const chat = (client: AzureOpenAI, maxTokens = 5) => client.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'hi' }], max_tokens: maxTokens });
+  const chat = (client: AzureOpenAI, maxTokens = 5, model = 'chat') => client.chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }], max_tokens: maxTokens });
   const raw = (path: string, headers: Record<string, string>) => undiciFetch(new URL(path, account.properties!.endpoint!), {
     method: 'POST', headers: { 'content-type': 'application/json', ...headers }, dispatcher: agent,
     body: JSON.stringify({ messages: [{ role: 'user', content: 'hi' }], max_tokens: 5 }),
@@ -65,6 +68,10 @@ describe('twin: a data plane per OpenAI account, gated by managed-identity token
     }, fastPoll);
     await cs.deployments.beginCreateOrUpdateAndWait(RG, 'acc-dp', 'chat', {
       sku: { name: 'Standard', capacity: 1 }, properties: { model: { format: 'OpenAI', name: 'gpt-4o-mini', version: '2024-07-18' } },
+    }, fastPoll);
+    // 1K TPM allows one request per 10 s: the streaming and credential tests use a roomier deployment.
+    await cs.deployments.beginCreateOrUpdateAndWait(RG, 'acc-dp', 'big', {
+      sku: { name: 'Standard', capacity: 50 }, properties: { model: { format: 'OpenAI', name: 'gpt-4o-mini', version: '2024-07-18' } },
     }, fastPoll);
     const a = await msi.userAssignedIdentities.createOrUpdate(RG, 'mi-user', { location: 'eastus' });
     const b = await msi.userAssignedIdentities.createOrUpdate(RG, 'mi-none', { location: 'eastus' });
@@ -89,6 +96,28 @@ describe('twin: a data plane per OpenAI account, gated by managed-identity token
     const completion = await chat(openai(await tokenFor(withRole.clientId)));
     assert.equal(completion.object, 'chat.completion');
     assert.ok(completion.choices.length > 0);
+  });
+
+  it('streams a chat completion through the front door (server-sent events, chunk by chunk)', async () => {
+    const stream = await openai(await tokenFor(withRole.clientId)).chat.completions.create({
+      model: 'big', messages: [{ role: 'user', content: 'hi' }], max_tokens: 5, stream: true,
+    });
+    const objects: string[] = []; // Azure's first chunk (prompt_filter_results) has object ''
+    for await (const chunk of stream) objects.push(chunk.object);
+    assert.ok(objects.filter((o) => o === 'chat.completion.chunk').length >= 2, objects.join());
+  });
+
+  it("issues tokens to @azure/identity's ManagedIdentityCredential in a child process given identityEndpointFor()'s variables", async () => {
+    const script = `import { ManagedIdentityCredential } from '@azure/identity';
+      const t = await new ManagedIdentityCredential({ clientId: process.env.AZURE_CLIENT_ID }).getToken('https://cognitiveservices.azure.com/.default');
+      process.stdout.write(JSON.stringify({ token: t.token, expires: t.expiresOnTimestamp }));`;
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: process.cwd(), timeout: 30_000, env: { ...process.env, ...twin.identityEndpointFor(withRole.clientId), AZURE_CLIENT_ID: withRole.clientId },
+    });
+    const { token, expires } = JSON.parse(stdout) as { token: string; expires: number };
+    assert.equal(twin.dataPlane!.tokens.find(token)?.principalId, withRole.principalId);
+    assert.ok(expires > Date.now() + 23 * 3600e3);
+    assert.equal((await chat(openai(token), 5, 'big')).object, 'chat.completion');
   });
 
   it('refuses a valid token whose principal lacks the role: 403 PermissionDenied naming the principal and the data action', async () => {
