@@ -174,4 +174,17 @@ describe('twin: a data plane per OpenAI account, gated by managed-identity token
     const res = await raw(chatPath, { Authorization: `Bearer ${await tokenFor(withRole.clientId)}` });
     assert.equal(res.status, 404);
   });
+
+  it('restoring the account starts a new simulator with its kept deployments; purging stops it again', async () => {
+    const restored = await cs.accounts.beginCreateAndWait(RG, 'acc-dp', {
+      location: 'eastus', kind: 'OpenAI', sku: { name: 'S0' }, properties: { customSubDomainName: 'acc-dp-sub', disableLocalAuth: true, restore: true },
+    }, fastPoll);
+    assert.equal(restored.properties!.endpoint, account.properties!.endpoint);
+    assert.equal(twin.dataPlane!.started.length, 2);
+    assert.equal((await chat(openai(await tokenFor(withRole.clientId)), 5, 'big')).object, 'chat.completion');
+    const sim = twin.dataPlane!.started[1]!;
+    await cs.accounts.beginDeleteAndWait(RG, 'acc-dp', fastPoll);
+    await cs.deletedAccounts.beginPurgeAndWait('eastus', RG, 'acc-dp', fastPoll);
+    await waitFor('the restored simulator to exit', () => !sim.running);
+  });
 });
