@@ -154,6 +154,27 @@ describe('twin: a data plane per OpenAI account, gated by managed-identity token
     assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'DeploymentNotFound');
   });
 
+  it('accepts an api-key the twin issued when local auth is on; a deleted deployment answers 404 DeploymentNotFound', async () => {
+    const keyed = await cs.accounts.beginCreateAndWait(RG, 'acc-keys', { location: 'eastus', kind: 'OpenAI', sku: { name: 'S0' }, properties: { customSubDomainName: 'acc-keys-sub' } }, fastPoll);
+    await cs.deployments.beginCreateOrUpdateAndWait(RG, 'acc-keys', 'chat', {
+      sku: { name: 'Standard', capacity: 10 }, properties: { model: { format: 'OpenAI', name: 'gpt-4o-mini', version: '2024-07-18' } },
+    }, fastPoll);
+    const key = twin.dataPlane!.keyFor(twin.state.account(twin.subscriptionId, RG, 'acc-keys')!);
+    const post = (headers: Record<string, string>) => undiciFetch(new URL(chatPath, keyed.properties!.endpoint!), {
+      method: 'POST', headers: { 'content-type': 'application/json', ...headers }, dispatcher: agent,
+      body: JSON.stringify({ messages: [{ role: 'user', content: 'hi' }], max_tokens: 5 }),
+    });
+    assert.equal((await post({ 'api-key': key })).status, 200);
+    const wrong = await post({ 'api-key': 'not-issued' });
+    assert.equal(wrong.status, 401);
+    assert.match(((await wrong.json()) as { error: { message: string } }).error.message, /^Access denied due to invalid subscription key/);
+    await cs.deployments.beginDeleteAndWait(RG, 'acc-keys', 'chat', fastPoll);
+    const gone = await post({ 'api-key': key });
+    assert.equal(gone.status, 404);
+    assert.equal(((await gone.json()) as { error: { code: string } }).error.code, 'DeploymentNotFound');
+    await cs.accounts.beginDeleteAndWait(RG, 'acc-keys', fastPoll);
+  });
+
   it("follows the deployment's capacity: a burst refused at 1K TPM passes at 50K", async () => {
     const client = openai(await tokenFor(withRole.clientId));
     const burst = async () => {
@@ -180,9 +201,9 @@ describe('twin: a data plane per OpenAI account, gated by managed-identity token
       location: 'eastus', kind: 'OpenAI', sku: { name: 'S0' }, properties: { customSubDomainName: 'acc-dp-sub', disableLocalAuth: true, restore: true },
     }, fastPoll);
     assert.equal(restored.properties!.endpoint, account.properties!.endpoint);
-    assert.equal(twin.dataPlane!.started.length, 2);
+    const sim = twin.dataPlane!.started.at(-1)!;
+    assert.equal(twin.dataPlane!.plane(twin.state.account(twin.subscriptionId, RG, 'acc-dp')!)?.sim, sim);
     assert.equal((await chat(openai(await tokenFor(withRole.clientId)), 5, 'big')).object, 'chat.completion');
-    const sim = twin.dataPlane!.started[1]!;
     await cs.accounts.beginDeleteAndWait(RG, 'acc-dp', fastPoll);
     await cs.deletedAccounts.beginPurgeAndWait('eastus', RG, 'acc-dp', fastPoll);
     await waitFor('the restored simulator to exit', () => !sim.running);

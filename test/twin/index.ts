@@ -5,3 +5,4 @@ export type { FaultKind, FaultSpec, LatencySpec } from './faults.js';
 export { DEFAULT_LIMITS, DEFAULT_MODELS, DEFAULT_REGIONS, usageNameOf, type ModelOffer, type RegionConfig } from './catalog.js';
 export type { Account, Deployment, ResourceGroup } from './state.js';
 export { TwinEvents } from './context.js';
+export type { DataPlane, DataPlaneOptions, IdentityEnv, IssuedToken } from './dataplane/index.js';
