@@ -107,6 +107,7 @@ export class FrontDoor {
         res.writeHead(up.statusCode ?? 502, up.headers);
         up.pipe(res);
         up.on('end', resolve);
+        up.on('close', resolve); // a caller that hangs up mid-stream ends the exchange too
         up.on('error', reject);
       });
       upstream.on('error', reject);
