@@ -3,6 +3,7 @@
 // assignments with `hasRole`, registries, ACR Tasks runs, the blobs ACR hands out SAS URLs for, and the
 // images built locally. Kept apart from state.ts (the Cognitive Services state).
 import { ArmError, key } from '../arm.js';
+import type { BuiltImage } from './build/builder.js';
 import type { RunRecord } from './registry-runs.js';
 
 /** Twin options for these providers (merged into TwinOptions). */
@@ -60,20 +61,11 @@ export interface Registry {
   runs: Map<string, RunRecord>;
 }
 
-/** An image built by a run: the final stage's root directory plus its config. */
-export interface TwinImage {
+/** An image built by a run: the final stage's root directory plus its config (see BuiltImage). */
+export interface TwinImage extends Omit<BuiltImage, 'id'> {
   /** `{loginServer}/{repository}:{tag}` as named in the build request (login server lower-cased). */
   name: string;
   digest: string;
-  /** The stage's directory standing for the image's `/`. */
-  rootDir: string;
-  /** WORKDIR inside the image (e.g. /app); the host path is join(rootDir, workdir). */
-  workdir: string;
-  env: Record<string, string>;
-  entrypoint: string[];
-  cmd: string[];
-  exposedPorts: string[];
-  user?: string;
 }
 
 export class ImageStore {
