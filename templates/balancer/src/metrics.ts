@@ -4,12 +4,17 @@
  * client status), so the request path does no label hashing; only the latency histogram is observed.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { BackendState } from './state.js';
+import type { BackendState, DeploymentState } from './state.js';
 
 export interface MetricSources {
   backends(): readonly BackendState[];
   responses(): ReadonlyMap<number, number>;
   now(): number;
+}
+
+/** Calls `visit` for every deployment the balancer has state for, with its backend's id. */
+function eachDeployment(sources: MetricSources, visit: (backend: BackendState, state: DeploymentState) => void): void {
+  for (const backend of sources.backends()) for (const state of backend.knownDeployments()) visit(backend, state);
 }
 
 export class Metrics {
@@ -36,11 +41,9 @@ export class Metrics {
       registers,
       collect() {
         this.reset();
-        for (const backend of sources.backends()) {
-          for (const state of backend.knownDeployments()) {
-            for (const [outcome, count] of state.outcomes) this.inc({ backend: backend.id, deployment: state.deployment, outcome }, count);
-          }
-        }
+        eachDeployment(sources, (backend, state) => {
+          for (const [outcome, count] of state.outcomes) this.inc({ backend: backend.id, deployment: state.deployment, outcome }, count);
+        });
       },
     });
     new Counter({
@@ -50,12 +53,10 @@ export class Metrics {
       registers,
       collect() {
         this.reset();
-        for (const backend of sources.backends()) {
-          for (const state of backend.knownDeployments()) {
-            if (state.throttled > 0) this.inc({ backend: backend.id, deployment: state.deployment, reason: 'throttled' }, state.throttled);
-            if (state.errors > 0) this.inc({ backend: backend.id, deployment: state.deployment, reason: 'broken' }, state.errors);
-          }
-        }
+        eachDeployment(sources, (backend, state) => {
+          if (state.throttled > 0) this.inc({ backend: backend.id, deployment: state.deployment, reason: 'throttled' }, state.throttled);
+          if (state.errors > 0) this.inc({ backend: backend.id, deployment: state.deployment, reason: 'broken' }, state.errors);
+        });
       },
     });
     new Counter({
@@ -65,12 +66,10 @@ export class Metrics {
       registers,
       collect() {
         this.reset();
-        for (const backend of sources.backends()) {
-          for (const state of backend.knownDeployments()) {
-            if (state.promptTokens > 0) this.inc({ backend: backend.id, deployment: state.deployment, kind: 'prompt' }, state.promptTokens);
-            if (state.completionTokens > 0) this.inc({ backend: backend.id, deployment: state.deployment, kind: 'completion' }, state.completionTokens);
-          }
-        }
+        eachDeployment(sources, (backend, state) => {
+          if (state.promptTokens > 0) this.inc({ backend: backend.id, deployment: state.deployment, kind: 'prompt' }, state.promptTokens);
+          if (state.completionTokens > 0) this.inc({ backend: backend.id, deployment: state.deployment, kind: 'completion' }, state.completionTokens);
+        });
       },
     });
     new Gauge({
@@ -81,13 +80,11 @@ export class Metrics {
       collect() {
         this.reset();
         const at = sources.now();
-        for (const backend of sources.backends()) {
-          for (const state of backend.knownDeployments()) {
-            const until = backend.availableAt(state.deployment);
-            const reason = backend.brokenUntil > at ? 'broken' : state.cooldownUntil > at ? state.cooldownReason : 'none';
-            this.set({ backend: backend.id, deployment: state.deployment, reason }, Math.max(0, until - at) / 1000);
-          }
-        }
+        eachDeployment(sources, (backend, state) => {
+          const until = backend.availableAt(state.deployment);
+          const reason = backend.brokenUntil > at ? 'broken' : state.cooldownUntil > at ? state.cooldownReason : 'none';
+          this.set({ backend: backend.id, deployment: state.deployment, reason }, Math.max(0, until - at) / 1000);
+        });
       },
     });
     this.upstreamLatency = new Histogram({
