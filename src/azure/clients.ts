@@ -5,7 +5,7 @@
  *
  * Retries are core-rest-pipeline's defaults, kept on purpose (docs/azure.md): 3 retries; a 429 or 503
  * with Retry-After waits as told; 408 and 5xx (not 501/505) and connection resets back off
- * exponentially from 1 s (capped at 64 s).
+ * exponentially with jitter (0.5–1 s, 1–2 s, 2–4 s).
  */
 import type { TokenCredential } from '@azure/identity';
 import type { CognitiveServicesManagementClient } from '@azure/arm-cognitiveservices';

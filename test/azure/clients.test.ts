@@ -36,7 +36,10 @@ describe('the client factories with the credential chain reach the twin (child p
     cli.cleanup();
   });
 
-  it('signs in through az once, finds the only subscription and calls each service', async () => {
+  it('signs in through az once, finds the only subscription and calls each service, retrying 429 and 500', async () => {
+    // The pipeline's default retries, kept on purpose (docs/azure.md): throttling waits for Retry-After, a 500 backs off.
+    twin.faults.inject('ResourceGroups_CreateOrUpdate', { kind: 'throttle', times: 2, retryAfterSeconds: 0 });
+    twin.faults.inject('Accounts_ListByResourceGroup', { kind: 'serverError', times: 1 });
     const env = {
       PATH: cli.env.PATH, HOME: process.env.HOME, AZURE_CONFIG_DIR: cli.env.AZURE_CONFIG_DIR, AZD_CONFIG_DIR: cli.env.AZD_CONFIG_DIR,
       NODE_EXTRA_CA_CERTS: twin.caPath, AZURE_RESOURCE_MANAGER_ENDPOINT: twin.url,
@@ -53,5 +56,7 @@ describe('the client factories with the credential chain reach the twin (child p
       'Registries_ListByResourceGroup', 'RoleAssignments_ListForScope', 'Workspaces_ListByResourceGroup', 'UserAssignedIdentities_ListByResourceGroup']) {
       assert.ok(answered.has(operation), `${operation} in ${[...answered].join(', ')}`);
     }
+    assert.equal(twin.faults.fired.get('ResourceGroups_CreateOrUpdate'), 2);
+    assert.equal(twin.faults.fired.get('Accounts_ListByResourceGroup'), 1);
   });
 });
