@@ -6,3 +6,7 @@ export { DEFAULT_LIMITS, DEFAULT_MODELS, DEFAULT_REGIONS, usageNameOf, type Mode
 export type { Account, Deployment, ResourceGroup } from './state.js';
 export { TwinEvents } from './context.js';
 export type { DataPlane, DataPlaneOptions, IdentityEnv, IssuedToken } from './dataplane/index.js';
+export { AppRunner, type ReplicaRun, type RunningApp } from './apps/runner.js';
+export type { ContainerProcess } from './apps/replica.js';
+export type { Edge, EdgeRequest } from './apps/edge.js';
+export type { ConnectProxy } from './apps/proxy.js';

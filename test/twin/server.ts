@@ -20,6 +20,10 @@ import { createAuthProviders, type AuthState, type AuthTwinOptions, type ImageSt
 import { appPlatformRoutes } from './providers/containerapps.js';
 import { DataPlane, type DataPlaneOptions, type IdentityEnv } from './dataplane/index.js';
 import type { UserAssignedIdentity } from './providers/auth-state.js';
+import { appState } from './providers/app-state.js';
+import { AppRunner } from './apps/runner.js';
+import { Edge } from './apps/edge.js';
+import { ConnectProxy } from './apps/proxy.js';
 
 export interface TwinOptions extends AuthTwinOptions {
   /** The one subscription the signed-in identity sees. */
@@ -42,6 +46,10 @@ export interface TwinOptions extends AuthTwinOptions {
   /** Run a data plane per account (a simulator process behind the HTTPS front door, docs/twin.md "Data plane");
    *  the accounts' endpoint then points at it unless `accountEndpoint` is given. Off by default. */
   dataPlane?: boolean | DataPlaneOptions;
+  /** Run container apps whose image the twin built as local processes, reachable at their FQDN through
+   *  `twin.proxyUrl`, with the log stream (docs/twin.md "Running container apps"). Turns on `dataPlane`
+   *  (the managed-identity endpoint) when it is not set. Off by default. */
+  runApps?: boolean;
 }
 
 export interface TwinRequestRecord {
@@ -70,6 +78,14 @@ export interface Twin {
   images: ImageStore;
   /** The accounts' data planes and the managed-identity endpoint (only with options.dataPlane). */
   dataPlane?: DataPlane;
+  /** The running container apps (only with options.runApps): running(app), output(app), whenReady(app), started. */
+  apps?: AppRunner;
+  /** http://127.0.0.1:<port>, an HTTP CONNECT proxy to app FQDNs and the log-stream hosts (only with options.runApps).
+   *  Clients: HTTPS_PROXY=<proxyUrl>, NO_PROXY=127.0.0.1,localhost, and trust of the twin's CA. */
+  proxyUrl?: string;
+  /** The HTTPS edge behind the proxy (requests it answered) and the proxy (its tunnels), with options.runApps. */
+  edge?: Edge;
+  proxy?: ConnectProxy;
   /** IDENTITY_ENDPOINT / IDENTITY_HEADER for a process running as these user-assigned identities (needs options.dataPlane). */
   identityEndpointFor(identities: string | UserAssignedIdentity | (string | UserAssignedIdentity)[]): IdentityEnv;
   /** Every request answered, in order. */
@@ -102,9 +118,27 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
   };
   const router = new Router();
   const acr = createAuthProviders(ctx, options);
-  if (options.dataPlane) {
-    dataPlane = new DataPlane(ca, acr.state, options.dataPlane === true ? {} : options.dataPlane);
+  // The Container Apps provider shows a user-assigned identity's ids as the MSI provider holds them.
+  appState(ctx).identityIds = (id) => {
+    const m = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.ManagedIdentity\/userAssignedIdentities\/([^/]+)$/i.exec(id);
+    return m ? acr.state.identity(m[1]!, m[2]!, m[3]!) : undefined;
+  };
+  const dataPlaneOptions = options.dataPlane || (options.runApps ? true : undefined);
+  if (dataPlaneOptions) {
+    dataPlane = new DataPlane(ca, acr.state, dataPlaneOptions === true ? {} : dataPlaneOptions);
     await dataPlane.start(events);
+  }
+  let apps: AppRunner | undefined;
+  let edge: Edge | undefined;
+  let proxy: ConnectProxy | undefined;
+  if (options.runApps) {
+    const plane = dataPlane!;
+    apps = new AppRunner(appState(ctx), acr.images, { caPath: ca.caPath, identityEnv: (clientIds) => plane.identityEndpointFor(clientIds) });
+    apps.attach(events);
+    edge = new Edge(ca, apps, appState(ctx));
+    await edge.start();
+    proxy = new ConnectProxy(edge);
+    await proxy.start();
   }
   router.add(...resourceRoutes(ctx), ...accountRoutes(ctx), ...deploymentRoutes(ctx), ...catalogRoutes(ctx), ...appPlatformRoutes(ctx), ...acr.routes);
 
@@ -191,6 +225,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
   return {
     url: baseUrl, caPath: ca.caPath, ca: ca.ca, subscriptionId: subscription.subscriptionId, tenantId: subscription.tenantId,
     state, catalog, faults, latencies, events, requests, auth: acr.state, images: acr.images, dataPlane,
+    apps, edge, proxy, proxyUrl: proxy?.url,
     identityEndpointFor(identities) {
       if (!dataPlane) throw new Error('identityEndpointFor needs startTwin({ dataPlane: true })');
       return dataPlane.identityEndpointFor(identities);
@@ -201,6 +236,8 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await closed;
+      await Promise.all([proxy?.close(), edge?.close()]);
+      await apps?.close();
       await acr.close();
       await dataPlane?.close();
       if (ownCa) await ca.dispose();

@@ -98,12 +98,31 @@ export interface ContainerAppSnapshot {
     resolvedEnv: Record<string, string>;
     resources?: unknown;
     probes?: unknown;
+    /** `command` / `args` as sent (they override the image's ENTRYPOINT / CMD, as in Docker). */
+    command?: string[];
+    args?: string[];
   }[];
   /** Secret name → value (Key Vault references have no value here). */
   secrets: Record<string, string>;
   ingress?: { external: boolean; targetPort?: number; transport: string; traffic?: unknown };
   scale: { minReplicas: number; maxReplicas: number; rules?: unknown };
   identity?: Record<string, unknown>;
+}
+
+/** A replica container's state as listReplicas shows it (ContainerAppContainerRunningState: Running | Terminated | Waiting). */
+export interface ContainerStatus {
+  ready: boolean;
+  started: boolean;
+  restartCount: number;
+  runningState: 'Running' | 'Terminated' | 'Waiting';
+  runningStateDetails: string;
+}
+
+/** A replica's state (ContainerAppReplicaRunningState: Running | NotRunning | Unknown) and its containers'. */
+export interface ReplicaStatus {
+  runningState: 'Running' | 'NotRunning' | 'Unknown';
+  runningStateDetails: string;
+  containers: Record<string, ContainerStatus>;
 }
 
 export class AppState {
@@ -114,6 +133,13 @@ export class AppState {
   readonly apps = new Map<string, ContainerApp>();
   /** getAuthToken tokens → the app they were issued for (a later log-stream server checks them). */
   readonly authTokens = new Map<string, { app: ContainerApp; expires: string }>();
+  /** managedEnvironments.getAuthToken tokens → the environment (the environment's event stream checks them). */
+  readonly envAuthTokens = new Map<string, { environment: ManagedEnvironment; expires: string }>();
+  /** What a replica's processes are doing, by lower-cased replica name; written by the app runner
+   *  (startTwin({ runApps: true })). A replica without an entry is shown Running and ready. */
+  readonly replicaStatus = new Map<string, ReplicaStatus>();
+  /** The MSI provider's ids for a user-assigned identity resource id (wired by startTwin). */
+  identityIds?: (id: string) => { principalId: string; clientId: string } | undefined;
   /** Location-mode result URLs: operation id → what the final GET of the Location URL returns. */
   readonly results = new Map<string, () => unknown>();
 
@@ -186,7 +212,7 @@ export const templateHash = (): string => randomBytes(5).toString('hex').slice(0
 /** A base64 key like Log Analytics shared keys (64 random bytes, 88 characters). */
 export const newSharedKey = (): string => randomBytes(64).toString('base64');
 
-/** principalId/clientId for a user-assigned identity id: stable per id (the MSI provider is separate). */
+/** principalId/clientId for a user-assigned identity id the MSI provider does not hold: stable per id. */
 export function uamiIds(id: string): { principalId: string; clientId: string } {
   const h = (salt: string) => {
     const hex = createHash('sha256').update(`${salt}:${id.toLowerCase()}`).digest('hex');
@@ -196,14 +222,18 @@ export function uamiIds(id: string): { principalId: string; clientId: string } {
 }
 
 /** The identity block Azure returns: system principal + tenant, and ids for each user-assigned identity. */
-export function identityView(identity: Record<string, unknown>, tenantId: string, previous?: Record<string, unknown>): Record<string, unknown> {
+export function identityView(identity: Record<string, unknown>, tenantId: string, previous?: Record<string, unknown>,
+  lookup?: (id: string) => { principalId: string; clientId: string } | undefined): Record<string, unknown> {
   const out: Record<string, unknown> = { type: identity.type };
   if (String(identity.type ?? '').replace(/\s/g, '').toLowerCase().includes('systemassigned')) {
     out.principalId = previous?.principalId ?? randomUUID();
     out.tenantId = tenantId;
   }
   if (isObject(identity.userAssignedIdentities)) {
-    out.userAssignedIdentities = Object.fromEntries(Object.keys(identity.userAssignedIdentities).map((id) => [id, uamiIds(id)]));
+    out.userAssignedIdentities = Object.fromEntries(Object.keys(identity.userAssignedIdentities).map((id) => {
+      const linked = lookup?.(id);
+      return [id, linked ? { principalId: linked.principalId, clientId: linked.clientId } : uamiIds(id)];
+    }));
   }
   return out;
 }

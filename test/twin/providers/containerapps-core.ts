@@ -154,6 +154,8 @@ export function snapshot(app: ContainerApp): ContainerAppSnapshot {
         name: String(c.name), image: String(c.image), env,
         resolvedEnv: Object.fromEntries(env.map((e) => [e.name, e.secretRef !== undefined ? secrets[e.secretRef] ?? '' : e.value ?? ''])),
         resources: c.resources, probes: c.probes,
+        ...(Array.isArray(c.command) ? { command: c.command.map(String) } : {}),
+        ...(Array.isArray(c.args) ? { args: c.args.map(String) } : {}),
       };
     }),
     secrets,

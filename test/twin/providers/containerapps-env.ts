@@ -86,7 +86,7 @@ export function environmentRoutes(ctx: TwinContext): Route[] {
     };
     env.properties = props;
     if (isObject(body.tags)) env.tags = body.tags as Record<string, string>;
-    if (isObject(body.identity)) env.identity = identityView(body.identity, ctx.tenantId, env.identity);
+    if (isObject(body.identity)) env.identity = identityView(body.identity, ctx.tenantId, env.identity, store.identityIds);
     env.modifiedAt = now;
     env.provisioningState = existing ? 'Updating' : 'Waiting';
     store.environments.set(key(sub, rg, name), env);
@@ -117,6 +117,16 @@ export function environmentRoutes(ctx: TwinContext): Route[] {
       state.requireGroup(req.params.subscriptionId!, req.params.resourceGroupName!);
       return ok({ value: store.inGroup(store.environments, req.params.subscriptionId!, req.params.resourceGroupName!).map((e) => environmentView(ctx, e)) });
     }),
+    appRoute('POST', `${ENV_PATH}/getAuthtoken`, 'ManagedEnvironments_GetAuthToken', (req) => {
+      // EnvironmentAuthToken: tracked-resource fields + properties {token, expires}, as the app's (ContainerApps_GetAuthToken.json).
+      const env = requireEnvironment(req);
+      const expires = new Date(Date.now() + 6 * 3600e3).toISOString();
+      const token = randomBytes(48).toString('base64url');
+      store.envAuthTokens.set(token, { environment: env, expires });
+      return ok({
+        id: envId(env), name: env.name, type: `${APP}/managedEnvironments/accesstoken`, location: env.location, properties: { token, expires },
+      });
+    }),
     appRoute('DELETE', ENV_PATH, 'ManagedEnvironments_Delete', (req) => {
       const { sub, rg, name } = params(req);
       state.requireGroup(sub, rg);
@@ -138,4 +148,5 @@ export function dropEnvironment(ctx: TwinContext, env: ManagedEnvironment): void
   const store = appState(ctx);
   for (const app of [...store.apps.values()].filter((a) => a.environment === env)) deleteApp(ctx, app);
   store.environments.delete(key(env.subscriptionId, env.resourceGroup, env.name));
+  for (const [token, t] of store.envAuthTokens) if (t.environment === env) store.envAuthTokens.delete(token);
 }

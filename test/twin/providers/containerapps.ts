@@ -99,7 +99,7 @@ export function containerAppRoutes(ctx: TwinContext): Route[] {
       outboundIpAddresses: [newStaticIp()], createdAt: now, modifiedAt: now,
     };
     const previous = { configuration: app.configuration, template: app.template, identity: app.identity, environment: app.environment };
-    app.identity = isObject(body.identity) ? identityView(body.identity, ctx.tenantId, app.identity) : undefined;
+    app.identity = isObject(body.identity) ? identityView(body.identity, ctx.tenantId, app.identity, store.identityIds) : undefined;
     app.environment = environment;
     if (isObject(body.tags)) app.tags = body.tags as Record<string, string>;
     let started;
@@ -123,7 +123,7 @@ export function containerAppRoutes(ctx: TwinContext): Route[] {
     const previous = { configuration: app.configuration, template: app.template, identity: app.identity, environment: app.environment, tags: app.tags };
     try {
       if (sent.managedEnvironmentId !== undefined || sent.environmentId !== undefined) app.environment = resolveEnvironment(ctx, app.subscriptionId, sent);
-      if (isObject(body.identity)) app.identity = identityView(body.identity, ctx.tenantId, app.identity);
+      if (isObject(body.identity)) app.identity = identityView(body.identity, ctx.tenantId, app.identity, store.identityIds);
       if (isObject(body.tags)) app.tags = body.tags as Record<string, string>;
       const { headers } = apply(req, app, desired, 'ContainerApps_Update');
       return { status: 202, headers };
@@ -179,23 +179,23 @@ export function containerAppRoutes(ctx: TwinContext): Route[] {
     }),
     appRoute('GET', `${APP_PATH}/revisions`, 'ContainerAppsRevisions_ListRevisions', (req) => {
       const app = requireApp(ctx, req);
-      return ok({ value: app.revisions.map((r) => revisionView(app, r)), nextLink: null });
+      return ok({ value: app.revisions.map((r) => revisionView(app, r, store.replicaStatus)), nextLink: null });
     }),
     appRoute('GET', `${APP_PATH}/revisions/{revisionName}`, 'ContainerAppsRevisions_GetRevision', (req) => {
       const app = requireApp(ctx, req);
-      return ok(revisionView(app, revision(req, app)));
+      return ok(revisionView(app, revision(req, app), store.replicaStatus));
     }),
     appRoute('GET', `${APP_PATH}/revisions/{revisionName}/replicas`, 'ContainerAppsRevisionReplicas_ListReplicas', (req) => {
       const app = requireApp(ctx, req);
       const r = revision(req, app);
-      return ok({ value: r.replicas.map((name) => replicaView(app, r, name)) });
+      return ok({ value: r.replicas.map((name) => replicaView(app, r, name, store.replicaStatus)) });
     }),
     appRoute('GET', `${APP_PATH}/revisions/{revisionName}/replicas/{replicaName}`, 'ContainerAppsRevisionReplicas_GetReplica', (req) => {
       const app = requireApp(ctx, req);
       const r = revision(req, app);
       const replica = r.replicas.find((x) => x.toLowerCase() === req.params.replicaName!.toLowerCase());
       if (!replica) throw resourceNotFound(`${APP}/containerApps/${app.name}/revisions/${r.name}/replicas/${req.params.replicaName!}`, app.resourceGroup);
-      return ok(replicaView(app, r, replica));
+      return ok(replicaView(app, r, replica, store.replicaStatus));
     }),
   ];
 }
