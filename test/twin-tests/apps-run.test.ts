@@ -294,6 +294,16 @@ describe('twin: container apps run as local processes behind their FQDN, with th
     assert.equal((await get(`https://${app.configuration!.ingress!.fqdn!}/healthz`)).status, 404);
   });
 
+  it('deleting the resource group stops the apps in it', async () => {
+    await new ResourceManagementClient(staticCredential, twin.subscriptionId, sdkOptions(twin)).resourceGroups.createOrUpdate('rg-apps2', { location: LOCATION });
+    await aca.containerApps.beginCreateOrUpdateAndWait('rg-apps2', 'lb3', balancerApp('lb3', IMAGE), fastPoll);
+    await twin.apps!.whenReady('lb3');
+    const pids = twin.apps!.running('lb3').map((p) => p.pid);
+    assert.equal(pids.length, 1);
+    await new ResourceManagementClient(staticCredential, twin.subscriptionId, sdkOptions(twin)).resourceGroups.beginDeleteAndWait('rg-apps2', fastPoll);
+    await waitFor('the app process to exit', () => twin.apps!.running('lb3').length === 0 && !pids.some(alive));
+  });
+
   it('twin.close() stops every process it started', async () => {
     app = await aca.containerApps.beginCreateOrUpdateAndWait(RG, 'lb2', balancerApp('lb2', IMAGE), fastPoll);
     await twin.apps!.whenReady('lb2');

@@ -220,11 +220,14 @@ export class AppRunner {
 
   private publish(run: ReplicaRun): void {
     const containers = Object.fromEntries(run.containers.map((c) => [c.name, { ...c.status }]));
-    const all = Object.values(containers);
-    const running = all.length > 0 && all.every((c) => c.runningState === 'Running');
+    const all = Object.entries(containers);
+    // The replica counts as Running once every container runs and passed its readiness probe.
+    const running = all.length > 0 && all.every(([, c]) => c.runningState === 'Running' && c.ready);
+    const notReady = all.find(([, c]) => c.runningState === 'Running' && !c.ready);
     const status: ReplicaStatus = {
       runningState: running ? 'Running' : 'NotRunning',
-      runningStateDetails: all.find((c) => c.runningStateDetails)?.runningStateDetails ?? '',
+      runningStateDetails: all.find(([, c]) => c.runningStateDetails)?.[1].runningStateDetails
+        ?? (notReady ? `Container '${notReady[0]}' is not ready` : ''),
       containers,
     };
     this.store.replicaStatus.set(run.name.toLowerCase(), status);
