@@ -13,6 +13,9 @@ import type { IdentityEnv } from '../dataplane/identity-endpoint.js';
 import { LogBuffer, netJsonLine } from './logs.js';
 import { ContainerProcess, resolveCommand, type ContainerLaunch } from './replica.js';
 
+/** How long a new revision may take to get ready before the previous one is stopped anyway. */
+const REPLACE_TIMEOUT_MS = 60_000;
+
 export interface ReplicaRun {
   name: string;
   revision: string;
@@ -122,14 +125,28 @@ export class AppRunner {
     }
     app.snapshot = snapshot;
     const active = snapshot.revisions.filter((r) => r.active && r.replicas.length > 0);
-    const stops = [...app.revisions.keys()].filter((name) => !active.some((r) => r.name === name)).map((name) => this.stopRevision(app, name));
+    const retired = [...app.revisions.keys()].filter((name) => !active.some((r) => r.name === name));
+    const fresh: ReplicaRun[] = [];
     for (const r of active) {
       if (app.revisions.has(r.name)) continue;
       const runs = r.replicas.map((replica) => ({ name: replica, revision: r.name, containers: [] as ContainerProcess[] }));
       app.revisions.set(r.name, runs);
+      fresh.push(...runs);
       await Promise.all(runs.map((run) => this.startReplica(app, run)));
     }
-    await Promise.all(stops);
+    // The old revision keeps serving until the new one is ready (or failed), as Azure's revision switch does.
+    if (retired.length > 0) await this.settled(fresh, REPLACE_TIMEOUT_MS);
+    await Promise.all(retired.map((name) => this.stopRevision(app, name)));
+  }
+
+  /** Waits until every container of these replicas is ready or failed (or the timeout, or close()). */
+  private async settled(runs: ReplicaRun[], timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const done = (c: ContainerProcess) => c.status.ready || c.status.runningState === 'Terminated'
+      || (c.status.runningState === 'Waiting' && c.status.runningStateDetails !== 'ContainerCreating');
+    while (!this.closed && Date.now() < deadline && !runs.every((r) => r.containers.every(done))) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   }
 
   private async deleted(snapshot: ContainerAppSnapshot): Promise<void> {
