@@ -87,7 +87,7 @@ describe('twin: container apps run as local processes behind their FQDN, with th
 
   before(async () => {
     twin = await startTwin({ runApps: true });
-    proxy = new ProxyAgent({ uri: twin.proxyUrl!, requestTls: { ca: twin.ca } });
+    proxy = new ProxyAgent({ uri: twin.proxyUrl, requestTls: { ca: twin.ca } });
     const options = sdkOptions(twin);
     blobAgent = options.agent;
     const acr = new ContainerRegistryManagementClient(staticCredential, twin.subscriptionId, options);
@@ -230,7 +230,7 @@ describe('twin: container apps run as local processes behind their FQDN, with th
 
   it('proxy: CONNECT to a host the twin does not serve → 502 with a reason; an unknown app of the environment → 404', async () => {
     const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = httpRequest(`${twin.proxyUrl!}`, { method: 'CONNECT', path: 'example.com:443' });
+      const req = httpRequest(`${twin.proxyUrl}`, { method: 'CONNECT', path: 'example.com:443' });
       req.once('connect', (res, socket, head) => {
         let body = head.toString();
         socket.on('data', (c: Buffer) => (body += c.toString()));
@@ -253,7 +253,7 @@ describe('twin: container apps run as local processes behind their FQDN, with th
       process.stdout.write(String(res.status));`;
     const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script, `https://${app.configuration!.ingress!.fqdn!}/healthz`], {
       cwd: process.cwd(), timeout: 30_000,
-      env: { ...process.env, HTTPS_PROXY: twin.proxyUrl!, NO_PROXY: '127.0.0.1,localhost', NODE_EXTRA_CA_CERTS: twin.caPath },
+      env: { ...process.env, HTTPS_PROXY: twin.proxyUrl, NO_PROXY: '127.0.0.1,localhost', NODE_EXTRA_CA_CERTS: twin.caPath },
     });
     assert.equal(stdout, '200');
   });

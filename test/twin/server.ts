@@ -80,9 +80,9 @@ export interface Twin {
   dataPlane?: DataPlane;
   /** The running container apps (only with options.runApps): running(app), output(app), whenReady(app), started. */
   apps?: AppRunner;
-  /** http://127.0.0.1:<port>, an HTTP CONNECT proxy to app FQDNs and the log-stream hosts (only with options.runApps).
+  /** http://127.0.0.1:<port>, an HTTP CONNECT proxy to app FQDNs and the log-stream hosts; '' without options.runApps.
    *  Clients: HTTPS_PROXY=<proxyUrl>, NO_PROXY=127.0.0.1,localhost, and trust of the twin's CA. */
-  proxyUrl?: string;
+  proxyUrl: string;
   /** The HTTPS edge behind the proxy (requests it answered) and the proxy (its tunnels), with options.runApps. */
   edge?: Edge;
   proxy?: ConnectProxy;
@@ -225,7 +225,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
   return {
     url: baseUrl, caPath: ca.caPath, ca: ca.ca, subscriptionId: subscription.subscriptionId, tenantId: subscription.tenantId,
     state, catalog, faults, latencies, events, requests, auth: acr.state, images: acr.images, dataPlane,
-    apps, edge, proxy, proxyUrl: proxy?.url,
+    apps, edge, proxy, proxyUrl: proxy?.url ?? '',
     identityEndpointFor(identities) {
       if (!dataPlane) throw new Error('identityEndpointFor needs startTwin({ dataPlane: true })');
       return dataPlane.identityEndpointFor(identities);
