@@ -76,3 +76,24 @@ export function explain(error: unknown, context: ErrorContext = {}): UserError |
   if (!suggestion) return undefined;
   return new UserError(arm.code, suggestion.message(arm.message, context), { suggestion: suggestion.fix(context), cause: error });
 }
+
+/** True for an SDK error answering 404 (the resource does not exist). */
+export function isNotFound(error: unknown): boolean {
+  return (error as { statusCode?: unknown } | undefined)?.statusCode === 404;
+}
+
+/**
+ * Any error of an ARM call made for `resource`, as a UserError that names the resource: the known codes
+ * with their fix, the rest with ARM's own code and message.
+ */
+export function failedOn(error: unknown, context: ErrorContext & { resource: string }): UserError {
+  if (error instanceof UserError) return error;
+  const explained = explain(error, context);
+  if (explained) return explained;
+  const arm = armErrorOf(error);
+  const detail = arm ? `${arm.code}: ${arm.message}` : error instanceof Error ? error.message : String(error);
+  return new UserError(arm?.code ?? 'azure-call-failed', `${context.resource} failed: ${detail}`, {
+    suggestion: 'run the same command again: it resumes where it stopped (add --verbose for the cause chain)',
+    cause: error,
+  });
+}

@@ -3,6 +3,7 @@ import { devCommand } from './dev.js';
 import { envCommand } from './env.js';
 import { serveCommand } from './serve.js';
 import { simulateCommand } from './simulate.js';
+import { upCommand } from './up.js';
 
 /** Every subcommand, in the order `aoai-lb --help` lists them. */
-export const commands: CommandSpec[] = [envCommand, devCommand, serveCommand, simulateCommand];
+export const commands: CommandSpec[] = [upCommand, envCommand, devCommand, serveCommand, simulateCommand];

@@ -29,6 +29,8 @@ export interface UpSettings {
   priorities?: number[];
   /** A prebuilt image instead of a remote build of templates/balancer. */
   image?: string;
+  /** The tag of the image built from templates/balancer (a hash of its files); default: the resource token. */
+  imageTag?: string;
   replicas?: { min: number; max: number };
 }
 
@@ -117,7 +119,7 @@ export function plan(settings: UpSettings): Plan {
     environment: { name: `cae-${token}` },
     identity: { name: `id-${token}` },
     registry,
-    image: settings.image ?? `${registryName}.azurecr.io/${imageRepository}:${token}`,
+    image: settings.image ?? `${registryName}.azurecr.io/${imageRepository}:${settings.imageTag ?? token}`,
     containerApp: { name: `ca-lb-${token}`, targetPort: 8080, minReplicas: replicas.min, maxReplicas: replicas.max },
     quotaNeeds: quotaNeeds(accounts),
     steps: steps(accounts, registry !== undefined),

@@ -1,0 +1,54 @@
+/** What the steps of one `up` run share: the ARM context, the plan, and what earlier steps found or made. */
+import type { ArmContext } from '../../azure/clients.js';
+import type { AccountState } from '../../azure/openai.js';
+import type { EnvironmentState } from '../../azure/containerapps.js';
+import type { IdentityState } from '../../azure/identity.js';
+import type { RegistryState } from '../../azure/registry.js';
+import type { WorkspaceState } from '../../azure/monitor.js';
+import type { Plan } from '../plan.js';
+
+export interface UpTimings {
+  /** How often a resource left mid-operation by an interrupted run is read until it settles. */
+  settlePollMs: number;
+  buildLogPollMs: number;
+  healthPollMs: number;
+  healthTimeoutMs: number;
+}
+
+export interface UpContext {
+  arm: ArmContext;
+  plan: Plan;
+  environmentName: string;
+  /** The template the image is built from (templates/balancer). */
+  templateDir: string;
+  timings: UpTimings;
+  found: {
+    workspace?: WorkspaceState;
+    environment?: EnvironmentState;
+    identity?: IdentityState;
+    accounts: Map<number, AccountState>;
+    registry?: RegistryState;
+    /** The image the app runs: the build's output, or --image. */
+    image?: string;
+    fqdn?: string;
+    clientKey?: string;
+  };
+}
+
+export const defaultTimings: UpTimings = { settlePollMs: 2000, buildLogPollMs: 1000, healthPollMs: 2000, healthTimeoutMs: 5 * 60_000 };
+
+const inProgress = /^(Creating|Accepted|Updating|InProgress|Waiting|Deleting|Provisioning|Running|Moving|ScheduledForDelete)$/i;
+
+/**
+ * Reads a resource until its provisioningState is terminal (or it is gone), so a run that was stopped
+ * while ARM was still working on a resource waits for that work instead of colliding with it.
+ */
+export async function settled<T extends { provisioningState: string | undefined }>(read: () => Promise<T | undefined>, pollMs: number): Promise<T | undefined> {
+  for (;;) {
+    const state = await read();
+    if (!state || !inProgress.test(state.provisioningState ?? '')) return state;
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
+}
+
+export const succeeded = (state: { provisioningState: string | undefined } | undefined): boolean => state?.provisioningState?.toLowerCase() === 'succeeded';

@@ -1,0 +1,55 @@
+/** What `up` leaves behind: the azd environment's values, and the one result `--json` prints. */
+import type { StepReport } from '../graph.js';
+import type { UpContext } from './context.js';
+
+export function environmentOutputs(up: UpContext): Record<string, string> {
+  const { plan } = up;
+  const accounts = plan.accounts.map((account) => up.found.accounts.get(account.index));
+  return {
+    CONTAINER_APP_URL: `https://${up.found.fqdn}`,
+    CONTAINER_APP_NAME: plan.containerApp.name,
+    AZURE_OPENAI_ACCOUNTS: plan.accounts.map((account) => account.name).join(','),
+    AZURE_OPENAI_ENDPOINTS: accounts.map((account, i) => account?.endpoint ?? plan.accounts[i]!.endpoint).join(','),
+    AZURE_MANAGED_IDENTITY_CLIENT_ID: up.found.identity?.clientId ?? '',
+    ...(up.found.registry ? { AZURE_CONTAINER_REGISTRY_NAME: plan.registry!.name } : {}),
+    BALANCER_IMAGE_DEPLOYED: up.found.image ?? plan.image,
+  };
+}
+
+export interface UpResult {
+  environment: string;
+  subscriptionId: string;
+  resourceGroup: string;
+  location: string;
+  containerAppUrl: string;
+  /** Only with --show-key. */
+  clientKey?: string;
+  accounts: Array<{ name: string; region: string; endpoint: string; priority: number; deployments: Array<{ name: string; model: string; sku: string; capacity: number }> }>;
+  image: string;
+  changed: boolean;
+  seconds: number;
+  steps: Array<{ id: string; outcome: string; seconds: number }>;
+}
+
+export function upResult(up: UpContext, subscriptionId: string, steps: StepReport[], seconds: number, showKey: boolean): UpResult {
+  const { plan } = up;
+  return {
+    environment: up.environmentName,
+    subscriptionId,
+    resourceGroup: plan.resourceGroup.name,
+    location: plan.resourceGroup.location,
+    containerAppUrl: `https://${up.found.fqdn}`,
+    ...(showKey && up.found.clientKey ? { clientKey: up.found.clientKey } : {}),
+    accounts: plan.accounts.map((account) => ({
+      name: account.name,
+      region: account.region,
+      endpoint: up.found.accounts.get(account.index)?.endpoint ?? account.endpoint,
+      priority: account.priority,
+      deployments: account.deployments.map((d) => ({ name: d.name, model: `${d.model.name}:${d.model.version}`, sku: d.sku.name, capacity: d.sku.capacity })),
+    })),
+    image: up.found.image ?? plan.image,
+    changed: steps.some((step) => step.outcome === 'created' || step.outcome === 'updated'),
+    seconds: Math.round(seconds * 10) / 10,
+    steps: steps.map((step) => ({ id: step.id, outcome: step.outcome, seconds: Math.round(step.seconds * 10) / 10 })),
+  };
+}

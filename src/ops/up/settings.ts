@@ -1,0 +1,114 @@
+/**
+ * What `up` is asked for: its flags, else what the environment stored (so `env set OPENAI_CAPACITY 50`
+ * then `up` works, and a re-run keeps the regions it chose), else the defaults.
+ */
+import { ExitCode, UserError } from '../../core/errors.js';
+import type { DeploymentSku, ModelChoice } from '../plan.js';
+
+export interface UpFlags {
+  env?: string;
+  subscription?: string;
+  location?: string;
+  regions?: string;
+  accounts?: string;
+  capacity?: string;
+  sku?: string;
+  chatModel?: string;
+  embeddingModel?: string;
+  chatDeployment?: string;
+  embeddingDeployment?: string;
+  priorities?: string;
+  image?: string;
+  dryRun?: boolean;
+  json?: boolean;
+  showKey?: boolean;
+  cwd?: string;
+}
+
+/** The environment keys `up` reads back and writes. */
+export const keys = {
+  capacity: 'OPENAI_CAPACITY',
+  sku: 'OPENAI_SKU',
+  regions: 'OPENAI_REGIONS',
+  chatModel: 'OPENAI_CHAT_MODEL',
+  embeddingModel: 'OPENAI_EMBEDDING_MODEL',
+  chatDeployment: 'AZURE_OPENAI_CHATGPT_DEPLOYMENT',
+  embeddingDeployment: 'AZURE_OPENAI_EMB_DEPLOYMENT',
+  priorities: 'OPENAI_PRIORITIES',
+  image: 'BALANCER_IMAGE',
+  location: 'AZURE_LOCATION',
+  subscription: 'AZURE_SUBSCRIPTION_ID',
+} as const;
+
+/** What the current azure-search-openai-demo chat app deploys (reference-sample.md). */
+export const defaultModels = {
+  chat: { name: 'gpt-5.4-mini', version: '2026-03-17' },
+  embedding: { name: 'text-embedding-3-large', version: '1' },
+} as const;
+
+export interface RequestedSettings {
+  /** Explicit regions, or 'auto' to pick the regions with the most free quota. */
+  regions: string[] | 'auto';
+  accountCount: number;
+  location: string | undefined;
+  capacity: number;
+  sku: DeploymentSku;
+  chat: { deployment: string; model: ModelChoice };
+  embedding: { deployment: string; model: ModelChoice };
+  priorities: number[] | undefined;
+  image: string | undefined;
+}
+
+type Stored = Record<string, string | undefined>;
+
+export function requestedSettings(flags: UpFlags, stored: Stored, processEnv: Stored): RequestedSettings {
+  const pick = (flag: string | undefined, key: string): string | undefined => nonEmpty(flag) ?? nonEmpty(stored[key]);
+  const regionsText = pick(flags.regions, keys.regions);
+  const accountCount = flags.accounts === undefined ? undefined : integer('--accounts', flags.accounts, 1, 10);
+  let regions: string[] | 'auto' = 'auto';
+  if (regionsText && regionsText.toLowerCase() !== 'auto') {
+    regions = regionsText.split(',').map((region) => region.trim().toLowerCase().replace(/\s+/g, '')).filter(Boolean);
+    if (regions.length === 0) throw usage('--regions is empty.', 'give regions as a comma-separated list, e.g. --regions eastus,swedencentral,westus3, or --regions auto');
+    if (accountCount !== undefined && accountCount !== regions.length) {
+      throw usage(`--accounts ${accountCount} does not match the ${regions.length} regions given.`, 'give one region per account, or leave out --accounts');
+    }
+    if (new Set(regions).size < regions.length) {
+      throw usage(`--regions names a region twice (${regionsText}).`, 'Standard quota is per subscription, region and model: accounts in one region share it, so give each account its own region');
+    }
+  }
+  const sku = pick(flags.sku, keys.sku) ?? 'Standard';
+  if (sku !== 'Standard' && sku !== 'GlobalStandard') throw usage(`--sku "${sku}" is not Standard or GlobalStandard.`, 'use --sku Standard (regional quota) or --sku GlobalStandard');
+  const capacityText = pick(flags.capacity, keys.capacity) ?? '30';
+  const capacity = integer(flags.capacity !== undefined ? '--capacity' : keys.capacity, capacityText, 1, 10_000);
+  const count = regions === 'auto' ? (accountCount ?? 3) : regions.length;
+  const prioritiesText = pick(flags.priorities, keys.priorities);
+  const priorities = prioritiesText?.split(',').map((value) => integer('--priorities', value.trim(), 1, 1000));
+  if (priorities && priorities.length !== count) throw usage(`--priorities has ${priorities.length} values for ${count} accounts.`, 'give one priority per account, e.g. --priorities 1,1,2');
+  return {
+    regions,
+    accountCount: count,
+    location: nonEmpty(flags.location) ?? nonEmpty(stored[keys.location]) ?? nonEmpty(processEnv.AZURE_LOCATION),
+    capacity,
+    sku,
+    chat: { deployment: pick(flags.chatDeployment, keys.chatDeployment) ?? 'chat', model: model('--chat-model', pick(flags.chatModel, keys.chatModel), defaultModels.chat) },
+    embedding: { deployment: pick(flags.embeddingDeployment, keys.embeddingDeployment) ?? 'embedding', model: model('--embedding-model', pick(flags.embeddingModel, keys.embeddingModel), defaultModels.embedding) },
+    priorities,
+    image: pick(flags.image, keys.image),
+  };
+}
+
+function model(flag: string, text: string | undefined, fallback: ModelChoice): ModelChoice {
+  if (!text) return { ...fallback };
+  const [name, version, extra] = text.split(':');
+  if (!name || !version || extra !== undefined) throw usage(`${flag} "${text}" is not name:version.`, `give the model and its version, e.g. ${flag} ${fallback.name}:${fallback.version}`);
+  return { name, version };
+}
+
+function integer(what: string, text: string, min: number, max: number): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text.trim()) || value < min || value > max) throw usage(`${what} "${text}" is not a whole number from ${min} to ${max}.`, what === keys.capacity || what === '--capacity' ? 'give thousands of tokens per minute per deployment, e.g. 30 for 30K TPM' : `give a number from ${min} to ${max}`);
+  return value;
+}
+
+const nonEmpty = (value: string | undefined): string | undefined => (value && value.trim() ? value.trim() : undefined);
+const usage = (message: string, suggestion: string): UserError => new UserError('bad-flag', message, { suggestion, exitCode: ExitCode.usage });
