@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { ExitCode, UserError } from '../core/errors.js';
-import { defaultDemoRps } from '../ops/demo-load.js';
-import { runDev, type DevSettings, type RealBackend } from '../ops/dev.js';
-import { createDevOutput, type DevOutputMode } from '../ui/dev-output.js';
+import type { defaultDemoRps } from '../ops/demo-load.js';
+import type { DevSettings, RealBackend } from '../ops/dev.js';
+import type { DevOutputMode } from '../ui/dev-output.js';
 import type { CommandSpec } from './command.js';
 
 interface DevFlags {
@@ -58,7 +58,7 @@ export function parseBackend(value: string): RealBackend {
 }
 
 /** Flags → settings, every problem a UserError with exit code 2 naming the flag. */
-export function devSettings(flags: DevFlags): DevSettings {
+export function devSettings(flags: DevFlags, demoRps: typeof defaultDemoRps): DevSettings {
   const realBackends = (flags.backend ?? []).map(parseBackend);
   if (realBackends.length > 0) {
     for (const [flag, given] of [['--backends', flags.backends], ['--tpm', flags.tpm], ['--time-scale', flags.timeScale]] as const) {
@@ -73,7 +73,7 @@ export function devSettings(flags: DevFlags): DevSettings {
   const port = flags.port === undefined ? 8080 : integer('--port', flags.port, 0, 65_535, '0 (any free port)');
   const timeScale = flags.timeScale === undefined ? 1 : positive('--time-scale', flags.timeScale, 1000, '60 (a 1 s token window)');
   let demoLoadRps: number | undefined;
-  if (flags.demoLoad === true) demoLoadRps = defaultDemoRps(backends, tpm * 1000, timeScale);
+  if (flags.demoLoad === true) demoLoadRps = demoRps(backends, tpm * 1000, timeScale);
   else if (typeof flags.demoLoad === 'string') demoLoadRps = positive('--demo-load', flags.demoLoad, 500, '5 (requests per second)');
   const clientKey = flags.clientKey;
   if (clientKey !== undefined && !/^[\x21-\x7e]+$/.test(clientKey)) {
@@ -104,7 +104,12 @@ export const devCommand: CommandSpec = {
   },
   async run(_args, options) {
     const flags = options as DevFlags;
-    const settings = devSettings(flags);
+    const [{ defaultDemoRps }, { runDev }, { createDevOutput }] = await Promise.all([
+      import('../ops/demo-load.js'),
+      import('../ops/dev.js'),
+      import('../ui/dev-output.js'),
+    ]);
+    const settings = devSettings(flags, defaultDemoRps);
     const mode: DevOutputMode = flags.json ? 'json' : flags.view !== false && process.stdout.isTTY ? 'live' : 'lines';
     const output = createDevOutput(mode, { stdout: process.stdout, stderr: process.stderr });
     const stop = new AbortController();

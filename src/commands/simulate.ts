@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { ExitCode, UserError } from '../core/errors.js';
-import { DEFAULT_DEPLOYMENTS, startSimulator, type DeploymentSpec, type SimulatorOptions } from '../simulator/index.js';
+import type { DeploymentSpec, SimulatorOptions } from '../simulator/index.js';
 import type { CommandSpec } from './command.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
@@ -34,7 +34,7 @@ export function parseLatency(value: string): SimulatorOptions['latency'] {
   return { firstTokenMs: Number(match[1]), perTokenMs: Number(match[2]) };
 }
 
-export function simulateOptions(options: Record<string, unknown>): SimulatorOptions {
+export function simulateOptions(options: Record<string, unknown>, defaults: readonly DeploymentSpec[]): SimulatorOptions {
   const specs = (options.deployment as string[] | undefined)?.map(parseDeployment);
   const tpm = options.tpm === undefined ? undefined : integer('--tpm', String(options.tpm), 1) * 1000;
   if (specs && tpm !== undefined) throw usage('--tpm applies to the default deployments only', 'give the TPM inside each --deployment name=model:tpm instead');
@@ -54,7 +54,7 @@ export function simulateOptions(options: Record<string, unknown>): SimulatorOpti
     host: options.host as string | undefined,
     port: options.port === undefined ? 0 : integer('--port', String(options.port), 0, 65535),
     region,
-    deployments: specs ?? DEFAULT_DEPLOYMENTS.map((d) => ({ ...d, tpm: tpm ?? d.tpm })),
+    deployments: specs ?? defaults.map((d) => ({ ...d, tpm: tpm ?? d.tpm })),
     apiKeys: options.apiKey as string[] | undefined,
     timeScale,
     latency: options.latency === undefined ? undefined : parseLatency(String(options.latency)),
@@ -76,7 +76,8 @@ export const simulateCommand: CommandSpec = {
       .option('--region <name>', 'region named in headers and 429 messages', 'East US');
   },
   async run(_args, options): Promise<number> {
-    const simulatorOptions = simulateOptions(options);
+    const { DEFAULT_DEPLOYMENTS, startSimulator } = await import('../simulator/index.js');
+    const simulatorOptions = simulateOptions(options, DEFAULT_DEPLOYMENTS);
     // Listen for the stop signals before printing the URL, so a signal sent right after it is not lost.
     const stopSignal = new Promise<NodeJS.Signals>((resolve) => {
       process.once('SIGINT', resolve);
