@@ -33,11 +33,14 @@ export function createReporter(options: { mode: ReporterMode; stream?: NodeJS.Wr
   return trackSteps(sink, now);
 }
 
-/** tty (spinner, colours) only for an interactive terminal: not in CI, not with TERM=dumb, not with --json. */
+/**
+ * tty (spinner, colours) only for an interactive terminal: not in CI, not with TERM=dumb, not with --json,
+ * and not on a terminal without a width (a pty of size 0×0), where ora would clear lines without end.
+ */
 export function reporterMode(options: { json?: boolean; stream?: NodeJS.WriteStream; env?: NodeJS.ProcessEnv }): ReporterMode {
   if (options.json) return 'json';
   const stream = options.stream ?? process.stderr;
   const env = options.env ?? process.env;
-  const interactive = stream.isTTY === true && env.TERM !== 'dumb' && env.CI === undefined;
+  const interactive = stream.isTTY === true && (stream.columns ?? 0) > 0 && env.TERM !== 'dumb' && env.CI === undefined;
   return interactive ? 'tty' : 'plain';
 }

@@ -159,6 +159,8 @@ describe('reporterMode', () => {
     assert.equal(reporterMode({ stream: pipe, env: {} }), 'plain');
     assert.equal(reporterMode({ stream: tty, env: { CI: 'true' } }), 'plain');
     assert.equal(reporterMode({ stream: tty, env: { TERM: 'dumb' } }), 'plain');
+    const sizeless = Object.assign(new FakeTerminal(), { columns: 0 });
+    assert.equal(reporterMode({ stream: asWriteStream(sizeless), env: {} }), 'plain');
   });
 });
 
