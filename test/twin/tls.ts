@@ -55,13 +55,16 @@ export async function createTwinCa(hostnames: string[] = []): Promise<TwinCa> {
  * `app.wittyhill-1a2b3c4d.eastus2.azurecontainerapps.io` or `eastus2.azurecontainerapps.dev`).
  * Needs the CA's key in `ca.dir` (createTwinCa keeps it there).
  */
+/** X.509 caps the CN at 64 characters, which an app FQDN often exceeds; clients check the SAN anyway. */
+const commonName = (hostname: string): string => (hostname.length <= 64 ? hostname : `*.${hostname.split('.').slice(-3).join('.')}`);
+
 export async function issueServerCertificate(ca: Pick<TwinCa, 'dir'>, hostname: string): Promise<{ key: string; cert: string }> {
   if (!/^[a-z0-9.-]+$/i.test(hostname)) throw new Error(`issueServerCertificate: not a DNS name: ${hostname}`);
   const dir = await mkdtemp(join(ca.dir, 'leaf-'));
   const p = (name: string) => join(dir, name);
   try {
     await run(OPENSSL, ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-      '-keyout', p('key.pem'), '-out', p('leaf.csr'), '-subj', `/CN=${hostname}`]);
+      '-keyout', p('key.pem'), '-out', p('leaf.csr'), '-subj', `/CN=${commonName(hostname)}`]);
     await writeFile(p('leaf.ext'), [
       'basicConstraints=critical,CA:FALSE',
       'keyUsage=critical,digitalSignature,keyEncipherment',
