@@ -26,7 +26,8 @@ export const suggestions: Record<string, Suggestion> = {
   },
   CustomDomainInUse: {
     message: (detail) => `an Azure OpenAI account name is taken, possibly by a soft-deleted account: ${detail}`,
-    fix: (context) => `purge this environment's soft-deleted accounts with \`aoai-lb down --purge${envFlag(context)}\`, or use another environment name`,
+    fix: (context) =>
+      `if this environment's own account was deleted, purge it with \`aoai-lb down --purge${envFlag(context)}\`; if another resource holds the name, use another environment name (the names derive from it)`,
   },
   FlagMustBeSetForRestore: {
     message: (detail) => `a soft-deleted Azure OpenAI account still holds this name: ${detail}`,

@@ -120,7 +120,7 @@ describe('aoai-lb up: the errors of issue 3 §4, each with its message and fix',
     assertNothingCreated(w);
   });
 
-  it('the --capacity the quota error suggests fits the chosen regions', { todo: 'product bug: src/ops/up/quota.ts shortage() suggests --capacity 300 for regions where eastus has 20K free' }, () => {
+  it('the --capacity the quota error suggests fits the chosen regions', () => {
     assert.ok(quotaRun, 'the quota case ran');
     const fix = quotaRun.stderr.split('\n').find((line) => line.startsWith('  → '));
     // eastus has 20K free: --capacity 20 fits all three chosen regions; anything above 20 does not.
@@ -208,7 +208,7 @@ describe('aoai-lb up: the errors of issue 3 §4, each with its message and fix',
     assertNothingCreated(w);
   });
 
-  it('a 500 that outlasts the retries is reported as a failed Azure call, not as a model the region does not offer', { todo: 'product bug: src/ops/up/quota.ts regionQuota() takes any HTTP error from models/usages as "offers nothing"' }, async () => {
+  it('a 500 that outlasts the retries is reported as a failed Azure call, not as a model the region does not offer', async () => {
     const w = await world();
     // The first request and the SDK's three retries.
     w.twin.faults.inject('Models_List', { kind: 'serverError', times: 4 });

@@ -8,7 +8,11 @@ import { UserError } from '../../core/errors.js';
 import type { ArmContext } from '../../azure/clients.js';
 import { modelsIn, usagesIn, type ModelOffer, type Usage } from '../../azure/openai.js';
 import { openaiRegions } from '../../azure/openai-regions.js';
+import { armErrorOf } from '../../azure/errors.js';
 import type { DeploymentSku, ModelChoice } from '../plan.js';
+
+/** ARM's answers for a region a subscription or resource type cannot use. */
+const regionUnavailable = new Set(['LocationNotAvailableForResourceType', 'NoRegisteredProviderFound', 'InvalidLocation', 'LocationNotAvailable', 'DisallowedLocation']);
 
 export interface RegionQuota {
   region: string;
@@ -29,8 +33,8 @@ export async function regionQuota(context: ArmContext, region: string, ask: Quot
   try {
     [offers, usages] = await Promise.all([modelsIn(context, region), usagesIn(context, region)]);
   } catch (error) {
-    // A region the subscription cannot use answers with an error: it offers nothing here.
-    if ((error as { statusCode?: number }).statusCode === undefined) throw error;
+    // A region the subscription cannot use offers nothing there; any other failure is a failure.
+    if (!regionUnavailable.has(armErrorOf(error)?.code ?? '')) throw error;
   }
   return {
     region,
@@ -76,21 +80,31 @@ export async function preflight(context: ArmContext, ask: QuotaAsk, regions: str
   }
   if (short.length > 0) {
     const others = await Promise.all(openaiRegions.filter((region) => !regions.includes(region)).map((region) => regionQuota(context, region, ask)));
-    throw shortage(ask, [...quotas, ...others], short.join('; '), regions.length, quotas.map((q) => q.region));
+    throw shortage(ask, [...quotas, ...others], short.join('; '), regions.length, regions, alreadyOurs);
   }
   return quotas;
 }
 
 const headroom = (quota: RegionQuota): number => Math.min(...quota.models.map((m) => m.free));
 
-function shortage(ask: QuotaAsk, quotas: RegionQuota[], why: string, count: number, chosen: string[] = []): UserError {
+/** The largest capacity per deployment that the chosen regions can all hold (several accounts in a region share it). */
+function fittingCapacity(quotas: RegionQuota[], chosen: string[], alreadyOurs: Map<string, number>): number {
+  let fits = Number.POSITIVE_INFINITY;
+  for (const quota of quotas.filter((q) => chosen.includes(q.region))) {
+    const accountsHere = chosen.filter((region) => region === quota.region).length;
+    for (const m of quota.models) fits = Math.min(fits, Math.floor((m.free + (alreadyOurs.get(`${quota.region}|${m.usageName}`) ?? 0)) / accountsHere));
+  }
+  return Number.isFinite(fits) ? fits : 0;
+}
+
+function shortage(ask: QuotaAsk, quotas: RegionQuota[], why: string, count: number, chosen: string[] = [], alreadyOurs = new Map<string, number>()): UserError {
   const rows = quotas
     .filter((quota) => chosen.includes(quota.region) || quota.models.every((m) => m.offered))
     .sort((a, b) => Number(chosen.includes(b.region)) - Number(chosen.includes(a.region)) || headroom(b) - headroom(a))
     .slice(0, Math.max(8, chosen.length));
   const table = quotaTable(ask, rows);
   const enough = quotas.filter((q) => q.models.every((m) => m.offered && m.free >= ask.capacity)).sort((a, b) => headroom(b) - headroom(a));
-  const fits = Math.max(0, ...quotas.filter((q) => q.models.every((m) => m.offered)).map(headroom).sort((a, b) => b - a).slice(count - 1, count));
+  const fits = chosen.length > 0 ? fittingCapacity(quotas, chosen, alreadyOurs) : (quotas.filter((q) => q.models.every((m) => m.offered)).map(headroom).sort((a, b) => b - a)[count - 1] ?? 0);
   const fixes = [
     enough.length >= count ? `--regions ${enough.slice(0, count).map((q) => q.region).join(',')}` : undefined,
     fits > 0 ? `--capacity ${fits}` : undefined,
