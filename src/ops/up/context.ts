@@ -6,6 +6,7 @@ import type { IdentityState } from '../../azure/identity.js';
 import type { RegistryState } from '../../azure/registry.js';
 import type { WorkspaceState } from '../../azure/monitor.js';
 import type { Plan } from '../plan.js';
+import type { PackedContext } from './pack-context.js';
 
 export interface UpTimings {
   /** How often a resource left mid-operation by an interrupted run is read until it settles. */
@@ -21,6 +22,8 @@ export interface UpContext {
   environmentName: string;
   /** The template the image is built from (templates/balancer). */
   templateDir: string;
+  /** The template packed once per run: its content tag names the image in the plan. */
+  packed?: PackedContext;
   timings: UpTimings;
   found: {
     workspace?: WorkspaceState;

@@ -16,7 +16,7 @@ import type { Reporter } from '../../ui/progress.js';
 import { runGraph, type StepReport } from '../graph.js';
 import { plan as makePlan, type Plan } from '../plan.js';
 import { defaultTimings, type UpContext, type UpTimings } from './context.js';
-import { contentTag, contextFiles } from './pack-context.js';
+import { packContext } from './pack-context.js';
 import { pickRegions, preflight, type QuotaAsk } from './quota.js';
 import { keys, requestedSettings, type UpFlags } from './settings.js';
 import { stepRunner } from './steps.js';
@@ -55,7 +55,8 @@ export async function runUp(flags: UpFlags, io: UpIo): Promise<UpOutcome> {
   const ask: QuotaAsk = { sku: requested.sku, models: [requested.chat.model, requested.embedding.model], capacity: requested.capacity };
   const regions = requested.regions === 'auto' ? await withArmErrors(() => pickRegions(arm, ask, requested.accountCount), 'choosing regions') : requested.regions;
   const location = requested.location ?? regions[0]!;
-  const imageTag = requested.image ? undefined : await contentTag(templateDir, await contextFiles(templateDir));
+  const packed = requested.image ? undefined : await packContext(templateDir);
+  const imageTag = packed?.contentTag;
   const plan = makePlan({
     environmentName,
     subscriptionId: subscription.id,
@@ -97,6 +98,7 @@ export async function runUp(flags: UpFlags, io: UpIo): Promise<UpOutcome> {
     plan,
     environmentName,
     templateDir,
+    ...(packed ? { packed } : {}),
     timings: { ...defaultTimings, ...io.timings },
     found: { accounts: new Map(), ...(requested.image ? { image: requested.image } : {}) },
   };

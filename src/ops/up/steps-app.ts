@@ -100,6 +100,7 @@ export async function awaitHealthy(up: UpContext, handle: StepHandle): Promise<S
       });
     }
     if (attempt > 1) handle.update(`waiting for ${url} (${last})`);
-    await new Promise((resolve) => setTimeout(resolve, up.timings.healthPollMs));
+    // A replica usually answers within a second of its revision: ask early, then every healthPollMs.
+    await new Promise((resolve) => setTimeout(resolve, Math.min(up.timings.healthPollMs, 250 * 2 ** (attempt - 1))));
   }
 }

@@ -28,7 +28,8 @@ const logTailLines = 25;
 
 export async function ensureImage(up: UpContext, handle: StepHandle): Promise<StepOutcome> {
   const group = up.plan.resourceGroup.name;
-  const packed = await packContext(up.templateDir);
+  up.packed ??= await packContext(up.templateDir);
+  const packed = up.packed;
   // The registry's own login server: it differs by cloud (azurecr.io, azurecr.cn, azurecr.us).
   const image = `${up.found.registry!.loginServer}/${imageRepository}:${packed.contentTag}`;
   up.found.image = image;
