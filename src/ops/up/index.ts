@@ -4,16 +4,12 @@
  * it writes, so a re-run changes nothing that is already right and an interrupted run finishes.
  */
 import { fileURLToPath } from 'node:url';
-import { ExitCode, UserError } from '../../core/errors.js';
 import type { ArmContext } from '../../azure/clients.js';
-import { cloudFromEnvironment } from '../../azure/cloud.js';
-import { azureCredential, signIn } from '../../azure/credential.js';
 import { failedOn } from '../../azure/errors.js';
 import { getAccount, getDeployment } from '../../azure/openai.js';
-import { listSubscriptions, resolveSubscription } from '../../azure/subscription.js';
-import { EnvStore, validateEnvName } from '../../env/store.js';
 import type { Reporter } from '../../ui/progress.js';
 import { runGraph, type StepReport } from '../graph.js';
+import { chooseEnvironment, signedIn, type SessionIo } from '../session.js';
 import { plan as makePlan, type Plan } from '../plan.js';
 import { defaultTimings, type UpContext, type UpTimings } from './context.js';
 import { packContext } from './pack-context.js';
@@ -22,10 +18,8 @@ import { keys, requestedSettings, type UpFlags } from './settings.js';
 import { stepRunner } from './steps.js';
 import { environmentOutputs, upResult, type UpResult } from './outputs.js';
 
-export interface UpIo {
+export interface UpIo extends SessionIo {
   reporter: Reporter;
-  processEnv: NodeJS.ProcessEnv;
-  interactive: boolean;
   timings?: Partial<UpTimings>;
 }
 
@@ -34,22 +28,10 @@ export const templateDir = fileURLToPath(new URL('../../../templates/balancer/',
 export type UpOutcome = { kind: 'dry-run'; plan: Plan; subscriptionId: string } | { kind: 'done'; result: UpResult };
 
 export async function runUp(flags: UpFlags, io: UpIo): Promise<UpOutcome> {
-  const store = new EnvStore(flags.cwd ?? process.cwd());
-  const environmentName = await chooseEnvironment(store, flags.env);
-  const stored = (await store.read(environmentName)) ?? {};
-  const requested = requestedSettings(flags, stored, io.processEnv);
-
-  const cloud = cloudFromEnvironment(io.processEnv);
-  const credential = azureCredential(cloud, io.processEnv);
-  await signIn(credential, cloud);
-  const subscription = await resolveSubscription({
-    flag: flags.subscription,
-    stored: stored[keys.subscription],
-    env: io.processEnv,
-    interactive: io.interactive,
-    list: () => listSubscriptions(cloud, credential),
-  });
-  const arm: ArmContext = { cloud, credential, subscriptionId: subscription.id };
+  const environment = await chooseEnvironment(flags, 'name one: `aoai-lb up --env dev` (it is created, selected and kept in .azure/dev/.env)');
+  const { store, name: environmentName } = environment;
+  const requested = requestedSettings(flags, environment.values, io.processEnv);
+  const { arm, subscription } = await signedIn(environment, flags, io);
   io.reporter.info(`subscription ${subscription.id} (${subscription.source}), environment ${environmentName}`);
 
   const ask: QuotaAsk = { sku: requested.sku, models: [requested.chat.model, requested.embedding.model], capacity: requested.capacity };
@@ -106,18 +88,6 @@ export async function runUp(flags: UpFlags, io: UpIo): Promise<UpOutcome> {
   const steps: StepReport[] = await runGraph(plan.steps, stepRunner(up), io.reporter);
   await store.update(environmentName, environmentOutputs(up));
   return { kind: 'done', result: upResult(up, subscription.id, steps, (Date.now() - started) / 1000, flags.showKey === true) };
-}
-
-async function chooseEnvironment(store: EnvStore, requested: string | undefined): Promise<string> {
-  const name = requested ?? (await store.defaultEnvironment());
-  if (name === undefined) {
-    throw new UserError('env-not-selected', 'no environment selected, and --env was not given.', {
-      suggestion: 'name one: `aoai-lb up --env dev` (it is created, selected and kept in .azure/dev/.env)',
-      exitCode: ExitCode.usage,
-    });
-  }
-  validateEnvName(name);
-  return name;
 }
 
 /** Capacity this environment's deployments already hold, by region and usage name. */
