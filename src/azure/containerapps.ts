@@ -1,7 +1,7 @@
 /** Container Apps: the managed environment and the balancer app, its secrets, revisions and log stream token. */
 import type { ContainerApp } from '@azure/arm-appcontainers';
 import { containerAppsClient, type ArmContext } from './clients.js';
-import { isNotFound } from './errors.js';
+import { ifExists } from './errors.js';
 
 export interface EnvironmentState {
   id: string;
@@ -11,13 +11,10 @@ export interface EnvironmentState {
 
 export async function getManagedEnvironment(context: ArmContext, group: string, name: string): Promise<EnvironmentState | undefined> {
   const client = await containerAppsClient(context);
-  try {
+  return ifExists(async () => {
     const environment = await client.managedEnvironments.get(group, name);
     return { id: environment.id ?? '', provisioningState: environment.provisioningState, customerId: environment.appLogsConfiguration?.logAnalyticsConfiguration?.customerId };
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  }
+  });
 }
 
 export async function putManagedEnvironment(
@@ -48,7 +45,7 @@ export interface AppState {
 
 export async function getContainerApp(context: ArmContext, group: string, name: string): Promise<AppState | undefined> {
   const client = await containerAppsClient(context);
-  try {
+  return ifExists(async () => {
     const app = await client.containerApps.get(group, name);
     const container = app.template?.containers?.[0];
     return {
@@ -61,10 +58,7 @@ export async function getContainerApp(context: ArmContext, group: string, name: 
       containerName: container?.name,
       env: (container?.env ?? []).map((variable) => ({ name: variable.name ?? '', value: variable.value, secretRef: variable.secretRef })),
     };
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  }
+  });
 }
 
 export async function putContainerApp(context: ArmContext, group: string, name: string, app: ContainerApp): Promise<void> {

@@ -98,3 +98,13 @@ export function failedOn(error: unknown, context: ErrorContext & { resource: str
     cause: error,
   });
 }
+
+/** The result of a read, or undefined when ARM answers 404 (the resource, or its group, does not exist). */
+export async function ifExists<T>(read: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await read();
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}

@@ -1,6 +1,6 @@
 /** User-assigned managed identities: the balancer's identity, created before the app so roles can be granted first. */
 import { msiClient, type ArmContext } from './clients.js';
-import { isNotFound } from './errors.js';
+import { ifExists } from './errors.js';
 
 export interface IdentityState {
   id: string;
@@ -10,12 +10,7 @@ export interface IdentityState {
 
 export async function getIdentity(context: ArmContext, group: string, name: string): Promise<IdentityState | undefined> {
   const client = await msiClient(context);
-  try {
-    return toState(await client.userAssignedIdentities.get(group, name));
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  }
+  return ifExists(async () => toState(await client.userAssignedIdentities.get(group, name)));
 }
 
 export async function putIdentity(context: ArmContext, group: string, name: string, location: string, tags: Record<string, string>): Promise<IdentityState> {

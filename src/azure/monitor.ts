@@ -1,6 +1,6 @@
 /** Log Analytics workspaces: where the Container Apps environment sends the balancer's logs. */
 import { logAnalyticsClient, type ArmContext } from './clients.js';
-import { isNotFound } from './errors.js';
+import { ifExists } from './errors.js';
 
 export interface WorkspaceState {
   id: string;
@@ -10,13 +10,10 @@ export interface WorkspaceState {
 
 export async function getWorkspace(context: ArmContext, group: string, name: string): Promise<WorkspaceState | undefined> {
   const client = await logAnalyticsClient(context);
-  try {
+  return ifExists(async () => {
     const workspace = await client.workspaces.get(group, name);
     return { id: workspace.id ?? '', customerId: workspace.customerId ?? '', provisioningState: workspace.provisioningState };
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  }
+  });
 }
 
 export async function putWorkspace(context: ArmContext, group: string, name: string, location: string, tags: Record<string, string>): Promise<WorkspaceState> {

@@ -1,6 +1,6 @@
 /** Azure OpenAI accounts (Cognitive Services, kind OpenAI), their deployments, models and quota. */
 import { cognitiveClient, type ArmContext } from './clients.js';
-import { isNotFound } from './errors.js';
+import { ifExists } from './errors.js';
 
 export interface AccountState {
   id: string;
@@ -33,7 +33,7 @@ export interface DeploymentSpec {
 
 export async function getAccount(context: ArmContext, group: string, name: string): Promise<AccountState | undefined> {
   const client = await cognitiveClient(context);
-  try {
+  return ifExists(async () => {
     const account = await client.accounts.get(group, name);
     return {
       id: account.id ?? '',
@@ -45,10 +45,7 @@ export async function getAccount(context: ArmContext, group: string, name: strin
       disableLocalAuth: account.properties?.disableLocalAuth === true,
       tags: account.tags ?? {},
     };
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  }
+  });
 }
 
 /** Kind OpenAI, S0, a custom subdomain (needed for Entra ID tokens) and local (key) auth off. */
@@ -65,7 +62,7 @@ export async function putAccount(context: ArmContext, group: string, name: strin
 
 export async function getDeployment(context: ArmContext, group: string, account: string, name: string): Promise<DeploymentState | undefined> {
   const client = await cognitiveClient(context);
-  try {
+  return ifExists(async () => {
     const deployment = await client.deployments.get(group, account, name);
     return {
       name: deployment.name ?? name,
@@ -73,10 +70,7 @@ export async function getDeployment(context: ArmContext, group: string, account:
       model: deployment.properties?.model ?? {},
       sku: { name: deployment.sku?.name ?? '', capacity: deployment.sku?.capacity },
     };
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  }
+  });
 }
 
 export async function putDeployment(context: ArmContext, group: string, account: string, name: string, spec: DeploymentSpec): Promise<void> {

@@ -3,7 +3,7 @@
  * (upload URL → blob PUT → scheduleRun → run log blob → run status), as azd does it (azure-provisioning.md §3).
  */
 import { registryClient, type ArmContext } from './clients.js';
-import { isNotFound } from './errors.js';
+import { ifExists } from './errors.js';
 
 export interface RegistryState {
   id: string;
@@ -13,13 +13,10 @@ export interface RegistryState {
 
 export async function getRegistry(context: ArmContext, group: string, name: string): Promise<RegistryState | undefined> {
   const client = await registryClient(context);
-  try {
+  return ifExists(async () => {
     const registry = await client.registries.get(group, name);
     return { id: registry.id ?? '', loginServer: registry.loginServer ?? '', provisioningState: registry.provisioningState };
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  }
+  });
 }
 
 export async function putRegistry(context: ArmContext, group: string, name: string, location: string, tags: Record<string, string>): Promise<RegistryState> {
