@@ -1,3 +1,4 @@
+import { capacityCommand } from './capacity.js';
 import type { CommandSpec } from './command.js';
 import { devCommand } from './dev.js';
 import { envCommand } from './env.js';
@@ -6,4 +7,4 @@ import { simulateCommand } from './simulate.js';
 import { upCommand } from './up.js';
 
 /** Every subcommand, in the order `aoai-lb --help` lists them. */
-export const commands: CommandSpec[] = [upCommand, envCommand, devCommand, serveCommand, simulateCommand];
+export const commands: CommandSpec[] = [upCommand, envCommand, capacityCommand, devCommand, serveCommand, simulateCommand];
