@@ -1,10 +1,11 @@
 import { capacityCommand } from './capacity.js';
 import type { CommandSpec } from './command.js';
 import { devCommand } from './dev.js';
+import { downCommand } from './down.js';
 import { envCommand } from './env.js';
 import { serveCommand } from './serve.js';
 import { simulateCommand } from './simulate.js';
 import { upCommand } from './up.js';
 
 /** Every subcommand, in the order `aoai-lb --help` lists them. */
-export const commands: CommandSpec[] = [upCommand, envCommand, capacityCommand, devCommand, serveCommand, simulateCommand];
+export const commands: CommandSpec[] = [upCommand, downCommand, envCommand, capacityCommand, devCommand, serveCommand, simulateCommand];
