@@ -6,6 +6,7 @@ import { envCommand } from './env.js';
 import { serveCommand } from './serve.js';
 import { simulateCommand } from './simulate.js';
 import { upCommand } from './up.js';
+import { wireChatCommand } from './wire-chat.js';
 
 /** Every subcommand, in the order `aoai-lb --help` lists them. */
-export const commands: CommandSpec[] = [upCommand, downCommand, envCommand, capacityCommand, devCommand, serveCommand, simulateCommand];
+export const commands: CommandSpec[] = [upCommand, downCommand, envCommand, wireChatCommand, capacityCommand, devCommand, serveCommand, simulateCommand];

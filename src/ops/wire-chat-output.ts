@@ -1,0 +1,37 @@
+/** What `wire-chat` prints: the changes (secrets masked) and the next step, or one JSON object. */
+import { displayed } from './wire-chat-values.js';
+import type { WireChatResult } from './wire-chat.js';
+
+export function formatWireChat(result: WireChatResult, deploying: boolean): string {
+  const lines: string[] = [];
+  if (result.created) lines.push(`Created azd environment ${result.chatEnvironment} in ${result.chatDir}.`);
+  lines.push(
+    `Chat app ${result.chatDir}, environment ${result.chatEnvironment}: ${result.generation} client generation (${result.generationFrom === '--generation' ? 'from --generation' : `read from ${result.generationFrom}`}).`,
+  );
+  if (result.changes.length === 0) {
+    lines.push(`Already wired to balancer environment ${result.balancerEnvironment}: nothing changed.`);
+  } else {
+    lines.push(`Set ${result.changes.length} value${result.changes.length === 1 ? '' : 's'} ${result.via === 'azd' ? 'with azd env set' : `in ${result.envFile}`}:`);
+    const shown = result.changes.map(displayed);
+    const width = Math.max(...shown.map((change) => change.key.length));
+    for (const change of shown) lines.push(`  ${change.key.padEnd(width)}  ${change.old} → ${change.new}`);
+    if (result.unchanged.length > 0) lines.push(`Already right: ${result.unchanged.join(', ')}.`);
+  }
+  if (!deploying) lines.push('', 'Next: deploy the chat app with these settings:', `  cd ${result.chatDir} && azd up --environment ${result.chatEnvironment}`);
+  return `${lines.join('\n')}\n`;
+}
+
+export function wireChatJson(result: WireChatResult): Record<string, unknown> {
+  return {
+    balancerEnvironment: result.balancerEnvironment,
+    chatDir: result.chatDir,
+    chatEnvironment: result.chatEnvironment,
+    created: result.created,
+    generation: result.generation,
+    generationFrom: result.generationFrom,
+    via: result.via,
+    envFile: result.envFile,
+    changes: result.changes.map(displayed),
+    unchanged: result.unchanged,
+  };
+}
