@@ -5,11 +5,13 @@
 // earlier `down` without --purge leaves soft-deleted accounts that a later `down --purge` finds; and a
 // re-run after everything is gone exits 0.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { CognitiveServicesManagementClient } from '@azure/arm-cognitiveservices';
 import { ResourceManagementClient } from '@azure/arm-resources';
 import { fastPoll, sdkOptions, staticCredential } from '../twin/sdk.js';
-import { runCli } from '../helpers/cli-process.js';
+import { cliPath, runCli } from '../helpers/cli-process.js';
+import { waitFor } from '../helpers/wait.js';
 import { startUpWorld, type UpWorld } from '../helpers/up-world.js';
 
 const regions = ['eastus', 'swedencentral', 'westus3'];
@@ -34,6 +36,21 @@ describe('aoai-lb down against the Azure twin', { timeout: 5 * 60_000 }, () => {
     return names.sort();
   };
   const deletes = (from: number) => world.twin.requests.slice(from).filter((r) => r.method === 'DELETE');
+  /** Runs down on a terminal (a pty made by util-linux `script`) and answers its question. */
+  const downOnTerminal = async (args: string[], answer: string): Promise<{ code: number | null; screen: string }> => {
+    const command = [process.execPath, cliPath, 'down', '--cwd', world.projectDir, ...args].map((word) => `'${word}'`).join(' ');
+    const child = spawn('script', ['-qec', command, '/dev/null'], { env: { PATH: process.env.PATH, ...world.env }, stdio: ['pipe', 'pipe', 'inherit'] });
+    let screen = '';
+    child.stdout.on('data', (chunk: Buffer) => (screen += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    try {
+      await waitFor(`the question on the terminal (so far: ${screen})`, () => /Delete\? \[y\/N\]/.test(screen) || undefined, 30_000);
+      child.stdin.end(`${answer}\n`);
+      return { code: await exited, screen };
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  };
   const namesAvailable = async (): Promise<boolean[]> =>
     Promise.all(accountNames.map(async (name) => (await cs.checkDomainAvailability(name, 'Microsoft.CognitiveServices/accounts', { kind: 'OpenAI' })).isSubdomainAvailable === true));
 
@@ -82,6 +99,19 @@ describe('aoai-lb down against the Azure twin', { timeout: 5 * 60_000 }, () => {
 
     assert.deepEqual(deletes(before), []);
     assert.equal((await resources.resourceGroups.checkExistence('shared-rg')).body, true);
+    assert.equal((await resources.resourceGroups.checkExistence('demo-rg')).body, true);
+  });
+
+  it('on a terminal it shows what will be deleted and asks; any answer but y deletes nothing', async () => {
+    const before = world.twin.requests.length;
+    const run = await downOnTerminal(['--env', 'demo', '--purge'], 'n');
+    assert.equal(run.code, 1, run.screen);
+    assert.match(run.screen, /Resource group demo-rg \(eastus2\) of environment demo will be deleted, with everything in it:/);
+    for (const name of accountNames) assert.match(run.screen, new RegExp(`Azure OpenAI account +${name} \\(`));
+    assert.match(run.screen, /container app +ca-lb-/);
+    assert.match(run.screen, /Its Azure OpenAI accounts will then be purged: they cannot be restored\./);
+    assert.match(run.screen, /error: cancelled: nothing was deleted\./);
+    assert.deepEqual(deletes(before), []);
     assert.equal((await resources.resourceGroups.checkExistence('demo-rg')).body, true);
   });
 
