@@ -27,6 +27,8 @@ interface KillPoint {
    * 'hang': the write answers at once, so it is made to hang; kill once the step has started.
    */
   mode?: 'lro' | 'hang';
+  /** A progress line that must have appeared too (what the step recorded before it). */
+  after?: RegExp;
 }
 
 const killPoints: KillPoint[] = [
@@ -39,7 +41,8 @@ const killPoints: KillPoint[] = [
   { step: 'AcrPull role', title: /AcrPull role on the registry/, operationId: 'RoleAssignments_Create', mode: 'hang' },
   { step: 'deployment', title: /deployment \w+ on openai\d-/, operationId: 'Deployments_CreateOrUpdate', mode: 'lro' },
   { step: 'environment', title: /Container Apps environment/, operationId: 'ManagedEnvironments_CreateOrUpdate', mode: 'lro' },
-  { step: 'build', title: /remote build of the balancer image/, operationId: 'Registries_ScheduleRun', mode: 'lro' },
+  // Killed once the run is queued and noted in the environment: the next `up` must follow it, not build again.
+  { step: 'build', title: /remote build of the balancer image/, operationId: 'Registries_ScheduleRun', mode: 'lro', after: /build \w+ queued/ },
   { step: 'app', title: /container app/, operationId: 'ContainerApps_CreateOrUpdate', mode: 'lro' },
   // Health does no write and may pass in milliseconds: killed when it starts, not required to be caught in flight.
   { step: 'health', title: /balancer answering \/healthz/ },
@@ -52,7 +55,7 @@ const inFlight = (stderr: string, title: RegExp): boolean =>
   stderr.split('\n').filter((line) => new RegExp(`^… ${escape(title)}`).test(line)).length >
   stderr.split('\n').filter((line) => new RegExp(`^[✓–✗] ${escape(title)}`).test(line)).length;
 
-describe('up resumes after being killed during any step', { timeout: 8 * 60_000 }, () => {
+describe('up resumes after being killed during any step', { timeout: 15 * 60_000 }, () => {
   let world: UpWorld;
   before(async () => {
     world = await startUpWorld({
@@ -76,6 +79,10 @@ describe('up resumes after being killed during any step', { timeout: 8 * 60_000 
     const killed: string[] = [];
     /** Steps that had started and not finished when a run was killed (steps run concurrently). */
     const interrupted = new Set<string>();
+    // A run killed between scheduling a build and noting it cannot know of that build (ARM does not show a
+    // run's image before it pushes), so only the build noted before the kill must be the last one.
+    const scheduledBuilds = (): number => world.twin.requests.filter((r) => r.operationId === 'Registries_ScheduleRun' && r.status < 300).length;
+    let buildsWhenKilledDuringBuild = -1;
     let next = 0;
     while (next < killPoints.length) {
       const from = world.twin.requests.length;
@@ -87,16 +94,18 @@ describe('up resumes after being killed during any step', { timeout: 8 * 60_000 
           if (point.mode === 'hang') world.twin.faults.inject(point.operationId!, { kind: 'hang', times: 100 });
           const ready = (): boolean => {
             const stderr = cli.stderr();
+            if (point.after && !point.after.test(stderr)) return false;
             if (point.mode === 'lro') return inFlight(stderr, point.title) && world.twin.requests.slice(from).some((r) => r.operationId === point.operationId);
             return inFlight(stderr, point.title) || (point.mode === undefined && started(stderr, point.title));
           };
           // Either the step is at work (kill now), or it finishes at once because an earlier run did it.
-          const seen = await waitFor(`step ${point.step} to start or finish (stderr: ${cli.stderr().slice(-800)})`, () => {
+          // Generous: on a loaded machine the twin's image build alone can take minutes.
+          const seen = await waitFor(`step ${point.step} to start or finish`, () => {
             if (ready()) return 'ready';
             if (finished(cli.stderr(), point.title)) return 'finished';
             if (cli.child.exitCode !== null) return 'exited';
             return undefined;
-          }, 120_000);
+          }, 360_000).catch((error: Error) => assert.fail(`${error.message}\nstderr so far:\n${cli.stderr()}`));
           next++;
           if (seen === 'exited' && point.mode !== undefined) assert.fail(`up exited (${cli.child.exitCode}) before step ${point.step}: ${cli.stderr()}`);
           if (seen === 'ready') {
@@ -104,6 +113,7 @@ describe('up resumes after being killed during any step', { timeout: 8 * 60_000 
             await cli.exited;
             world.twin.faults.clear();
             killed.push(point.step);
+            if (point.step === 'build') buildsWhenKilledDuringBuild = scheduledBuilds();
             killedThisRun = true;
             for (const p of killPoints) if (inFlight(cli.stderr(), p.title)) interrupted.add(p.step);
           }
@@ -117,6 +127,7 @@ describe('up resumes after being killed during any step', { timeout: 8 * 60_000 
     assert.deepEqual(killPoints.filter((p) => p.mode && !interrupted.has(p.step)).map((p) => p.step), [], 'every kind of step was interrupted at least once');
 
     const final = await world.up([...args, '--json']);
+    assert.equal(scheduledBuilds(), buildsWhenKilledDuringBuild, 'the build the run killed during the build step started was followed, not started again');
     assert.equal(final.code, 0, `killed during ${killed.join(', ')}; final run:\n${final.stderr}`);
     const again = await world.up(['--json']);
     assert.equal(again.code, 0, again.stderr);

@@ -25,6 +25,10 @@ export interface UpContext {
   /** The template packed once per run: its content tag names the image in the plan. */
   packed?: PackedContext;
   timings: UpTimings;
+  /** Values noted in the environment by this or an earlier run (e.g. a build in progress). */
+  noted: Record<string, string | undefined>;
+  /** Notes values in the environment at once, so an interrupted run can pick them up. */
+  note(values: Record<string, string>): Promise<void>;
   found: {
     workspace?: WorkspaceState;
     environment?: EnvironmentState;

@@ -82,6 +82,10 @@ export async function runUp(flags: UpFlags, io: UpIo): Promise<UpOutcome> {
     templateDir,
     ...(packed ? { packed } : {}),
     timings: { ...defaultTimings, ...io.timings },
+    noted: environment.values,
+    note: async (values) => {
+      await store.update(environmentName, values);
+    },
     found: { accounts: new Map(), ...(requested.image ? { image: requested.image } : {}) },
   };
   const started = Date.now();

@@ -25,6 +25,8 @@ export async function ensureRegistry(up: UpContext): Promise<StepOutcome> {
 }
 
 const logTailLines = 25;
+/** The environment key holding "<run id> <image>" of the last build `up` scheduled. */
+export const buildRunKey = 'BALANCER_BUILD_RUN';
 
 export async function ensureImage(up: UpContext, handle: StepHandle): Promise<StepOutcome> {
   const group = up.plan.resourceGroup.name;
@@ -33,34 +35,46 @@ export async function ensureImage(up: UpContext, handle: StepHandle): Promise<St
   // The registry's own login server: it differs by cloud (azurecr.io, azurecr.cn, azurecr.us).
   const image = `${up.found.registry!.loginServer}/${imageRepository}:${packed.contentTag}`;
   up.found.image = image;
-  const previous = await findRunFor(up.arm, group, up.plan.registry!.name, image);
+  const registry = up.plan.registry!.name;
+  const previous = await findRunFor(up.arm, group, registry, image);
   if (previous?.status === 'Succeeded') return 'unchanged';
 
-  handle.update(`uploading the build context (${packed.files.length} files, ${Math.ceil(packed.archive.length / 1024)} KiB)`);
-  const upload = await uploadUrl(up.arm, group, up.plan.registry!.name);
-  await putBlockBlob(upload.uploadUrl, packed.archive);
-  const run = await scheduleBuild(up.arm, group, up.plan.registry!.name, { sourceLocation: upload.relativePath, image });
-  handle.update(`build ${run.runId} queued`);
+  // A run an interrupted `up` started for this same image is followed, not started again: ARM does not
+  // show a run's image before it pushes, so the run id was noted in the environment.
+  const noted = up.noted[buildRunKey]?.split(' ');
+  const pending = noted?.[1] === image ? await getRun(up.arm, group, registry, noted[0]!).catch(() => undefined) : undefined;
+  let run = pending && !isRunFinished(pending.status) ? pending : undefined;
+  if (run) {
+    handle.update(`following build ${run.runId}, started by an earlier run`);
+  } else {
+    handle.update(`uploading the build context (${packed.files.length} files, ${Math.ceil(packed.archive.length / 1024)} KiB)`);
+    const upload = await uploadUrl(up.arm, group, registry);
+    await putBlockBlob(upload.uploadUrl, packed.archive);
+    run = await scheduleBuild(up.arm, group, registry, { sourceLocation: upload.relativePath, image });
+    await up.note({ [buildRunKey]: `${run.runId} ${image}` });
+    handle.update(`build ${run.runId} queued`);
+  }
+  const build = run;
 
   let log = '';
-  const logUrl = await runLogUrl(up.arm, group, up.plan.registry!.name, run.runId);
+  const logUrl = await runLogUrl(up.arm, group, registry, build.runId);
   await followLogBlob(logUrl, {
     intervalMs: up.timings.buildLogPollMs,
     onText: (text) => {
       log += text;
       const last = log.trimEnd().split('\n').at(-1)?.trim();
-      if (last) handle.update(`build ${run.runId}: ${last.slice(0, 100)}`);
+      if (last) handle.update(`build ${build.runId}: ${last.slice(0, 100)}`);
     },
-    shouldStop: async () => isRunFinished((await getRun(up.arm, group, up.plan.registry!.name, run.runId)).status),
+    shouldStop: async () => isRunFinished((await getRun(up.arm, group, registry, build.runId)).status),
   });
-  let final = await getRun(up.arm, group, up.plan.registry!.name, run.runId);
+  let final = await getRun(up.arm, group, registry, build.runId);
   while (!isRunFinished(final.status)) {
     await new Promise((resolve) => setTimeout(resolve, up.timings.buildLogPollMs));
-    final = await getRun(up.arm, group, up.plan.registry!.name, run.runId);
+    final = await getRun(up.arm, group, registry, build.runId);
   }
   if (final.status !== 'Succeeded') {
     const tail = log.trimEnd().split('\n').slice(-logTailLines).map((line) => `    ${line}`).join('\n');
-    throw new UserError('build-failed', `the remote build of the balancer image (run ${run.runId}) ended ${final.status}${final.errorMessage ? `: ${final.errorMessage}` : ''}.\n  last lines of the build log:\n${tail}`, {
+    throw new UserError('build-failed', `the remote build of the balancer image (run ${build.runId}) ended ${final.status}${final.errorMessage ? `: ${final.errorMessage}` : ''}.\n  last lines of the build log:\n${tail}`, {
       suggestion: 'fix the Dockerfile or the template, then run `aoai-lb up` again; or deploy a prebuilt image with --image',
     });
   }
