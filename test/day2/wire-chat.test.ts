@@ -52,7 +52,7 @@ describe('aoai-lb wire-chat', { timeout: 6 * 60_000 }, () => {
     return dir;
   };
   const wire = (args: string[], path = noAzdPath) => runCli(['wire-chat', '--cwd', world.projectDir, '-e', 'demo', ...args], { ...world.env, PATH: path });
-  const azdCalls = (): string[][] => (existsSync(azdLog) ? readFileSync(azdLog, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as string[]) : []);
+  const azdCalls = (): string[][] => (existsSync(azdLog) ? readFileSync(azdLog, 'utf8').split('\n').filter(Boolean).map((line) => line.split('\0').slice(0, -1)) : []);
   const masked = () => `${clientKey.slice(0, 4)}…(${clientKey.length} chars)`;
   const assertNoSecret = (run: { stdout: string; stderr: string }) => {
     assert.ok(!run.stdout.includes(clientKey) && !run.stderr.includes(clientKey), 'the client key is never printed');
@@ -67,13 +67,17 @@ describe('aoai-lb wire-chat', { timeout: 6 * 60_000 }, () => {
     noAzdPath = `${azOnly}${delimiter}${systemPath}`;
     const fakeAzd = join(root, 'fake-azd');
     mkdirSync(fakeAzd);
-    azdLog = join(root, 'azd-calls.jsonl');
+    azdLog = join(root, 'azd-calls.log');
+    // A POSIX shell script (a node one costs a second a call on a loaded machine): one line per call, its
+    // arguments separated by NUL.
     writeFileSync(
       join(fakeAzd, 'azd'),
       [
-        `#!${process.execPath}`,
-        `require('node:fs').appendFileSync(${JSON.stringify(azdLog)}, JSON.stringify(process.argv.slice(2)) + '\\n');`,
-        "if (process.argv[2] === 'up') { console.log('fake azd: Provisioning Azure resources (azd provision)'); console.log('fake azd: SUCCESS'); }",
+        '#!/bin/sh',
+        `for arg in "$@"; do printf '%s\\0' "$arg"; done >> '${azdLog}'`,
+        `printf '\\n' >> '${azdLog}'`,
+        'if [ "$1" = up ]; then echo "fake azd: Provisioning Azure resources (azd provision)"; echo "fake azd: SUCCESS"; fi',
+        '',
       ].join('\n'),
     );
     chmodSync(join(fakeAzd, 'azd'), 0o755);
