@@ -5,7 +5,7 @@
  * which deployments changed and which did not.
  */
 import type { ArmContext } from '../azure/clients.js';
-import { failedOn } from '../azure/errors.js';
+import { explain, failedOn } from '../azure/errors.js';
 import { setDeploymentCapacity } from '../azure/openai.js';
 import { UserError } from '../core/errors.js';
 import type { Reporter } from '../ui/progress.js';
@@ -19,6 +19,8 @@ export interface DeploymentChange {
   to: number;
   outcome: ChangeOutcome;
   error?: UserError;
+  /** The fix for an ARM error with a known one (e.g. InsufficientQuota). */
+  fix?: string;
 }
 
 export interface ApplyOptions {
@@ -55,15 +57,18 @@ export async function applyCapacity(accounts: AccountDeployments[], options: App
           handle.skip('not started: another change failed');
           continue;
         }
-        handle.update(`${d.capacity}K → ${capacity}K TPM`);
+        const detail = d.capacity === capacity ? `${capacity}K TPM again (its last change failed)` : `${d.capacity}K → ${capacity}K TPM`;
+        handle.update(detail);
         try {
           await setDeploymentCapacity(options.arm, options.group, d.account, d.name, { name: d.sku, capacity });
           change.outcome = 'updated';
-          handle.succeed(`${d.capacity}K → ${capacity}K TPM`);
+          handle.succeed(detail);
         } catch (error) {
           stopped = true;
           change.outcome = 'failed';
-          change.error = failedOn(error, { resource: `deployment ${d.name} on ${d.account}`, environment: options.environment });
+          const context = { resource: `deployment ${d.name} on ${d.account}`, environment: options.environment };
+          change.error = failedOn(error, context);
+          change.fix = explain(error, context)?.suggestion;
           handle.fail(change.error);
         }
       }
@@ -79,7 +84,7 @@ function incomplete(changes: DeploymentChange[], options: ApplyOptions): UserErr
   const label = (change: DeploymentChange): string => `${change.deployment.name} on ${change.deployment.account}`;
   const list = (outcome: ChangeOutcome): string => changes.filter((c) => c.outcome === outcome).map(label).join(', ') || 'none';
   const failures = changes.filter((c) => c.outcome === 'failed');
-  const notChanged = changes.filter((c) => c.outcome === 'failed' || c.outcome === 'not run').map((c) => `${label(c)} (${c.outcome === 'failed' ? 'failed' : 'not started'}, ${c.from}K)`);
+  const notChanged = changes.filter((c) => c.outcome === 'failed' || c.outcome === 'not run').map((c) => `${label(c)} (${c.outcome === 'failed' ? 'failed' : `not started, ${c.from}K`})`);
   const lines = [
     `the capacity change to ${options.capacity}K TPM stopped part-way: ${failures.map((c) => c.error!.message).join('; ')}`,
     `  changed to ${options.capacity}K: ${list('updated')}`,
@@ -87,7 +92,7 @@ function incomplete(changes: DeploymentChange[], options: ApplyOptions): UserErr
     `  not changed: ${notChanged.join(', ')}`,
   ];
   return new UserError('capacity-incomplete', lines.join('\n'), {
-    suggestion: `run \`${options.rerun}\` again: it changes only the deployments not yet at ${options.capacity}K (OPENAI_CAPACITY is saved once all are)${failures[0]?.error?.suggestion && failures[0].error.code !== 'azure-call-failed' ? `; ${failures[0].error.suggestion}` : ''}`,
+    suggestion: `${failures[0]?.fix ? `${failures[0].fix}; then ` : ''}run \`${options.rerun}\` again: it changes only the deployments not yet at ${options.capacity}K (OPENAI_CAPACITY is saved once all are)`,
     cause: failures[0]?.error,
   });
 }
