@@ -35,11 +35,12 @@ export async function askToDelete(plan: DownPlan): Promise<boolean> {
 }
 
 export function formatDownResult(result: DownResult): string {
-  const lines = [
-    result.group === 'deleted'
-      ? `Deleted resource group ${result.resourceGroup} (${result.resources.length} resources) in ${result.seconds}s.`
-      : `Resource group ${result.resourceGroup} does not exist: nothing to delete.`,
-  ];
+  const group = {
+    deleted: `Deleted resource group ${result.resourceGroup} (${result.resources.length} resources) in ${result.seconds}s.`,
+    finished: `Resource group ${result.resourceGroup} is deleted (an earlier run had started it).`,
+    absent: `Resource group ${result.resourceGroup} does not exist: nothing to delete.`,
+  };
+  const lines = [group[result.group]];
   if (result.purged.length > 0) lines.push(`Purged ${result.purged.join(', ')}: their names and quota are free.`);
   if (result.clearedOutputs.length > 0) lines.push(`Cleared ${result.clearedOutputs.join(', ')} from environment ${result.environment}; its settings stay for the next \`aoai-lb up\`.`);
   return `${lines.join('\n')}\n`;

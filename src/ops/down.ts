@@ -45,8 +45,8 @@ export interface DownResult {
   environment: string;
   subscriptionId: string;
   resourceGroup: string;
-  /** deleted: by this run; absent: it did not exist. */
-  group: 'deleted' | 'absent';
+  /** deleted: by this run; finished: an earlier run's delete, waited for; absent: it did not exist. */
+  group: 'deleted' | 'finished' | 'absent';
   resources: GroupResource[];
   purged: string[];
   clearedOutputs: string[];
@@ -71,8 +71,7 @@ export async function runDown(flags: DownFlags, io: DownIo): Promise<DownResult>
   const session = await deployedSession(flags, io);
   const { arm, name: environment, resourceGroup, values } = session;
 
-  const group = await readGroup(arm, resourceGroup, environment);
-  if (group) refuseUnlessOurs(group, environment);
+  const { group, finished } = await readGroup(arm, resourceGroup, environment, io.reporter);
   const resources = group ? await groupResources(arm, resourceGroup, environment) : [];
 
   const owner: Ownership = {
@@ -87,7 +86,7 @@ export async function runDown(flags: DownFlags, io: DownIo): Promise<DownResult>
   if ((group || leftovers.length > 0) && !flags.force) await confirm(plan, io);
 
   const deleted = group ? await deleteGroup(arm, group, resources.length, io.reporter, environment) : false;
-  if (!group) io.reporter.info(`resource group ${resourceGroup} does not exist: nothing to delete`);
+  if (!group && !finished) io.reporter.info(`resource group ${resourceGroup} does not exist: nothing to delete`);
   const clearedOutputs = await clearOutputs(session.store, environment, values);
 
   let purged: string[] = [];
@@ -103,7 +102,7 @@ export async function runDown(flags: DownFlags, io: DownIo): Promise<DownResult>
     environment,
     subscriptionId: arm.subscriptionId,
     resourceGroup,
-    group: deleted ? 'deleted' : 'absent',
+    group: deleted ? 'deleted' : finished ? 'finished' : 'absent',
     resources,
     purged,
     clearedOutputs,
@@ -111,21 +110,18 @@ export async function runDown(flags: DownFlags, io: DownIo): Promise<DownResult>
   };
 }
 
-async function readGroup(arm: ArmContext, name: string, environment: string): Promise<ResourceGroupState | undefined> {
+async function readGroup(arm: ArmContext, name: string, environment: string, reporter: Reporter): Promise<{ group: ResourceGroupState | undefined; finished: boolean }> {
   try {
     const group = await getResourceGroup(arm, name);
-    // A group still being deleted (an earlier down was stopped): its accounts are soft-deleted only at the end.
-    return group?.provisioningState === 'Deleting' ? await waitUntilGone(arm, name) : group;
+    if (group) refuseUnlessOurs(group, environment);
+    if (group?.provisioningState !== 'Deleting') return { group, finished: false };
+    // An earlier down was stopped while ARM deleted the group: its accounts are soft-deleted only at the end.
+    const step = reporter.step('group', `resource group ${name}, being deleted by an earlier run`);
+    while (await getResourceGroup(arm, name)) await sleep(2000);
+    step.succeed('gone');
+    return { group: undefined, finished: true };
   } catch (error) {
     throw failedOn(error, { resource: `reading resource group ${name}`, environment });
-  }
-}
-
-async function waitUntilGone(arm: ArmContext, name: string): Promise<undefined> {
-  for (;;) {
-    const group = await getResourceGroup(arm, name);
-    if (!group) return undefined;
-    await sleep(2000);
   }
 }
 

@@ -2,15 +2,15 @@
 // real `up`: without a terminal and without --force it refuses; it refuses a group without the
 // environment's tag; `down --purge --force` deletes the group, purges the accounts (names and quota free:
 // `up --dry-run` passes a quota preflight that only fits once they are gone) and clears the outputs; an
-// earlier `down` without --purge leaves soft-deleted accounts that a later `down --purge` finds; and a
-// re-run after everything is gone exits 0.
+// earlier `down` without --purge (stopped while ARM deleted the group, then resumed) leaves soft-deleted
+// accounts that a later `down --purge` finds; and a re-run after everything is gone exits 0.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { CognitiveServicesManagementClient } from '@azure/arm-cognitiveservices';
 import { ResourceManagementClient } from '@azure/arm-resources';
 import { fastPoll, sdkOptions, staticCredential } from '../twin/sdk.js';
-import { cliPath, runCli } from '../helpers/cli-process.js';
+import { cliPath, runCli, startCli } from '../helpers/cli-process.js';
 import { waitFor } from '../helpers/wait.js';
 import { startUpWorld, type UpWorld } from '../helpers/up-world.js';
 
@@ -161,9 +161,16 @@ describe('aoai-lb down against the Azure twin', { timeout: 5 * 60_000 }, () => {
       await cs.deployments.beginCreateOrUpdateAndWait('demo-rg', name, 'chat', { sku: { name: 'Standard', capacity: 30 }, properties: { model: { format: 'OpenAI', name: 'gpt-5.4-mini', version: '2026-03-17' } } }, fastPoll);
     }));
 
-    const plain = await down(['--env', 'demo', '--force']);
-    assert.equal(plain.code, 0, plain.stderr);
-    assert.match(plain.stdout, /^Deleted resource group demo-rg \(3 resources\)/);
+    // A down without --purge, stopped while ARM deletes the group; the next down waits for that delete.
+    world.twin.latencies.set('ResourceGroups_Delete', 10_000);
+    const stopped = startCli(['down', '--cwd', world.projectDir, '--env', 'demo', '--force'], world.env);
+    await waitFor('demo-rg being deleted', async () => (await resources.resourceGroups.get('demo-rg')).properties?.provisioningState === 'Deleting' || undefined, 30_000);
+    await stopped.stop('SIGKILL');
+    world.twin.latencies.set('ResourceGroups_Delete', 0);
+    const resumed = await down(['--env', 'demo', '--force']);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.match(resumed.stderr, /✓ resource group demo-rg, being deleted by an earlier run: gone/);
+    assert.match(resumed.stdout, /^Resource group demo-rg is deleted \(an earlier run had started it\)\./);
     assert.deepEqual(await deletedNames(), accountNames, 'without --purge the accounts stay soft-deleted');
     assert.deepEqual(await namesAvailable(), [false, false, false]);
     const short = await world.up(['--env', 'demo', '--dry-run']);
