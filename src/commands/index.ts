@@ -6,8 +6,9 @@ import { envCommand } from './env.js';
 import { logsCommand } from './logs.js';
 import { serveCommand } from './serve.js';
 import { simulateCommand } from './simulate.js';
+import { statusCommand } from './status.js';
 import { upCommand } from './up.js';
 import { wireChatCommand } from './wire-chat.js';
 
 /** Every subcommand, in the order `aoai-lb --help` lists them. */
-export const commands: CommandSpec[] = [upCommand, downCommand, envCommand, logsCommand, wireChatCommand, capacityCommand, devCommand, serveCommand, simulateCommand];
+export const commands: CommandSpec[] = [upCommand, downCommand, envCommand, logsCommand, statusCommand, wireChatCommand, capacityCommand, devCommand, serveCommand, simulateCommand];

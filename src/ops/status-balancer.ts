@@ -1,0 +1,45 @@
+/**
+ * The balancer's live state: GET {CONTAINER_APP_URL}/status with the client key, which is read from the
+ * app's `client-api-keys` secret (never printed). Each backend is named by the account whose endpoint it is.
+ */
+import type { ArmContext } from '../azure/clients.js';
+import { containerAppSecrets } from '../azure/containerapps.js';
+import { httpFetch } from '../core/http.js';
+import type { BalancerStatus } from '../../templates/balancer/dist/main.js';
+import type { BalancerView, StatusAccount } from '../ui/status-view.js';
+
+/** The secret `up` stores the client keys in (comma-separated; any one will do). */
+const clientKeySecret = 'client-api-keys';
+
+export async function clientKeyOf(arm: ArmContext, group: string, app: string): Promise<string | undefined> {
+  const secrets = await containerAppSecrets(arm, group, app);
+  return secrets.get(clientKeySecret)?.split(',')[0]?.trim() || undefined;
+}
+
+export async function balancerView(url: string, clientKey: string | undefined, accounts: StatusAccount[]): Promise<BalancerView> {
+  if (!clientKey) return { reachable: false, error: `the app has no ${clientKeySecret} secret to authenticate with` };
+  let response;
+  try {
+    response = await httpFetch(`${url.replace(/\/+$/, '')}/status`, { headers: { 'api-key': clientKey }, signal: AbortSignal.timeout(10_000) });
+  } catch (error) {
+    const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
+    return { reachable: false, error: `${error instanceof Error ? error.message : String(error)}${cause}` };
+  }
+  if (response.status !== 200) {
+    await response.arrayBuffer().catch(() => undefined);
+    return { reachable: false, error: `GET /status answered HTTP ${response.status}` };
+  }
+  const status = (await response.json()) as BalancerStatus;
+  const byEndpoint = new Map(accounts.filter((a) => a.endpoint).map((a) => [normalize(a.endpoint), a.name]));
+  return {
+    reachable: true,
+    uptimeSeconds: status.uptimeSeconds,
+    responses: status.responses,
+    backends: status.backends.map((backend) => {
+      const account = byEndpoint.get(normalize(backend.url));
+      return account ? { ...backend, account } : backend;
+    }),
+  };
+}
+
+const normalize = (url: string): string => url.toLowerCase().replace(/\/+$/, '');

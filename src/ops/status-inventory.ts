@@ -1,0 +1,43 @@
+/**
+ * The deployment as ARM has it now, for `status`: each account `up` recorded (AZURE_OPENAI_ACCOUNTS) with
+ * its region and chat/embedding deployments, and the app's replicas. What is missing is shown as
+ * missing, not thrown: status reports, it does not judge.
+ */
+import type { ArmContext } from '../azure/clients.js';
+import { listReplicas, listRevisions } from '../azure/containerapp-logs.js';
+import { getAccount, getDeployment } from '../azure/openai.js';
+import type { EnvValues } from '../env/dotenv.js';
+import type { StatusAccount, StatusReplica } from '../ui/status-view.js';
+
+export async function readAccounts(arm: ArmContext, group: string, values: EnvValues): Promise<StatusAccount[]> {
+  const names = (values.AZURE_OPENAI_ACCOUNTS ?? '').split(',').map((name) => name.trim()).filter(Boolean);
+  const deploymentNames = [values.AZURE_OPENAI_CHATGPT_DEPLOYMENT || 'chat', values.AZURE_OPENAI_EMB_DEPLOYMENT || 'embedding'];
+  return Promise.all(
+    names.map(async (name): Promise<StatusAccount> => {
+      const account = await getAccount(arm, group, name);
+      if (!account) return { name, region: '', endpoint: '', provisioningState: 'not found', deployments: [] };
+      const deployments = await Promise.all(
+        deploymentNames.map(async (deploymentName) => {
+          const d = await getDeployment(arm, group, name, deploymentName);
+          return {
+            name: deploymentName,
+            model: d ? `${d.model.name ?? '?'}:${d.model.version ?? '?'}` : '',
+            sku: d?.sku.name ?? '',
+            capacity: d?.sku.capacity ?? 0,
+            provisioningState: d?.provisioningState ?? 'not found',
+          };
+        }),
+      );
+      return { name, region: account.location, endpoint: account.endpoint ?? '', provisioningState: account.provisioningState ?? '', deployments };
+    }),
+  );
+}
+
+/** The replicas of the active revisions (the latest one when none is active). */
+export async function readReplicas(arm: ArmContext, group: string, app: string, latestRevision: string | undefined): Promise<StatusReplica[]> {
+  const revisions = await listRevisions(arm, group, app);
+  let chosen = revisions.filter((revision) => revision.active).map((revision) => revision.name);
+  if (chosen.length === 0 && latestRevision) chosen = [latestRevision];
+  const replicas = await Promise.all(chosen.map((revision) => listReplicas(arm, group, app, revision)));
+  return replicas.flat().map((replica) => ({ name: replica.name, revision: replica.revision, runningState: replica.runningState ?? 'Unknown' }));
+}
