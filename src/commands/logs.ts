@@ -29,6 +29,8 @@ export const logsCommand: CommandSpec = {
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
     }
+    // `logs --follow | head`: the reader left (EPIPE), so stop as if interrupted instead of crashing.
+    process.stdout.on('error', onSignal);
     try {
       await runLogs(flags, { printer, signal: stop.signal, processEnv: process.env, interactive: process.stdin.isTTY === true && process.stderr.isTTY === true });
       return ExitCode.ok;

@@ -6,6 +6,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ArmContext } from '../azure/clients.js';
+import { failedOn } from '../azure/errors.js';
 import type { LogPrinter } from '../ui/log-lines.js';
 import { SeenLines } from './logs-lines.js';
 import { describeStreamError, readLogStream, type AppToken } from './logs-stream.js';
@@ -86,6 +87,8 @@ export async function followLogs(options: FollowOptions): Promise<void> {
       listProblem = '';
     } catch (error) {
       if (signal.aborted) break;
+      // The first listing failing is an answer (not signed in to it, no permission); later ones are weather.
+      if (firstRound) throw failedOn(error, { resource: `listing the replicas of ${options.app.name}` });
       const problem = describeStreamError(error);
       if (problem !== listProblem) printer.notice(`could not list the replicas (${problem}); trying again`);
       listProblem = problem;

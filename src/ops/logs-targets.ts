@@ -6,7 +6,7 @@ import type { ArmContext } from '../azure/clients.js';
 import { getContainerApp } from '../azure/containerapps.js';
 import { failedOn } from '../azure/errors.js';
 import { UserError } from '../core/errors.js';
-import { listReplicas, listRevisions, type LogStreamTarget } from '../azure/containerapp-logs.js';
+import { listReplicas, listRevisions, type LogStreamTarget, type ReplicaState } from '../azure/containerapp-logs.js';
 import { replicaLabel } from '../ui/log-lines.js';
 
 export interface StreamTarget extends LogStreamTarget {
@@ -24,11 +24,16 @@ export interface AppRef {
   containerName: string | undefined;
 }
 
-export async function runningTargets(arm: ArmContext, app: AppRef): Promise<StreamTarget[]> {
-  const revisions = await listRevisions(arm, app.group, app.name);
+/** The replicas of the active revisions (of the latest one when none is active). */
+export async function activeReplicas(arm: ArmContext, group: string, app: string, latestRevisionName: string | undefined): Promise<ReplicaState[]> {
+  const revisions = await listRevisions(arm, group, app);
   let chosen = revisions.filter((revision) => revision.active).map((revision) => revision.name);
-  if (chosen.length === 0 && app.latestRevisionName) chosen = [app.latestRevisionName];
-  const replicas = (await Promise.all(chosen.map((revision) => listReplicas(arm, app.group, app.name, revision)))).flat();
+  if (chosen.length === 0 && latestRevisionName) chosen = [latestRevisionName];
+  return (await Promise.all(chosen.map((revision) => listReplicas(arm, group, app, revision)))).flat();
+}
+
+export async function runningTargets(arm: ArmContext, app: AppRef): Promise<StreamTarget[]> {
+  const replicas = await activeReplicas(arm, app.group, app.name, app.latestRevisionName);
   const targets: StreamTarget[] = [];
   for (const replica of replicas) {
     if (replica.runningState === 'NotRunning') continue;

@@ -4,10 +4,10 @@
  * missing, not thrown: status reports, it does not judge.
  */
 import type { ArmContext } from '../azure/clients.js';
-import { listReplicas, listRevisions } from '../azure/containerapp-logs.js';
 import { getAccount, getDeployment } from '../azure/openai.js';
 import type { EnvValues } from '../env/dotenv.js';
 import type { StatusAccount, StatusReplica } from '../ui/status-view.js';
+import { activeReplicas } from './logs-targets.js';
 
 export async function readAccounts(arm: ArmContext, group: string, values: EnvValues): Promise<StatusAccount[]> {
   const names = (values.AZURE_OPENAI_ACCOUNTS ?? '').split(',').map((name) => name.trim()).filter(Boolean);
@@ -33,11 +33,8 @@ export async function readAccounts(arm: ArmContext, group: string, values: EnvVa
   );
 }
 
-/** The replicas of the active revisions (the latest one when none is active). */
+/** The replicas of the active revisions (the latest one when none is active), as `logs` reads them. */
 export async function readReplicas(arm: ArmContext, group: string, app: string, latestRevision: string | undefined): Promise<StatusReplica[]> {
-  const revisions = await listRevisions(arm, group, app);
-  let chosen = revisions.filter((revision) => revision.active).map((revision) => revision.name);
-  if (chosen.length === 0 && latestRevision) chosen = [latestRevision];
-  const replicas = await Promise.all(chosen.map((revision) => listReplicas(arm, group, app, revision)));
-  return replicas.flat().map((replica) => ({ name: replica.name, revision: replica.revision, runningState: replica.runningState ?? 'Unknown' }));
+  const replicas = await activeReplicas(arm, group, app, latestRevision);
+  return replicas.map((replica) => ({ name: replica.name, revision: replica.revision, runningState: replica.runningState ?? 'Unknown' }));
 }
