@@ -11,4 +11,15 @@ import { upCommand } from './up.js';
 import { wireChatCommand } from './wire-chat.js';
 
 /** Every subcommand, in the order `aoai-lb --help` lists them. */
-export const commands: CommandSpec[] = [upCommand, downCommand, envCommand, logsCommand, statusCommand, wireChatCommand, capacityCommand, devCommand, serveCommand, simulateCommand];
+export const commands: CommandSpec[] = [
+  upCommand,
+  wireChatCommand,
+  logsCommand,
+  capacityCommand,
+  statusCommand,
+  downCommand,
+  envCommand,
+  devCommand,
+  serveCommand,
+  simulateCommand,
+];

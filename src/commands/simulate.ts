@@ -63,7 +63,7 @@ export function simulateOptions(options: Record<string, unknown>, defaults: read
 
 export const simulateCommand: CommandSpec = {
   name: 'simulate',
-  summary: 'Run a local Azure OpenAI simulator (quota windows, 429s, streaming) until Ctrl+C.',
+  summary: 'run a local Azure OpenAI simulator (quota windows, 429s, streaming) until Ctrl-C',
   configure(command: Command): void {
     command
       .option('--port <n>', 'port to listen on; 0 picks a free one and prints it', '0')
