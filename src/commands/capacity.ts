@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { ExitCode } from '../core/errors.js';
 import type { CommandSpec } from './command.js';
+import { addEnvironmentOptions, canPrompt } from './environment-options.js';
 import type { CapacityFlags, CapacityResult } from '../ops/capacity.js';
 
 /** `aoai-lb capacity <K-TPM>`: change the deployments' tokens-per-minute in place on every account. */
@@ -8,20 +9,17 @@ export const capacityCommand: CommandSpec = {
   name: 'capacity',
   summary: 'change the capacity (thousands of tokens per minute) of the deployments in place on every account, after a quota check',
   configure(command: Command) {
-    command
+    addEnvironmentOptions(command)
       .argument('<K-TPM>', 'thousands of tokens per minute per deployment on each account, e.g. 50 for 50K TPM')
       .addOption(new Option('--deployment <which>', 'which deployments to change').choices(['chat', 'embedding', 'all']).default('all'))
-      .option('-e, --env <name>', 'the environment (default: the selected one)')
-      .option('--subscription <id>', 'the Azure subscription (default: the one the environment records)')
-      .option('--json', 'print one JSON result on stdout (progress stays on stderr)')
-      .option('--cwd <dir>', 'the project folder holding .azure/ (default: the current folder)');
+      .option('--json', 'print one JSON result on stdout (progress stays on stderr)');
   },
   async run(args, options) {
     const flags = options as CapacityFlags;
     const [{ runCapacity }, { createReporter, reporterMode }] = await Promise.all([import('../ops/capacity.js'), import('../ui/progress.js')]);
     const reporter = createReporter({ mode: reporterMode({ json: flags.json === true }) });
     try {
-      const result = await runCapacity(args[0] as string | undefined, flags, { reporter, processEnv: process.env, interactive: process.stdin.isTTY === true && process.stderr.isTTY === true });
+      const result = await runCapacity(args[0] as string | undefined, flags, { reporter, processEnv: process.env, interactive: canPrompt() });
       reporter.close();
       process.stdout.write(flags.json ? `${JSON.stringify(result, null, 2)}\n` : formatCapacity(result));
       return ExitCode.ok;

@@ -1,19 +1,17 @@
 import type { Command } from 'commander';
 import type { StatusFlags } from '../ops/status.js';
 import type { CommandSpec } from './command.js';
+import { addEnvironmentOptions, canPrompt } from './environment-options.js';
 
 /** `aoai-lb status`: the deployment and the balancer's live per-backend state. */
 export const statusCommand: CommandSpec = {
   name: 'status',
   summary: "show the deployment (accounts, deployments, URL, replicas) and the balancer's live state per backend: healthy or cooling, 429s absorbed, failovers",
   configure(command: Command) {
-    command
+    addEnvironmentOptions(command)
       .option('--watch', 'refresh until Ctrl-C (redrawn on a terminal, a new block each interval otherwise)')
       .option('--interval <seconds>', 'seconds between refreshes with --watch (default 2)')
-      .option('--json', 'one JSON object on stdout (with --watch: one per line)')
-      .option('-e, --env <name>', 'the environment (default: the selected one)')
-      .option('--subscription <id>', 'the Azure subscription (default: the one the environment was deployed to)')
-      .option('--cwd <dir>', 'the project folder holding .azure/ (default: the current folder)');
+      .option('--json', 'one JSON object on stdout (with --watch: one per line)');
   },
   async run(_args, options) {
     const flags = options as StatusFlags;
@@ -32,7 +30,7 @@ export const statusCommand: CommandSpec = {
         warn: (message) => process.stderr.write(`status: ${message}\n`),
         signal: stop.signal,
         processEnv: process.env,
-        interactive: process.stdin.isTTY === true && process.stderr.isTTY === true,
+        interactive: canPrompt(),
       });
     } finally {
       output.done();

@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { ExitCode } from '../core/errors.js';
 import type { CommandSpec } from './command.js';
+import { addEnvironmentOptions, canPrompt } from './environment-options.js';
 import type { UpFlags } from '../ops/up/settings.js';
 
 /** `aoai-lb up`: provision and deploy the whole topology; idempotent and resumable. */
@@ -8,9 +9,7 @@ export const upCommand: CommandSpec = {
   name: 'up',
   summary: 'provision the Azure OpenAI accounts and deploy the balancer to Container Apps, then print CONTAINER_APP_URL',
   configure(command: Command) {
-    command
-      .option('-e, --env <name>', 'the environment (default: the selected one; created when new)')
-      .option('--subscription <id>', 'the Azure subscription (default: AZURE_SUBSCRIPTION_ID, the stored one, azd\'s or the Azure CLI\'s default)')
+    addEnvironmentOptions(command, 'the environment (default: the selected one; created when new)')
       .option('--location <region>', 'region of the resource group, Container Apps and registry (AZURE_LOCATION; default: the first account\'s region)')
       .option('--regions <list|auto>', 'one region per OpenAI account, comma-separated, or auto: the regions with the most free quota (OPENAI_REGIONS)')
       .option('--accounts <n>', 'how many OpenAI accounts with --regions auto (default 3)')
@@ -24,8 +23,7 @@ export const upCommand: CommandSpec = {
       .option('--image <ref>', 'deploy this prebuilt image instead of building templates/balancer with ACR Tasks')
       .option('--dry-run', 'print the plan and the quota check; change nothing')
       .option('--json', 'print one JSON result on stdout (progress stays on stderr)')
-      .option('--show-key', 'include the client API key in the output')
-      .option('--cwd <dir>', 'the project folder holding .azure/ (default: the current folder)');
+      .option('--show-key', 'include the client API key in the output');
   },
   async run(_args, options) {
     const flags = options as UpFlags;
@@ -36,7 +34,7 @@ export const upCommand: CommandSpec = {
     ]);
     const reporter = createReporter({ mode: reporterMode({ json: flags.json === true }) });
     try {
-      const outcome = await runUp(flags, { reporter, processEnv: process.env, interactive: process.stdin.isTTY === true && process.stderr.isTTY === true });
+      const outcome = await runUp(flags, { reporter, processEnv: process.env, interactive: canPrompt() });
       reporter.close();
       if (outcome.kind === 'dry-run') {
         process.stdout.write(flags.json ? `${JSON.stringify({ dryRun: true, subscriptionId: outcome.subscriptionId, plan: outcome.plan }, null, 2)}\n` : formatPlan(outcome.plan, outcome.subscriptionId));

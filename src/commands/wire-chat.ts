@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { ExitCode } from '../core/errors.js';
 import type { CommandSpec } from './command.js';
+import { addEnvironmentOptions, canPrompt } from './environment-options.js';
 import type { WireChatFlags } from '../ops/wire-chat.js';
 
 interface WireChatOptions extends WireChatFlags {
@@ -12,20 +13,18 @@ export const wireChatCommand: CommandSpec = {
   name: 'wire-chat',
   summary: "point a chat app's azd environment (azure-search-openai-demo) at the balancer: URL, client key, deployments",
   configure(command: Command) {
-    command
+    addEnvironmentOptions(command, 'the aoai-lb environment `up` deployed (default: the selected one)')
       .option('--chat-dir <dir>', 'the chat app\'s azd project folder (default: the current folder)')
       .option('--chat-env <name>', 'its azd environment (default: the one selected there)')
       .option('--create', 'create the chat environment when it does not exist, as `azd env new` does')
       .addOption(new Option('--generation <year>', 'the chat app\'s OpenAI client generation (default: read from its app/backend source)').choices(['2024', '2025']))
       .option('--deploy', 'run `azd up` in the chat app afterwards, streaming its output')
-      .option('-e, --env <name>', 'the aoai-lb environment `up` deployed (default: the selected one)')
-      .option('--cwd <dir>', 'the aoai-lb project folder holding .azure/ (default: the current folder)')
       .option('--json', 'print one JSON result on stdout (secrets masked)');
   },
   async run(_args, options) {
     const flags = options as WireChatOptions;
     const [{ runWireChat, deployChatApp }, { formatWireChat, wireChatJson }] = await Promise.all([import('../ops/wire-chat.js'), import('../ops/wire-chat-output.js')]);
-    const result = await runWireChat(flags, { processEnv: process.env, interactive: process.stdin.isTTY === true && process.stderr.isTTY === true });
+    const result = await runWireChat(flags, { processEnv: process.env, interactive: canPrompt() });
     process.stdout.write(flags.json ? `${JSON.stringify(wireChatJson(result), null, 2)}\n` : formatWireChat(result, flags.deploy === true));
     if (!flags.deploy) return ExitCode.ok;
     process.stderr.write(`\nRunning azd up in ${result.chatDir} (environment ${result.chatEnvironment})…\n`);
