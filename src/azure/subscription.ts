@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline/promises';
+import { askLine } from '../core/ask.js';
 import type { TokenCredential } from '@azure/identity';
 import { ExitCode, UserError } from '../core/errors.js';
 import { subscriptionsClient } from './clients.js';
@@ -149,19 +149,12 @@ async function azureCliDefaultSubscription(env: NodeJS.ProcessEnv): Promise<{ id
 
 async function promptOnStderr(choices: SubscriptionChoice[]): Promise<string> {
   const lines = choices.map((choice, index) => `  ${index + 1}) ${choice.name} (${choice.id})${choice.isDefault ? ' [default]' : ''}`);
-  const readline = createInterface({ input: process.stdin, output: process.stderr });
-  // An answer never comes once stdin ends (Ctrl-D, a closed pipe); the question alone would wait forever.
-  const closed = new Promise<never>((_, reject) => readline.once('close', () => reject(ambiguous(choices))));
-  closed.catch(() => undefined);
-  try {
-    process.stderr.write(`Several subscriptions are available:\n${lines.join('\n')}\n`);
-    for (;;) {
-      const answer = (await Promise.race([readline.question(`Subscription (1-${choices.length}): `), closed])).trim();
-      const byNumber = /^\d+$/.test(answer) ? choices[Number(answer) - 1] : undefined;
-      const picked = byNumber ?? choices.find((choice) => choice.id.toLowerCase() === answer.toLowerCase());
-      if (picked) return picked.id;
-    }
-  } finally {
-    readline.close();
+  process.stderr.write(`Several subscriptions are available:\n${lines.join('\n')}\n`);
+  for (;;) {
+    const answer = await askLine(`Subscription (1-${choices.length}): `);
+    if (answer === undefined) throw ambiguous(choices);
+    const byNumber = /^\d+$/.test(answer) ? choices[Number(answer) - 1] : undefined;
+    const picked = byNumber ?? choices.find((choice) => choice.id.toLowerCase() === answer.toLowerCase());
+    if (picked) return picked.id;
   }
 }

@@ -1,5 +1,5 @@
 /** What `down` shows: the plan before it asks, the question itself, and the result on stdout. */
-import { createInterface } from 'node:readline/promises';
+import { askLine } from '../core/ask.js';
 import type { DownPlan, DownResult } from '../ops/down.js';
 
 export function formatDownPlan(plan: DownPlan): string {
@@ -24,14 +24,7 @@ export function formatDownPlan(plan: DownPlan): string {
 /** Asks on stderr; anything but y/yes, or stdin closing (Ctrl-D), is a no. */
 export async function askToDelete(plan: DownPlan): Promise<boolean> {
   process.stderr.write(formatDownPlan(plan));
-  const readline = createInterface({ input: process.stdin, output: process.stderr });
-  const closed = new Promise<string>((resolve) => readline.once('close', () => resolve('')));
-  try {
-    const answer = await Promise.race([readline.question('Delete? [y/N] '), closed]);
-    return /^y(es)?$/i.test(answer.trim());
-  } finally {
-    readline.close();
-  }
+  return /^y(es)?$/i.test((await askLine('Delete? [y/N] ')) ?? '');
 }
 
 export function formatDownResult(result: DownResult): string {

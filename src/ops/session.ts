@@ -7,6 +7,7 @@ import type { ArmContext } from '../azure/clients.js';
 import { cloudFromEnvironment } from '../azure/cloud.js';
 import { azureCredential, signIn } from '../azure/credential.js';
 import { listSubscriptions, resolveSubscription, type ResolvedSubscription } from '../azure/subscription.js';
+import { askLine } from '../core/ask.js';
 import { ExitCode, UserError } from '../core/errors.js';
 import type { EnvValues } from '../env/dotenv.js';
 import { EnvStore, missingEnvironment, validateEnvName } from '../env/store.js';
@@ -35,11 +36,14 @@ export interface Session extends Environment {
   subscription: ResolvedSubscription;
 }
 
-/** The environment named by --env or selected in .azure/config.json; it need not exist yet. */
-export async function chooseEnvironment(flags: SessionFlags, firstRun: string): Promise<Environment> {
+/**
+ * The environment named by --env or selected in .azure/config.json, else (when someone can answer) the
+ * name typed at a prompt, as azd asks for one; it need not exist yet.
+ */
+export async function chooseEnvironment(flags: SessionFlags, firstRun: string, { prompt = false } = {}): Promise<Environment> {
   const store = new EnvStore(flags.cwd ?? process.cwd());
-  const name = flags.env ?? (await store.defaultEnvironment());
-  if (name === undefined) {
+  const name = flags.env ?? (await store.defaultEnvironment()) ?? (prompt ? await askLine('Enter a name for the new environment (e.g. dev): ') : undefined);
+  if (!name) {
     throw new UserError('env-not-selected', 'no environment selected, and --env was not given.', { suggestion: firstRun, exitCode: ExitCode.usage });
   }
   validateEnvName(name);

@@ -1,6 +1,9 @@
 // `up --dry-run --json` against the twin: what `up` would create for the flags a user gives, read-only.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { spawn } from 'node:child_process';
+import { cliPath } from '../helpers/cli-process.js';
+import { waitFor } from '../helpers/wait.js';
 import { startUpWorld, type UpWorld } from '../helpers/up-world.js';
 
 interface DryRun {
@@ -51,5 +54,29 @@ describe('up --dry-run', () => {
     assert.match(run.stderr, /^error: --capacity "lots" is not a whole number from 1 to 10000\.$/m);
     assert.match(run.stderr, /^ {2}→ give thousands of tokens per minute per deployment/m);
     assert.equal(world.twin.requests.length, before);
+  });
+
+  it('without --env or a selected environment: a clear error without a terminal, a prompt on one', async () => {
+    const before = world.twin.requests.length;
+    const refused = await world.up(['--dry-run']);
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /^error: no environment selected, and --env was not given\.$/m);
+    assert.match(refused.stderr, /^ {2}→ name one: `aoai-lb up --env dev`/m);
+    assert.equal(world.twin.requests.length, before, 'nothing was asked of Azure');
+
+    // On a terminal (a pty made by util-linux `script`), up asks for the name as azd does.
+    const command = [process.execPath, cliPath, 'up', '--cwd', world.projectDir, '--dry-run', '--regions', 'eastus,westus3'].map((word) => `'${word}'`).join(' ');
+    const child = spawn('script', ['-qec', command, '/dev/null'], { env: { PATH: process.env.PATH, ...world.env }, stdio: ['pipe', 'pipe', 'inherit'] });
+    let screen = '';
+    child.stdout.on('data', (chunk: Buffer) => (screen += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    try {
+      await waitFor('the question on the terminal', () => /Enter a name for the new environment/.test(screen) || undefined, 30_000);
+      child.stdin.end('typed\n');
+      assert.equal(await exited, 0, screen);
+      assert.match(screen, /resource group +typed-rg/);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
   });
 });

@@ -28,7 +28,9 @@ export const templateDir = fileURLToPath(new URL('../../../templates/balancer/',
 export type UpOutcome = { kind: 'dry-run'; plan: Plan; subscriptionId: string } | { kind: 'done'; result: UpResult };
 
 export async function runUp(flags: UpFlags, io: UpIo): Promise<UpOutcome> {
-  const environment = await chooseEnvironment(flags, 'name one: `aoai-lb up --env dev` (it is created, selected and kept in .azure/dev/.env)');
+  const environment = await chooseEnvironment(flags, 'name one: `aoai-lb up --env dev` (it is created, selected and kept in .azure/dev/.env)', {
+    prompt: io.interactive,
+  });
   const { store, name: environmentName } = environment;
   const requested = requestedSettings(flags, environment.values, io.processEnv);
   const { arm, subscription } = await signedIn(environment, flags, io);
