@@ -70,7 +70,7 @@ const settings = quick
       throughput: { connections: 128, rounds: 2, warmupMs: 1000, durationMs: 4000 },
       firstByte: { rate: 50, rounds: 4, roundMs: 1500, warmupMs: 500 },
       intactStreams: 30,
-      quota: { backends: 3, tpm: 30_000, loads: [0.6, 0.8, 1.0, 1.2], maxTokens: 500, timeScale: 20, simulatedSeconds: 60, trials: 2, upstreamTimeoutMs: 2000 } satisfies QuotaSettings,
+      quota: { backends: 3, tpm: 30_000, loads: [0.6, 0.8, 1.0, 1.2], maxTokens: 500, timeScale: 60, simulatedSeconds: 180, trials: 2, upstreamTimeoutMs: 2000 } satisfies QuotaSettings,
       resilience: { rate: 25, durationMs: 8000, clientTimeoutMs: 6000, upstreamTimeoutMs: 2000, timeScale: 20, maxTokens: 50 } satisfies ResilienceSettings,
     };
 
