@@ -110,6 +110,8 @@ async function sendAttempt(
     return { outcome: { kind: 'response', status: response.statusCode }, response, url, startedAt };
   } catch (error) {
     return { outcome: { kind: isTimeout(error) ? 'timeout' : 'connection-error' }, response: undefined, url, startedAt, error };
+  } finally {
+    backend.deployment(deployment).answered();
   }
 }
 

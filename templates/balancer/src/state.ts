@@ -25,6 +25,8 @@ export class DeploymentState {
   readonly outcomes = new Map<string, number>();
   promptTokens = 0;
   completionTokens = 0;
+  /** Attempts sent whose response headers (or failure) have not come back yet. */
+  awaiting = 0;
 
   constructor(readonly deployment: string) {}
 
@@ -41,16 +43,27 @@ export class DeploymentState {
     return now >= this.cooldownUntil;
   }
 
-  /** Larger is better; Infinity when nothing recent is known, so unknown backends get tried. */
+  /**
+   * Larger is better. When nothing recent is known: Infinity while no attempt is waiting, so an unknown
+   * backend gets tried; -Infinity while one is, so a backend that has not answered yet (perhaps one that
+   * hangs) is not sent more until it does, unless nothing else is available.
+   */
   headroom(now: number): number {
-    if (now - this.observedAt > headroomTtlMs) return Infinity;
+    const unknown = now - this.observedAt > headroomTtlMs || (this.remainingTokens === undefined && this.remainingRequests === undefined);
+    if (unknown) return this.awaiting > 0 ? -Infinity : Infinity;
     if (this.remainingRequests !== undefined && this.remainingRequests <= 0) return -1;
     return this.remainingTokens ?? Infinity;
+  }
+
+  /** An attempt's answer (or failure) came back. */
+  answered(): void {
+    this.awaiting = Math.max(0, this.awaiting - 1);
   }
 
   /** Counts a request we are about to send against the last known remaining quota. */
   reserve(estimatedTokens: number): void {
     this.requests++;
+    this.awaiting++;
     if (this.remainingTokens !== undefined) this.remainingTokens -= estimatedTokens;
     if (this.remainingRequests !== undefined) this.remainingRequests -= 1;
   }

@@ -79,6 +79,19 @@ test('unknown headroom (nothing observed, or stale) is preferred over any known 
   assert.deepEqual(reachable([known, stale]), ['stale']);
 });
 
+test('an unknown backend still waiting for an answer ranks below every other, and is used only when alone', () => {
+  const waiting = backend('waiting');
+  waiting.deployment('chat').reserve(100);
+  const idle = backend('idle');
+  const low = remaining(backend('low'), 10);
+  low.deployment('chat').reserve(500);
+  assert.deepEqual(reachable([waiting, idle]), ['idle']);
+  assert.deepEqual(reachable([waiting, low]), ['low'], 'even a known backend with its quota spent');
+  assert.equal(pick([waiting]), 'waiting');
+  waiting.deployment('chat').answered();
+  assert.deepEqual(reachable([waiting, idle]), ['idle', 'waiting'], 'once answered it is unknown again, and tried');
+});
+
 test('a backend out of requests (headroom -1) loses to one with tokens left, but is still used when alone', () => {
   const out = backend('out');
   out.deployment('chat').observeRemaining(80_000, 0, now);

@@ -25,7 +25,9 @@ test('reserve() leaves unknown quota unknown', () => {
   assert.equal(state.requests, 1);
   assert.equal(state.remainingTokens, undefined);
   assert.equal(state.remainingRequests, undefined);
-  assert.equal(state.headroom(0), Infinity);
+  assert.equal(state.headroom(0), -Infinity, 'unknown and waiting for its answer: last choice');
+  state.answered();
+  assert.equal(state.headroom(0), Infinity, 'answered: unknown again, worth trying');
 });
 
 test('observeRemaining() records what is given and when; nothing given changes nothing', () => {
@@ -58,6 +60,7 @@ test('headroom() is -1 when the request budget is used up, whatever tokens remai
   state.reserve(10);
   assert.equal(state.remainingRequests, 0);
   assert.equal(state.headroom(0), -1);
+  state.answered();
   state.observeRemaining(50_000, -3, 0);
   assert.equal(state.headroom(0), -1);
   assert.equal(state.headroom(headroomTtlMs + 1), Infinity, 'stale: unknown again');
