@@ -26,19 +26,32 @@ export function log(line: string): void {
   process.stderr.write(`bench: ${line}\n`);
 }
 
-/** Starts every contender; one that fails is kept with its reason. */
+/** Starts one contender; one that fails is kept with its reason. */
+async function startOne(contender: Contender, options: StartOptions): Promise<Entry> {
+  try {
+    return { contender, running: await contender.start(options) };
+  } catch (error) {
+    const reason = (error instanceof Error ? error.message : String(error)).split('\n').filter((line) => line.trim() !== '').slice(0, 3).join(' / ');
+    log(`${contender.name} could not start: ${reason}`);
+    return { contender, error: `could not start: ${reason}` };
+  }
+}
+
+/** Starts every contender, one after the other. */
 export async function startAll(contenders: Contender[], options: StartOptions): Promise<Entry[]> {
   const entries: Entry[] = [];
-  for (const contender of contenders) {
-    try {
-      entries.push({ contender, running: await contender.start(options) });
-    } catch (error) {
-      const reason = (error instanceof Error ? error.message : String(error)).split('\n').filter((line) => line.trim() !== '').slice(0, 3).join(' / ');
-      log(`${contender.name} could not start: ${reason}`);
-      entries.push({ contender, error: `could not start: ${reason}` });
-    }
-  }
+  for (const contender of contenders) entries.push(await startOne(contender, options));
   return entries;
+}
+
+/** A contender in front of these simulators, for one quota or resilience trial. */
+function startBehind(contender: Contender, simulators: Array<{ url: string }>, settings: { upstreamTimeoutMs: number; timeScale: number }): Promise<Entry> {
+  return startOne(contender, {
+    backends: simulators.map((simulator) => ({ url: simulator.url, apiKey: simulatorKey })),
+    deployment: quotaDeployment,
+    upstreamTimeoutMs: settings.upstreamTimeoutMs,
+    timeScale: settings.timeScale,
+  });
 }
 
 export async function stopAllEntries(entries: Entry[]): Promise<void> {
@@ -274,16 +287,9 @@ export async function quotaRun(load: LoadGenerator, contender: Contender, settin
   const empty: QuotaRun = { contender: contender.name, load: offered, seed, scheduled: 0, succeeded: 0, client429: 0, otherStatuses: {}, errors: 0, upstream429: 0, tokensCharged: 0, tokensChargedTotal: 0, perBackendAdmitted: [] };
   let running: Running | undefined;
   try {
-    try {
-      running = await contender.start({
-        backends: simulators.map((simulator) => ({ url: simulator.url, apiKey: simulatorKey })),
-        deployment: quotaDeployment,
-        upstreamTimeoutMs: settings.upstreamTimeoutMs,
-        timeScale: settings.timeScale,
-      });
-    } catch (error) {
-      return { ...empty, error: `could not start: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}` };
-    }
+    const entry = await startBehind(contender, simulators, settings);
+    if (!entry.running) return { ...empty, error: entry.error! };
+    running = entry.running;
     const body = JSON.stringify({ messages: [{ role: 'user', content: 'Summarise the benefits of the health plan.' }], max_tokens: settings.maxTokens });
     const targets = running.targets(body);
     const requestsPerSimulatedMinute = (offered * settings.backends * settings.tpm) / settings.maxTokens;
@@ -404,16 +410,9 @@ export async function resilienceRun(contender: Contender, settings: ResilienceSe
   let running: Running | undefined;
   const agent = new Agent({ connections: 256, headersTimeout: settings.clientTimeoutMs, bodyTimeout: settings.clientTimeoutMs, keepAliveTimeout: 30_000 });
   try {
-    try {
-      running = await contender.start({
-        backends: simulators.map((simulator) => ({ url: simulator.url, apiKey: simulatorKey })),
-        deployment: quotaDeployment,
-        upstreamTimeoutMs: settings.upstreamTimeoutMs,
-        timeScale: settings.timeScale,
-      });
-    } catch (error) {
-      return { ...empty, error: `could not start: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}` };
-    }
+    const entry = await startBehind(contender, simulators, settings);
+    if (!entry.running) return { ...empty, error: entry.error! };
+    running = entry.running;
     const body = JSON.stringify({ messages: [{ role: 'user', content: 'Is the office open on Friday?' }], max_tokens: settings.maxTokens });
     const targets = running.targets(body);
     const random = seededRandom(seed);
