@@ -8,8 +8,7 @@
  * Prints the machine and a table per measure with its goal, and writes bench/results/balancer.json
  * and bench/results/balancer.md. Every process it starts, it stops.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LoadGenerator } from './load-client.js';
@@ -18,6 +17,7 @@ import { installCleanup, machineInfo, stopAll } from './processes.js';
 import { measureQuota } from './quota.js';
 import { renderMachine, renderSection, renderSummary, type Section } from './report.js';
 import { backendKey, repoRoot, startBalancer, startFastBackend, startMinimalProxy, type Server, imageNodeOptions } from './servers.js';
+import { gitCommit, versionOf } from './provenance.js';
 
 const { values } = parseArgs({ options: { only: { type: 'string' }, 'cpu-prof': { type: 'boolean', default: false } } });
 const only = new Set((values.only ?? '1,2,3,4,5').split(',').map((item) => item.trim()));
@@ -25,21 +25,6 @@ const resultsDir = join(repoRoot, 'bench', 'results');
 
 function progress(line: string): void {
   process.stderr.write(`bench: ${line}\n`);
-}
-
-function versionOf(packageJson: string): string {
-  return (JSON.parse(readFileSync(join(repoRoot, packageJson), 'utf8')) as { version: string }).version;
-}
-
-/** The commit, and whether the runtime's sources differ from it (the bench builds the working tree). */
-function gitCommit(): string {
-  try {
-    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoRoot, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'templates/balancer/src'], { cwd: repoRoot, encoding: 'utf8' }).trim() !== '';
-    return dirty ? `${commit} + uncommitted changes in templates/balancer/src` : commit;
-  } catch {
-    return 'unknown';
-  }
 }
 
 async function main(): Promise<void> {

@@ -11,7 +11,6 @@
  * byte, streams intact), 3 quota use at 60/80/100/120 % of 3 × 30K TPM, 4 resilience to faulty backends,
  * 5 peak RSS under the overhead test. A contender that cannot start is reported as such.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -49,6 +48,7 @@ import {
 import { installCleanup, machineInfo, stopAll } from './processes.js';
 import { fmt, goal, markdownTable, renderMachine, type Goal } from './report.js';
 import { backendKey, repoRoot, startFastBackend } from './servers.js';
+import { gitCommit, versionOf } from './provenance.js';
 import { median, round } from './stats.js';
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
@@ -76,16 +76,6 @@ const settings = quick
 
 const contenders: Contender[] = [direct, aoaiLb, nginx, portkey];
 const proxies = contenders.filter((contender) => contender !== direct).map((contender) => contender.name);
-
-function gitCommit(): string {
-  try {
-    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoRoot, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'templates/balancer/src'], { cwd: repoRoot, encoding: 'utf8' }).trim() !== '';
-    return dirty ? `${commit} + uncommitted changes in templates/balancer/src` : commit;
-  } catch {
-    return 'unknown';
-  }
-}
 
 interface Results {
   startErrors: Record<string, string>;
@@ -373,7 +363,7 @@ async function main(): Promise<void> {
         return 'not installed (npm install)';
       }
     })(),
-    'undici (load generator)': (JSON.parse(readFileSync(join(repoRoot, 'node_modules/undici/package.json'), 'utf8')) as { version: string }).version,
+    'undici (load generator)': versionOf('node_modules/undici/package.json'),
   };
   const machineTable = renderMachine(machineInfo(), versions);
   process.stdout.write(`## aoai-lb and its peers${quick ? ' (--quick)' : ''}\n\n`);
