@@ -7,10 +7,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CognitiveServicesManagementClient } from '@azure/arm-cognitiveservices';
 import { APIError, AzureOpenAI } from 'openai';
-import { Agent, ProxyAgent, fetch as undiciFetch, type Dispatcher } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import { sdkOptions, staticCredential } from '../twin/sdk.js';
 import { runCli } from '../helpers/cli-process.js';
-import { startUpWorld, type UpWorld } from '../helpers/up-world.js';
+import { fetchVia, startUpWorld, twinProxy, type UpWorld } from '../helpers/up-world.js';
 
 const regions = ['eastus', 'swedencentral', 'westus3'];
 /** More than 30K TPM and less than 50K: the simulator charges max_tokens, and refuses a request larger than the whole TPM. */
@@ -67,7 +67,7 @@ describe('aoai-lb capacity against the Azure twin', { timeout: 5 * 60_000 }, () 
       apiVersion: '2024-10-21',
       deployment: 'chat',
       maxRetries: 0,
-      fetch: (url, init) => undiciFetch(url as string, { ...(init as object), dispatcher }) as unknown as Promise<Response>,
+      fetch: fetchVia(dispatcher),
     });
   }
 
@@ -166,7 +166,7 @@ describe('aoai-lb capacity against the Azure twin', { timeout: 5 * 60_000 }, () 
     const tpm = await simulatorTpm();
     assert.equal(tpm.size, 6);
     for (const [id, value] of tpm) assert.equal(value, 50_000, id);
-    const dispatcher = new ProxyAgent({ uri: world.twin.proxyUrl, requestTls: { ca: world.twin.ca } });
+    const dispatcher = twinProxy(world);
     try {
       const client = new AzureOpenAI({
         endpoint: up.containerAppUrl,
@@ -174,7 +174,7 @@ describe('aoai-lb capacity against the Azure twin', { timeout: 5 * 60_000 }, () 
         apiVersion: '2024-10-21',
         deployment: 'chat',
         maxRetries: 0,
-        fetch: (url, init) => undiciFetch(url as string, { ...(init as object), dispatcher }) as unknown as Promise<Response>,
+        fetch: fetchVia(dispatcher),
       });
       const from = world.twin.dataPlane!.frontDoor.requests.length;
       for (let i = 0; i < up.accounts.length; i++) {

@@ -10,11 +10,10 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { CognitiveServicesManagementClient } from '@azure/arm-cognitiveservices';
 import OpenAI from 'openai';
-import { ProxyAgent, fetch as undiciFetch } from 'undici';
 import { parseDotenv } from '../../src/env/dotenv.js';
 import { sdkOptions, staticCredential } from '../twin/sdk.js';
 import { runCli } from '../helpers/cli-process.js';
-import { startUpWorld, type UpWorld } from '../helpers/up-world.js';
+import { fetchVia, startUpWorld, twinProxy, type UpWorld } from '../helpers/up-world.js';
 
 const fixture = fileURLToPath(new URL('../fixtures/chat-app-2025/', import.meta.url));
 
@@ -58,13 +57,13 @@ describe('the Learn article flow with aoai-lb', { timeout: 8 * 60_000 }, () => {
     assert.ok(key && !wire.stdout.includes(key), 'the chat app got the key; the output masks it');
 
     // What the 2025 chat app does with those values: an OpenAI client on base_url = AZURE_OPENAI_CUSTOM_URL.
-    const dispatcher = new ProxyAgent({ uri: world.twin.proxyUrl, requestTls: { ca: world.twin.ca } });
+    const dispatcher = twinProxy(world);
     try {
       const client = new OpenAI({
         baseURL: chatEnv.AZURE_OPENAI_CUSTOM_URL,
         apiKey: key,
         maxRetries: 0,
-        fetch: (input, init) => undiciFetch(input as string, { ...(init as object), dispatcher }) as unknown as Promise<Response>,
+        fetch: fetchVia(dispatcher),
       });
       const answer = await client.chat.completions.create({ model: chatEnv.AZURE_OPENAI_CHATGPT_DEPLOYMENT!, messages: [{ role: 'user', content: 'Hi' }] });
       assert.ok(answer.choices[0]?.message.content);

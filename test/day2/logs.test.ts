@@ -7,12 +7,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ContainerAppsAPIClient } from '@azure/arm-appcontainers';
 import { AzureOpenAI } from 'openai';
-import { ProxyAgent, fetch as undiciFetch } from 'undici';
 import { backendOf, parseStreamLine, SeenLines, shown, toEntry } from '../../src/ops/logs-lines.js';
 import { reconcile, type StreamTarget } from '../../src/ops/logs-targets.js';
 import { createLogPrinter, replicaLabel } from '../../src/ui/log-lines.js';
 import { runCli, startCli, type CliProcess } from '../helpers/cli-process.js';
-import { startUpWorld, type UpWorld } from '../helpers/up-world.js';
+import { fetchVia, startUpWorld, twinProxy, type UpWorld } from '../helpers/up-world.js';
 import { fastPoll, sdkOptions, staticCredential } from '../twin/sdk.js';
 
 describe('logs: stream lines, filter, dedupe, reconcile (pure)', () => {
@@ -83,11 +82,11 @@ describe('aoai-lb logs against the balancer the twin runs', { timeout: 4 * 60_00
   };
 
   async function chat(content: string): Promise<void> {
-    const dispatcher = new ProxyAgent({ uri: world.twin.proxyUrl, requestTls: { ca: world.twin.ca } });
+    const dispatcher = twinProxy(world);
     try {
       const client = new AzureOpenAI({
         endpoint: url, apiKey: clientKey, apiVersion: '2024-10-21', deployment: 'chat', maxRetries: 0,
-        fetch: (input, init) => undiciFetch(input as string, { ...(init as object), dispatcher }) as unknown as Promise<Response>,
+        fetch: fetchVia(dispatcher),
       });
       const completion = await client.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content }] });
       assert.ok(completion.choices[0]?.message.content);

@@ -5,10 +5,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { AzureOpenAI } from 'openai';
-import { ProxyAgent, fetch as undiciFetch } from 'undici';
+import { fetch as undiciFetch } from 'undici';
 import { renderStatus, type StatusSnapshot } from '../../src/ui/status-view.js';
 import { runCli, startCli } from '../helpers/cli-process.js';
-import { startUpWorld, type UpWorld } from '../helpers/up-world.js';
+import { fetchVia, startUpWorld, twinProxy, type UpWorld } from '../helpers/up-world.js';
 import { waitFor } from '../helpers/wait.js';
 
 const deployment = (name: string) => ({
@@ -66,11 +66,11 @@ describe('aoai-lb status against the twin', { timeout: 4 * 60_000 }, () => {
   after(async () => world?.close());
 
   async function chat(): Promise<void> {
-    const dispatcher = new ProxyAgent({ uri: world.twin.proxyUrl, requestTls: { ca: world.twin.ca } });
+    const dispatcher = twinProxy(world);
     try {
       const client = new AzureOpenAI({
         endpoint: url, apiKey: clientKey, apiVersion: '2024-10-21', deployment: 'chat', maxRetries: 0,
-        fetch: (input, init) => undiciFetch(input as string, { ...(init as object), dispatcher }) as unknown as Promise<Response>,
+        fetch: fetchVia(dispatcher),
       });
       await client.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'Hello' }] });
     } finally {

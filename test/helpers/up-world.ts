@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_MODELS, startTwin, type Twin, type TwinOptions } from '../twin/index.js';
 import { fakeAzureCli, type FakeAzureCli, type FakeAzureCliOptions } from './fake-azure-cli.js';
+import { ProxyAgent, fetch as undiciFetch, type Dispatcher } from 'undici';
 import { runCli } from './cli-process.js';
 
 export type CliResult = Awaited<ReturnType<typeof runCli>>;
@@ -52,4 +53,14 @@ export async function startUpWorld(options: { twin?: TwinOptions; login?: FakeAz
       rmSync(projectDir, { recursive: true, force: true });
     },
   };
+}
+
+/** The app's FQDN as a user's machine reaches it here: through the twin's proxy, trusting the twin's CA. */
+export function twinProxy(world: UpWorld): ProxyAgent {
+  return new ProxyAgent({ uri: world.twin.proxyUrl, requestTls: { ca: world.twin.ca } });
+}
+
+/** The `fetch` option of an `openai` client that sends through `dispatcher` (undici's fetch, not Node's own). */
+export function fetchVia(dispatcher: Dispatcher): (url: string | URL | Request, init?: RequestInit) => Promise<Response> {
+  return (url, init) => undiciFetch(url as string, { ...(init as object), dispatcher }) as unknown as Promise<Response>;
 }

@@ -12,12 +12,12 @@ import { CognitiveServicesManagementClient } from '@azure/arm-cognitiveservices'
 import { ContainerRegistryManagementClient } from '@azure/arm-containerregistry';
 import { ResourceManagementClient } from '@azure/arm-resources';
 import { AzureOpenAI } from 'openai';
-import { ProxyAgent, fetch as undiciFetch } from 'undici';
+import { fetch as undiciFetch } from 'undici';
 import { sdkOptions, staticCredential } from '../twin/sdk.js';
 import { ROLES } from '../twin/providers/roles.js';
 import { runCli } from '../helpers/cli-process.js';
 import { waitFor } from '../helpers/wait.js';
-import { startUpWorld, type UpWorld } from '../helpers/up-world.js';
+import { fetchVia, startUpWorld, twinProxy, type UpWorld } from '../helpers/up-world.js';
 
 const regions = ['eastus', 'swedencentral', 'westus3'];
 const writes = (world: UpWorld, from: number) =>
@@ -120,7 +120,7 @@ describe('aoai-lb up against the Azure twin', { timeout: 6 * 60_000 }, () => {
   });
 
   it('serves a chat completion with the client key through the printed URL, and logs "Proxying to"', async () => {
-    const dispatcher = new ProxyAgent({ uri: world.twin.proxyUrl, requestTls: { ca: world.twin.ca } });
+    const dispatcher = twinProxy(world);
     try {
       const client = new AzureOpenAI({
         endpoint: result.containerAppUrl,
@@ -128,7 +128,7 @@ describe('aoai-lb up against the Azure twin', { timeout: 6 * 60_000 }, () => {
         apiVersion: '2024-10-21',
         deployment: 'chat',
         maxRetries: 0,
-        fetch: (url, init) => undiciFetch(url as string, { ...(init as object), dispatcher }) as unknown as Promise<Response>,
+        fetch: fetchVia(dispatcher),
       });
       const completion = await client.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'Hello' }] });
       assert.ok(completion.choices[0]?.message.content, 'an answer');
