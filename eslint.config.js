@@ -25,7 +25,7 @@ export default tseslint.config(
     files: ['src/commands/**', 'src/cli.ts'],
     rules: restrict([
       {
-        group: ['@azure/*', '**/ops/*', '**/simulator/*', '**/ui/*', '**/templates/balancer/dist/*', 'ora', 'log-update'],
+        group: ['@azure/*', '**/ops/*', '**/simulator/*', '**/ui/*', '**/templates/balancer/dist/*', '!**/templates/balancer/dist/defaults.js', 'ora', 'log-update'],
         allowTypeImports: true,
         message: 'Keep `aoai-lb --help` fast: import this in run() with `await import()` (type-only imports are fine).',
       },

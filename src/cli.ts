@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import type { CommandSpec } from './commands/command.js';
 import { commands } from './commands/index.js';
@@ -40,6 +42,8 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 function report(error: unknown, verbose: boolean): number {
+  const incomplete = incompleteInstall(error);
+  if (incomplete) return report(incomplete, verbose);
   if (error instanceof CommanderError) {
     // commander has already printed its message (or help/version output).
     return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
@@ -55,6 +59,19 @@ function report(error: unknown, verbose: boolean): number {
   if (verbose && error instanceof Error) process.stderr.write(`${error.stack ?? ''}\n`);
   if (verbose) printCauses(error instanceof Error ? error.cause : undefined);
   return ExitCode.failure;
+}
+
+/** A module of aoai-lb itself or of a dependency is missing: the install is incomplete, not a bug. */
+function incompleteInstall(error: unknown): UserError | undefined {
+  if ((error as NodeJS.ErrnoException | undefined)?.code !== 'ERR_MODULE_NOT_FOUND') return undefined;
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const clone = existsSync(new URL('../src', import.meta.url));
+  return new UserError('IncompleteInstall', `aoai-lb is not installed completely: ${(error as Error).message.split(' imported from ')[0]}.`, {
+    suggestion: clone
+      ? `run \`npm ci\` in ${root} (it installs the dependencies and builds aoai-lb)`
+      : 'reinstall aoai-lb: npm install -g aoai-lb (or run it with npx aoai-lb)',
+    cause: error,
+  });
 }
 
 function printCauses(cause: unknown): void {

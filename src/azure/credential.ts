@@ -111,7 +111,8 @@ export async function signIn(credential: TokenCredential, cloud: Cloud): Promise
   try {
     await credential.getToken(cloud.resourceManagerScope);
   } catch (error) {
-    if (error instanceof UserError) throw error;
+    // A missing module is an incomplete install (reported as such by the CLI), not a missing login.
+    if (error instanceof UserError || (error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') throw error;
     // The cause carries each credential's own reason (for --verbose); none of them contains a token.
     throw new UserError('not-logged-in', 'Not signed in to Azure: no Azure CLI, azd, environment or managed-identity credential gave a token.', {
       suggestion: 'run `az login` (or `azd auth login`), then retry',

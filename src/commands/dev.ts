@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { ExitCode, UserError } from '../core/errors.js';
-import type { defaultDemoRps } from '../ops/demo-load.js';
+import type { defaultDemoRps, DEMO_TIME_SCALE } from '../ops/demo-load.js';
 import type { DevSettings, RealBackend } from '../ops/dev.js';
 import type { DevOutputMode } from '../ui/dev-output.js';
 import type { CommandSpec } from './command.js';
@@ -58,7 +58,7 @@ export function parseBackend(value: string): RealBackend {
 }
 
 /** Flags → settings, every problem a UserError with exit code 2 naming the flag. */
-export function devSettings(flags: DevFlags, demoRps: typeof defaultDemoRps): DevSettings {
+export function devSettings(flags: DevFlags, demo: { rps: typeof defaultDemoRps; timeScale: typeof DEMO_TIME_SCALE }): DevSettings {
   const realBackends = (flags.backend ?? []).map(parseBackend);
   if (realBackends.length > 0) {
     for (const [flag, given] of [['--backends', flags.backends], ['--tpm', flags.tpm], ['--time-scale', flags.timeScale]] as const) {
@@ -71,9 +71,10 @@ export function devSettings(flags: DevFlags, demoRps: typeof defaultDemoRps): De
   const backends = flags.backends === undefined ? 3 : integer('--backends', flags.backends, 1, 20, '3');
   const tpm = flags.tpm === undefined ? 30 : integer('--tpm', flags.tpm, 1, 10_000, '30 (30K tokens per minute)');
   const port = flags.port === undefined ? 8080 : integer('--port', flags.port, 0, 65_535, '0 (any free port)');
-  const timeScale = flags.timeScale === undefined ? 1 : positive('--time-scale', flags.timeScale, 1000, '60 (a 1 s token window)');
+  const defaultTimeScale = flags.demoLoad === undefined ? 1 : demo.timeScale;
+  const timeScale = flags.timeScale === undefined ? defaultTimeScale : positive('--time-scale', flags.timeScale, 1000, '60 (a 1 s token window)');
   let demoLoadRps: number | undefined;
-  if (flags.demoLoad === true) demoLoadRps = demoRps(backends, tpm * 1000, timeScale);
+  if (flags.demoLoad === true) demoLoadRps = demo.rps(backends, tpm * 1000, timeScale);
   else if (typeof flags.demoLoad === 'string') demoLoadRps = positive('--demo-load', flags.demoLoad, 500, '5 (requests per second)');
   const clientKey = flags.clientKey;
   if (clientKey !== undefined && !/^[\x21-\x7e]+$/.test(clientKey)) {
@@ -95,8 +96,8 @@ export const devCommand: CommandSpec = {
       .option('--backends <n>', 'simulated backends to start (default 3)')
       .option('--tpm <k>', 'thousands of tokens per minute per simulated deployment (default 30, the reference sample\'s)')
       .option('--port <port>', 'balancer port on 127.0.0.1; 0 picks a free one (default 8080)')
-      .option('--time-scale <s>', 'run the simulated quota windows and latencies s times faster (default 1)')
-      .option('--demo-load [rps]', 'send chat requests through the balancer (default: ~85% of the simulated backends\' combined quota)')
+      .option('--time-scale <s>', 'run the simulated quota windows and latencies s times faster (default 1; 10 with --demo-load)')
+      .option('--demo-load [rps]', 'send chat requests through the balancer (default: the simulated backends\' combined quota)')
       .option('--backend <url=key>', 'front a real Azure OpenAI endpoint instead of simulators; repeatable; without =key the balancer uses az login / managed identity', collect)
       .option('--client-key <key>', 'the key clients must send (default: a random one, printed)')
       .option('--no-view', 'print a status line every few seconds instead of the live view, and the balancer\'s log to stderr')
@@ -104,12 +105,12 @@ export const devCommand: CommandSpec = {
   },
   async run(_args, options) {
     const flags = options as DevFlags;
-    const [{ defaultDemoRps }, { runDev }, { createDevOutput }] = await Promise.all([
+    const [{ defaultDemoRps, DEMO_TIME_SCALE }, { runDev }, { createDevOutput }] = await Promise.all([
       import('../ops/demo-load.js'),
       import('../ops/dev.js'),
       import('../ui/dev-output.js'),
     ]);
-    const settings = devSettings(flags, defaultDemoRps);
+    const settings = devSettings(flags, { rps: defaultDemoRps, timeScale: DEMO_TIME_SCALE });
     const mode: DevOutputMode = flags.json ? 'json' : flags.view !== false && process.stdout.isTTY ? 'live' : 'lines';
     const output = createDevOutput(mode, { stdout: process.stdout, stderr: process.stderr });
     const stop = new AbortController();

@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { UserError, ExitCode } from '../core/errors.js';
 import type { CommandSpec } from './command.js';
+import { defaults as balancerDefaults } from '../../templates/balancer/dist/defaults.js';
 
 interface ServeOptions {
   port?: string;
@@ -25,18 +26,19 @@ export const serveCommand: CommandSpec = {
   name: 'serve',
   summary: 'run the balancer in the foreground (the same code as the container image)',
   configure(command: Command) {
+    const d = balancerDefaults;
     command
-      .option('--port <port>', 'port to listen on (PORT)', undefined)
-      .option('--host <host>', 'address to listen on (HOST); 127.0.0.1 unless HOST is set')
-      .option('--backend <url[=key]>', 'an Azure OpenAI endpoint, optionally with its API key; repeat for more (BACKEND_<n>_URL, BACKEND_<n>_APIKEY)', collect, [])
-      .option('--priority <list>', 'comma-separated priorities, one per --backend, lower first (BACKEND_<n>_PRIORITY)')
-      .option('--deployment-name <list>', 'comma-separated deployment names, one per --backend, empty to keep the client\'s (BACKEND_<n>_DEPLOYMENT_NAME)')
-      .option('--client-api-keys <keys>', 'comma-separated keys clients must present (CLIENT_API_KEYS)')
-      .option('--allow-anonymous', 'accept requests without a client key (ALLOW_ANONYMOUS=true)')
-      .option('--azure-client-id <id>', 'user-assigned managed identity for backend tokens (AZURE_CLIENT_ID)')
-      .option('--http-timeout <seconds>', 'longest silence allowed from a backend (HTTP_TIMEOUT_SECONDS)')
-      .option('--max-body-bytes <bytes>', 'largest request body accepted (MAX_BODY_BYTES)')
-      .addOption(new Option('--log-format <format>', 'log line format (LOG_FORMAT)').choices(['text', 'json']));
+      .option('--port <port>', `port to listen on (PORT; default ${d.PORT})`)
+      .option('--host <host>', 'address to listen on (HOST; default 127.0.0.1, or HOST when set)')
+      .option('--backend <url[=key]>', 'an Azure OpenAI endpoint, optionally with its API key; repeat for more (BACKEND_<n>_URL, BACKEND_<n>_APIKEY; default: the BACKEND_<n>_* variables)', collect)
+      .option('--priority <list>', 'comma-separated priorities, one per --backend, lower first (BACKEND_<n>_PRIORITY; default 1 each)')
+      .option('--deployment-name <list>', 'comma-separated deployment names, one per --backend, empty to keep the client\'s (BACKEND_<n>_DEPLOYMENT_NAME; default: the client\'s)')
+      .option('--client-api-keys <keys>', 'comma-separated keys clients must present (CLIENT_API_KEYS; required unless --allow-anonymous)')
+      .option('--allow-anonymous', 'accept requests without a client key (ALLOW_ANONYMOUS=true; default false)')
+      .option('--azure-client-id <id>', 'user-assigned managed identity for backend tokens (AZURE_CLIENT_ID; default: the system identity or az login)')
+      .option('--http-timeout <seconds>', `longest silence allowed from a backend (HTTP_TIMEOUT_SECONDS; default ${d.HTTP_TIMEOUT_SECONDS})`)
+      .option('--max-body-bytes <bytes>', `largest request body accepted (MAX_BODY_BYTES; default ${d.MAX_BODY_BYTES}, 32 MiB)`)
+      .addOption(new Option('--log-format <format>', `log line format (LOG_FORMAT; default ${d.LOG_FORMAT})`).choices(['text', 'json']));
   },
   async run(_args, options) {
     const env = serveEnvironment(options as ServeOptions, process.env);
@@ -45,7 +47,7 @@ export const serveCommand: CommandSpec = {
   },
 };
 
-function collect(value: string, previous: string[]): string[] {
+function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 

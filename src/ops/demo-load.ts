@@ -26,15 +26,22 @@ export interface DemoLoad {
 export const DEMO_MAX_TOKENS = 200;
 
 /**
- * The default rate: about 85% of the backends' combined token quota, and at least 1.5× one backend's,
- * so that one backend alone could not keep up, backends run into their limits now and then and the
- * balancer fails over, while clients still see almost no 429s. (At 1.5× one backend spread over three,
- * quota-aware selection keeps every backend under its limit and there is nothing to see.)
- * `tpm` in tokens; `timeScale` speeds the simulated windows up.
+ * The time scale of `dev --demo-load` when --time-scale is not given: a quota window of 6 s instead of
+ * 60, so the first failover shows within seconds rather than minutes (stated on screen).
+ */
+export const DEMO_TIME_SCALE = 10;
+
+/**
+ * The default rate: the backends' combined token quota, and at least 1.5× one backend's. At that rate
+ * each backend's window fills during the first window, so from then on a backend runs out now and then,
+ * answers 429, and the balancer fails the request over to one with room; clients still see about 1 %
+ * 429s (when every backend is full at once). Below it (85 % was tried) quota-aware selection keeps
+ * every backend under its limit and the first failover takes 12–90 s. `tpm` in tokens; `timeScale`
+ * speeds the simulated windows up.
  */
 export function defaultDemoRps(backends: number, tpm: number, timeScale: number, maxTokens = DEMO_MAX_TOKENS): number {
   const perBackend = (tpm / maxTokens / 60) * timeScale;
-  return Math.max(0.1, Math.round(perBackend * Math.max(1.5, 0.85 * backends) * 10) / 10);
+  return Math.max(0.1, Math.round(perBackend * Math.max(1.5, backends) * 10) / 10);
 }
 
 const tickMs = 50;

@@ -174,6 +174,7 @@ export async function startDev(settings: DevSettings, writeLog: (line: string) =
       const snapshot: DevSnapshot = { url: front.url, status, totals: { ...totals } };
       if (simulated) {
         snapshot.deployments = DEFAULT_DEPLOYMENTS.map((d) => d.name);
+        snapshot.timeScale = settings.timeScale;
         snapshot.limits = Object.fromEntries(
           backends.map((backend) => [backend.info.id, Object.fromEntries(backend.simulator!.stats().deployments.map((d) => [d.name, d.tpm]))]),
         );

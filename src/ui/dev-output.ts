@@ -59,12 +59,24 @@ export function connectionLines(info: DevReadyInfo): string[] {
     `    -d '{"messages":[{"role":"user","content":"Hello"}],"max_tokens":50}'`,
     '',
     info.backends.every((b) => b.simulated)
-      ? `Simulated backends (chat + embedding each${info.timeScale === 1 ? '' : `, time ×${info.timeScale}`}):`
+      ? `Simulated backends (chat + embedding each${info.timeScale === 1 ? '' : `, time ×${info.timeScale}: a quota minute lasts ${formatSeconds(60 / info.timeScale)}`}):`
       : 'Backends:',
     ...info.backends.map((b) => `  ${b.id}  ${b.url}`),
   ];
-  if (info.demoLoadRps !== undefined) lines.push('', `Demo load: ${info.demoLoadRps} chat requests/s through the balancer.`);
+  if (info.demoLoadRps !== undefined) {
+    const window = formatSeconds(60 / info.timeScale);
+    lines.push(
+      '',
+      `Demo load: ${info.demoLoadRps} chat requests/s through the balancer, about the backends' combined quota:`,
+      `each backend runs out now and then and the balancer fails over (the first time after about ${window}).`,
+    );
+    if (info.timeScale !== 1) lines.push(`Time runs ×${info.timeScale} so that shows at once; --time-scale 1 runs the quota windows in real time.`);
+  }
   return lines;
+}
+
+function formatSeconds(seconds: number): string {
+  return `${Number(seconds.toFixed(seconds < 10 ? 1 : 0))} s`;
 }
 
 export function createDevOutput(mode: DevOutputMode, streams: DevOutputStreams): DevOutput {
@@ -95,10 +107,10 @@ export function createDevOutput(mode: DevOutputMode, streams: DevOutputStreams):
   return {
     refreshMs: 500,
     ready: (info) => write([...connectionLines(info), '', ''].join('\n')),
-    update: (snapshot) => view(renderDevView(snapshot, { color, width: stdout.columns })),
+    update: (snapshot) => view(renderDevView(snapshot, { color, width: stdout.columns, height: stdout.rows })),
     log: () => {},
     finish: (last) => {
-      if (last) view(renderDevView(last, { color, hint: false, width: stdout.columns }));
+      if (last) view(renderDevView(last, { color, hint: false, width: stdout.columns, height: stdout.rows }));
       view.done();
       write(renderSummary(last));
     },

@@ -5,7 +5,8 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { BalancerStatus } from '../../templates/balancer/dist/main.js';
 
-type DeploymentStatus = BalancerStatus['backends'][number]['deployments'][number];
+type DevBackendStatus = BalancerStatus['backends'][number];
+type DeploymentStatus = DevBackendStatus['deployments'][number];
 
 /** Client responses the balancer sent, by class (its /status has no totals). */
 export interface ClientTotals {
@@ -35,6 +36,8 @@ export interface DevSnapshot {
   /** Deployments to list for every backend even before traffic reached them. */
   deployments?: string[];
   demoLoad?: DemoLoadStats;
+  /** How much faster than real time the simulated quota windows run (simulated backends only). */
+  timeScale?: number;
 }
 
 export interface RenderOptions {
@@ -43,6 +46,8 @@ export interface RenderOptions {
   hint?: boolean;
   /** Terminal columns: below what the full table needs, a compact layout is used. */
   width?: number;
+  /** Terminal rows: deployment rows beyond what fits are folded into one "+N other names" row per backend. */
+  height?: number;
 }
 
 const plain = new Chalk({ level: 0 });
@@ -142,32 +147,65 @@ export function shortHost(url: string): string {
   return parsed.hostname.split('.')[0]!.slice(0, 16);
 }
 
-function tableRows(snapshot: DevSnapshot, chalk: ChalkInstance, compact: boolean): Row[] {
+/** Lines of the view that are not table rows: title, blank, header, blank, clients, legend (2), hint. */
+const fixedLines = 8;
+
+/**
+ * Deployment names to show for one backend, in order: the configured ones, then the rest by requests.
+ * Past `max` rows the least used are folded into one row (clients can send any name; each that reached
+ * the balancer has a row, and a flood of made-up names must not push the real ones off the screen).
+ */
+export function visibleDeployments(backend: DevBackendStatus, configured: readonly string[], max: number): { shown: DeploymentStatus[]; folded: DeploymentStatus[] } {
+  const known = new Map(backend.deployments.map((d) => [d.deployment, d]));
+  const first = configured.map((name) => known.get(name) ?? emptyDeployment(name));
+  const others = backend.deployments.filter((d) => !configured.includes(d.deployment)).sort((a, b) => b.requests - a.requests || a.deployment.localeCompare(b.deployment));
+  const all = [...first, ...others];
+  if (all.length <= max) return { shown: all, folded: [] };
+  const keep = Math.max(first.length, max - 1);
+  return { shown: all.slice(0, keep), folded: all.slice(keep) };
+}
+
+function foldedRow(folded: DeploymentStatus[]): DeploymentStatus {
+  const sum = (pick: (d: DeploymentStatus) => number): number => folded.reduce((total, d) => total + pick(d), 0);
+  return {
+    ...emptyDeployment(`+${folded.length} other name${folded.length === 1 ? '' : 's'}`),
+    requests: sum((d) => d.requests),
+    throttled: sum((d) => d.throttled),
+    failovers: sum((d) => d.failovers),
+    errors: sum((d) => d.errors),
+    promptTokens: sum((d) => d.promptTokens),
+    completionTokens: sum((d) => d.completionTokens),
+  };
+}
+
+function tableRows(snapshot: DevSnapshot, chalk: ChalkInstance, compact: boolean, height: number | undefined): Row[] {
   const rows: Row[] = [];
-  for (const backend of snapshot.status.backends) {
-    const known = new Map(backend.deployments.map((d) => [d.deployment, d]));
-    const names = [...new Set([...(snapshot.deployments ?? []), ...known.keys()])];
+  const backends = snapshot.status.backends;
+  const perBackend = height === undefined ? Infinity : Math.max(1, Math.floor((height - fixedLines - 1) / Math.max(1, backends.length)));
+  for (const backend of backends) {
+    const { shown, folded } = visibleDeployments(backend, snapshot.deployments ?? [], perBackend);
     const label = compact ? backend.id : `${backend.id} ${shortHost(backend.url)}`;
-    if (names.length === 0) {
+    if (shown.length === 0) {
       const state = stateText(backend.brokenRemainingMs, emptyDeployment(''));
       rows.push({ cells: [label, '(no traffic yet)', state.text, '', '', '', '', '', ''], stateCell: paintState(chalk, state.kind) });
       continue;
     }
-    names.forEach((name, index) => {
-      const d = known.get(name) ?? emptyDeployment(name);
-      const state = stateText(backend.brokenRemainingMs, d);
-      const limit = snapshot.limits?.[backend.id]?.[name];
+    const entries = folded.length > 0 ? [...shown, foldedRow(folded)] : shown;
+    entries.forEach((d, index) => {
+      const isFolded = folded.length > 0 && index === entries.length - 1;
+      const state = isFolded ? { text: '', kind: 'healthy' as const } : stateText(backend.brokenRemainingMs, d);
+      const limit = snapshot.limits?.[backend.id]?.[d.deployment];
       const remaining = d.remainingTokens === null ? '–' : formatTokens(Math.max(0, d.remainingTokens));
       rows.push({
         cells: [
           index === 0 ? label : '',
-          name,
+          d.deployment,
           state.text,
           formatCount(d.requests),
           formatCount(d.throttled),
           formatCount(d.failovers),
           formatCount(d.errors),
-          limit === undefined ? remaining : `${remaining}/${formatTokens(limit)}`,
+          isFolded ? '' : limit === undefined ? remaining : `${remaining}/${formatTokens(limit)}`,
           formatTokens(d.promptTokens + d.completionTokens),
         ],
         stateCell: paintState(chalk, state.kind),
@@ -213,7 +251,8 @@ function visibleLength(line: string): number {
 function renderLayout(snapshot: DevSnapshot, options: RenderOptions, compact: boolean): string[] {
   const chalk = options.color ? colored : plain;
   const { status, totals } = snapshot;
-  const title = `${chalk.bold('aoai-lb dev')}  ${snapshot.url}  up ${formatDuration(status.uptimeSeconds)}`;
+  const scale = snapshot.timeScale !== undefined && snapshot.timeScale !== 1 ? `  time ×${snapshot.timeScale}` : '';
+  const title = `${chalk.bold('aoai-lb dev')}  ${snapshot.url}  up ${formatDuration(status.uptimeSeconds)}${scale}`;
   const load = snapshot.demoLoad;
   let loadText = '';
   if (load) {
@@ -229,9 +268,22 @@ function renderLayout(snapshot: DevSnapshot, options: RenderOptions, compact: bo
       `429s: ${formatCount(absorbed)} absorbed, ${clientThrottled} seen by clients  ` +
       `other errors ${formatCount(totals.failed)}`;
   const columns = compact ? compactColumns : fullColumns;
-  const lines = [title + chalk.dim(loadText), '', ...renderTable(columns, tableRows(snapshot, chalk, compact), chalk), '', clientLine];
+  const rows = tableRows(snapshot, chalk, compact, options.height);
+  const lines = [title + chalk.dim(loadText), '', ...renderTable(columns, rows, chalk), '', clientLine, ...tokenLegend(compact).map((line) => chalk.dim(line))];
   if (options.hint !== false) lines.push(chalk.dim('Ctrl-C stops everything'));
   return lines;
+}
+
+/**
+ * What the two token columns mean. They differ on purpose: Azure charges a request its max_tokens (its
+ * estimate) against the window when it admits it, while "used" counts what the answers consumed.
+ */
+export function tokenLegend(compact: boolean): string[] {
+  const used = compact ? 'used' : 'tokens used';
+  return [
+    "tokens left: TPM left in the backend's window. Azure charges each request its",
+    `max_tokens when it admits it, so this falls faster than ${used} (actual usage).`,
+  ];
 }
 
 /** One compact line for logs and pipes: totals, then each backend's chat-like state. */

@@ -15,8 +15,15 @@ export interface CliProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export function startCli(args: string[], env: Record<string, string | undefined> = {}): CliProcess {
-  const child = spawn(process.execPath, [cliPath, ...args], {
+/** Where the CLI is run from: the clone's bin/aoai-lb.js by default, or an installed copy's. */
+export interface CliLocation {
+  bin?: string;
+  cwd?: string;
+}
+
+export function startCli(args: string[], env: Record<string, string | undefined> = {}, where: CliLocation = {}): CliProcess {
+  const child = spawn(process.execPath, [where.bin ?? cliPath, ...args], {
+    cwd: where.cwd,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -45,8 +52,8 @@ export function startCli(args: string[], env: Record<string, string | undefined>
 }
 
 /** Runs the CLI to completion. */
-export async function runCli(args: string[], env: Record<string, string | undefined> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const cli = startCli(args, env);
+export async function runCli(args: string[], env: Record<string, string | undefined> = {}, where: CliLocation = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const cli = startCli(args, env, where);
   const code = await cli.exited;
   return { code, stdout: cli.stdout(), stderr: cli.stderr() };
 }

@@ -8,10 +8,12 @@ import {
   renderSummary,
   shortHost,
   successRate,
+  tokenLegend,
+  visibleDeployments,
   type DevSnapshot,
 } from '../../src/ui/dev-view.js';
 import { connectionLines } from '../../src/ui/dev-output.js';
-import { defaultDemoRps } from '../../src/ops/demo-load.js';
+import { DEMO_TIME_SCALE, defaultDemoRps } from '../../src/ops/demo-load.js';
 
 type Backend = DevSnapshot['status']['backends'][number];
 type Deployment = Backend['deployments'][number];
@@ -198,10 +200,80 @@ describe('connectionLines', () => {
 });
 
 describe('defaultDemoRps', () => {
-  it('is about 85% of the combined quota, and at least 1.5× one backend', () => {
+  it('is the combined quota, and at least 1.5× one backend', () => {
     // 30K TPM at 200 tokens a request: 2.5 requests/s per backend.
-    assert.equal(defaultDemoRps(3, 30_000, 1), 6.4);
+    assert.equal(defaultDemoRps(3, 30_000, 1), 7.5);
     assert.equal(defaultDemoRps(1, 30_000, 1), 3.8);
-    assert.equal(defaultDemoRps(3, 1_000, 60), 12.8);
+    assert.equal(defaultDemoRps(3, 30_000, DEMO_TIME_SCALE), 75);
+    assert.equal(defaultDemoRps(3, 1_000, 60), 15);
+  });
+});
+
+describe('the demo on screen', () => {
+  it('says how fast time runs, what the demo load is and how to get real time', () => {
+    const text = connectionLines({
+      url: 'http://127.0.0.1:8080',
+      clientKey: 'k3y',
+      backends: [{ id: '1', url: 'http://127.0.0.1:5001', simulated: true }],
+      demoLoadRps: 75,
+      timeScale: 10,
+    }).join('\n');
+    assert.match(text, /Simulated backends \(chat \+ embedding each, time ×10: a quota minute lasts 6 s\):/);
+    assert.match(text, /Demo load: 75 chat requests\/s .*combined quota/);
+    assert.match(text, /fails over \(the first time after about 6 s\)/);
+    assert.match(text, /--time-scale 1 runs the quota windows in real time/);
+    assert.match(renderDevView({ ...snapshot, timeScale: 10 }).split('\n')[0]!, /up 1m 23s {2}time ×10 {2}demo load/);
+  });
+
+  it('explains tokens left against tokens used under the table', () => {
+    const lines = renderDevView(snapshot, { hint: false }).split('\n');
+    assert.deepEqual(lines.slice(-2), tokenLegend(false));
+    assert.match(lines.at(-2)!, /^tokens left: TPM left in the backend's window\. Azure charges each request its$/);
+    assert.match(lines.at(-1)!, /max_tokens when it admits it, so this falls faster than tokens used \(actual usage\)\.$/);
+  });
+});
+
+describe('made-up deployment names', () => {
+  // Clients may send any deployment name; each that reached the balancer has a row in its /status.
+  const junk = Array.from({ length: 500 }, (_, i) => deployment({ deployment: `junk-${i}`, requests: 1, errors: 1 }));
+  const crowded: DevSnapshot = {
+    ...snapshot,
+    status: {
+      ...snapshot.status,
+      backends: snapshot.status.backends.map((b, i) =>
+        i === 0 ? { ...b, deployments: [...junk.slice(0, 200), deployment({ deployment: 'typo', requests: 9 }), ...b.deployments, ...junk.slice(200)] } : b,
+      ),
+    },
+  };
+
+  it('keep the real rows on an 80×24 screen, folded into one row per backend', () => {
+    const visible = renderDevView(crowded, { width: 80, height: 24, color: true })
+      // eslint-disable-next-line no-control-regex
+      .replace(/\u001b\[[0-9;]*m/g, '')
+      .split('\n');
+    assert.ok(visible.length <= 23, `${visible.length} lines leave no row for the cursor:\n${visible.join('\n')}`);
+    for (const line of visible) assert.ok(line.length <= 80, `${line.length}: ${line}`);
+    for (const id of ['1', '2', '3']) {
+      const start = visible.findIndex((line) => line.startsWith(`${id} `));
+      assert.match(visible[start]!, /^\d\s+chat\s/, `backend ${id} starts with chat`);
+      assert.match(visible[start + 1]!, /^\s+embedding\s/, `then embedding for backend ${id}`);
+    }
+    const folded = visible.find((line) => /\+\d+ other names/.test(line));
+    assert.ok(folded, visible.join('\n'));
+    const hidden = 500 + 1 - (Number(/\+(\d+) other names/.exec(folded)![1]));
+    assert.ok(hidden >= 1, 'the most used made-up name ("typo") gets its own row before the fold');
+    assert.ok(visible.some((line) => /^\s+typo\s/.test(line)));
+  });
+
+  it('fold their counters into the "+N other names" row', () => {
+    const { shown, folded } = visibleDeployments(crowded.status.backends[0]!, ['chat', 'embedding'], 4);
+    assert.deepEqual(shown.map((d) => d.deployment), ['chat', 'embedding', 'typo']);
+    assert.equal(folded.length, 500);
+    const row = renderDevView(crowded, { height: 8 + 1 + 3 * 4 }).split('\n').find((line) => line.includes('+500 other names'));
+    assert.match(row!, /\+500 other names\s+500\s+0\s+0\s+500\s+0$/);
+  });
+
+  it('are all listed when the screen has room', () => {
+    assert.equal(visibleDeployments(crowded.status.backends[0]!, ['chat', 'embedding'], Infinity).folded.length, 0);
   });
 });

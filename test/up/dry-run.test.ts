@@ -54,6 +54,20 @@ describe('up --dry-run', () => {
     assert.match(run.stderr, /^error: --capacity "lots" is not a whole number from 1 to 10000\.$/m);
     assert.match(run.stderr, /^ {2}→ give thousands of tokens per minute per deployment/m);
     assert.equal(world.twin.requests.length, before);
+
+    // Before anything else: no environment is selected here, and the flag is still what is reported.
+    for (const [args, message] of [
+      [['--capacity', 'abc'], /^error: --capacity "abc" is not a whole number from 1 to 10000\.$/m],
+      [['--regions', 'eastus,eastus'], /^error: --regions names a region twice \(eastus,eastus\)\.$/m],
+      [['--chat-model', 'gpt-4o'], /^error: --chat-model "gpt-4o" is not name:version\.$/m],
+      [['--priorities', '1,x'], /^error: --priorities "x" is not a whole number from 1 to 1000\.$/m],
+    ] as const) {
+      const run = await world.up([...args]);
+      assert.equal(run.code, 2, run.stderr);
+      assert.match(run.stderr, message);
+      assert.doesNotMatch(run.stderr, /environment/);
+    }
+    assert.equal(world.twin.requests.length, before);
   });
 
   it('without --env or a selected environment: a clear error without a terminal, a prompt on one', async () => {

@@ -14,7 +14,7 @@ import { plan as makePlan, type Plan } from '../plan.js';
 import { defaultTimings, type UpContext, type UpTimings } from './context.js';
 import { packContext } from './pack-context.js';
 import { pickRegions, preflight, type QuotaAsk } from './quota.js';
-import { keys, requestedSettings, type UpFlags } from './settings.js';
+import { checkFlags, keys, requestedSettings, type UpFlags } from './settings.js';
 import { stepRunner } from './steps.js';
 import { environmentOutputs, upResult, type UpResult } from './outputs.js';
 
@@ -28,6 +28,7 @@ export const templateDir = fileURLToPath(new URL('../../../templates/balancer/',
 export type UpOutcome = { kind: 'dry-run'; plan: Plan; subscriptionId: string } | { kind: 'done'; result: UpResult };
 
 export async function runUp(flags: UpFlags, io: UpIo): Promise<UpOutcome> {
+  checkFlags(flags);
   const environment = await chooseEnvironment(flags, 'name one: `aoai-lb up --env dev` (it is created, selected and kept in .azure/dev/.env)', {
     prompt: io.interactive,
   });

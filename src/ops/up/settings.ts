@@ -61,6 +61,20 @@ export interface RequestedSettings {
 
 type Stored = Record<string, string | undefined>;
 
+/**
+ * Each flag's own syntax, checked before anything else (choosing the environment, signing in), so a
+ * typo is the first thing reported. What depends on stored values is checked by requestedSettings.
+ */
+export function checkFlags(flags: UpFlags): void {
+  const given = (value: string | undefined): value is string => value !== undefined;
+  if (given(flags.accounts)) integer('--accounts', flags.accounts, 1, 10);
+  if (given(flags.capacity)) integer('--capacity', flags.capacity, 1, 10_000);
+  for (const value of given(flags.priorities) ? flags.priorities.split(',') : []) integer('--priorities', value.trim(), 1, 1000);
+  if (given(flags.chatModel)) model('--chat-model', flags.chatModel, defaultModels.chat);
+  if (given(flags.embeddingModel)) model('--embedding-model', flags.embeddingModel, defaultModels.embedding);
+  if (given(flags.regions) || given(flags.accounts)) requestedSettings({ regions: flags.regions, accounts: flags.accounts }, {}, {});
+}
+
 export function requestedSettings(flags: UpFlags, stored: Stored, processEnv: Stored): RequestedSettings {
   const pick = (flag: string | undefined, key: string): string | undefined => nonEmpty(flag) ?? nonEmpty(stored[key]);
   const regionsText = pick(flags.regions, keys.regions);

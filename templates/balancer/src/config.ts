@@ -1,4 +1,8 @@
 /** The balancer's configuration, read from the environment and validated at start. */
+import { isIP } from 'node:net';
+import { defaults, type LogFormat } from './defaults.js';
+
+export { defaults };
 
 export interface BackendConfig {
   /** The n of BACKEND_<n>_URL, as a string ("1", "2", …); used in logs, metrics and /status. */
@@ -9,7 +13,7 @@ export interface BackendConfig {
   deploymentName: string | undefined;
 }
 
-export type LogFormat = 'text' | 'json';
+export type { LogFormat };
 
 export interface BalancerConfig {
   host: string;
@@ -36,17 +40,6 @@ export class ConfigError extends Error {
   }
 }
 
-/** Every setting with its default, in the order README documents them. */
-export const defaults = {
-  HOST: '0.0.0.0',
-  PORT: 8080,
-  HTTP_TIMEOUT_SECONDS: 100,
-  MAX_BODY_BYTES: 32 * 1024 * 1024,
-  DEFAULT_COOLDOWN_SECONDS: 10,
-  MAX_COOLDOWN_SECONDS: 60,
-  CIRCUIT_BASE_SECONDS: 2,
-  LOG_FORMAT: 'text' as LogFormat,
-};
 
 const backendKey = /^BACKEND_(\d+)_(URL|PRIORITY|APIKEY|DEPLOYMENT_NAME)$/i;
 
@@ -70,8 +63,13 @@ export function loadConfig(env: Env): BalancerConfig {
   const logFormat = (env.LOG_FORMAT ?? defaults.LOG_FORMAT).trim().toLowerCase();
   if (logFormat !== 'text' && logFormat !== 'json') problems.push(`LOG_FORMAT: "${env.LOG_FORMAT}" is not one of text, json.`);
 
+  const host = (env.HOST ?? defaults.HOST).trim() || defaults.HOST;
+  if (!isHost(host)) {
+    problems.push(`HOST: "${host}" is not an IP address or host name. Use 0.0.0.0 (every interface), 127.0.0.1 (this machine only) or another address of this machine.`);
+  }
+
   const config: BalancerConfig = {
-    host: (env.HOST ?? defaults.HOST).trim() || defaults.HOST,
+    host,
     port: read.integer('PORT', defaults.PORT, 0, 65535),
     backends,
     azureClientId: nonEmpty(env.AZURE_CLIENT_ID),
@@ -86,6 +84,14 @@ export function loadConfig(env: Env): BalancerConfig {
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+const hostName = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+
+/** An IPv4 or IPv6 address, or a DNS name that is not a malformed dotted quad (999.1.1.1). */
+function isHost(value: string): boolean {
+  if (isIP(value) !== 0) return true;
+  return hostName.test(value) && !/^[\d.]+$/.test(value);
 }
 
 function readBackends(env: Env, problems: string[]): BackendConfig[] {

@@ -24,10 +24,9 @@ export async function runBalancer(env: Env): Promise<number> {
   try {
     running = await startBalancer(config);
   } catch (error) {
-    const code = (error as { code?: string }).code;
-    const why = code === 'EADDRINUSE' ? `port ${config.port} is already in use; set PORT to a free port` : String(error);
-    process.stderr.write(`aoai-lb balancer: cannot listen on ${config.host}:${config.port}: ${why}\n`);
-    return 1;
+    const why = listenProblem((error as { code?: string }).code, config.host, config.port);
+    process.stderr.write(`aoai-lb balancer: cannot listen on ${config.host}:${config.port}: ${why ?? String(error)}\n`);
+    return why === undefined ? 1 : 2;
   }
   const { logger } = running.balancer;
   process.once('exit', () => logger.flush());
@@ -59,6 +58,23 @@ export async function runBalancer(env: Env): Promise<number> {
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
+}
+
+/** Listen failures that the configuration caused (exit 2), with what to change; undefined for others. */
+function listenProblem(code: string | undefined, host: string, port: number): string | undefined {
+  switch (code) {
+    case 'EADDRINUSE':
+      return `port ${port} is already in use; set PORT to a free port (0 picks one)`;
+    case 'EACCES':
+      return `permission denied for port ${port}; use a port above 1023`;
+    case 'EADDRNOTAVAIL':
+      return `${host} is not an address of this machine; set HOST to 0.0.0.0 or 127.0.0.1`;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `the host name ${host} does not resolve; set HOST to an address, e.g. 0.0.0.0 or 127.0.0.1`;
+    default:
+      return undefined;
+  }
 }
 
 const isEntryPoint = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;

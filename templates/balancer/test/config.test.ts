@@ -241,3 +241,14 @@ test('a backend URL with credentials is never echoed, whatever else is wrong wit
     }
   }
 });
+
+test('HOST: an IP address or a host name; a malformed dotted quad is a problem', () => {
+  for (const host of ['0.0.0.0', '127.0.0.1', '::', '::1', 'localhost', 'balancer.internal', 'my-host-1']) {
+    assert.equal(loadConfig({ ...minimal, HOST: host }).host, host);
+  }
+  for (const host of ['999.1.1.1', '1.2.3', 'bad host', 'a..b', '-lead.example', 'x'.repeat(64)]) {
+    assert.deepEqual(problems({ ...minimal, HOST: host }), [
+      `HOST: "${host}" is not an IP address or host name. Use 0.0.0.0 (every interface), 127.0.0.1 (this machine only) or another address of this machine.`,
+    ]);
+  }
+});
