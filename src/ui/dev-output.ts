@@ -67,10 +67,10 @@ export function connectionLines(info: DevReadyInfo): string[] {
     const window = formatSeconds(60 / info.timeScale);
     lines.push(
       '',
-      `Demo load: ${info.demoLoadRps} chat requests/s through the balancer, about the backends' combined quota:`,
-      `each backend runs out now and then and the balancer fails over (the first time after about ${window}).`,
+      `Demo load: ${info.demoLoadRps} chat requests/s, about the backends' combined quota:`,
+      `each backend runs out now and then, and the balancer fails over (first: ~${window}).`,
     );
-    if (info.timeScale !== 1) lines.push(`Time runs ×${info.timeScale} so that shows at once; --time-scale 1 runs the quota windows in real time.`);
+    if (info.timeScale !== 1) lines.push(`Time runs ×${info.timeScale} to show it at once; --time-scale 1 for real-time quota windows.`);
   }
   return lines;
 }

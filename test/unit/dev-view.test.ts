@@ -219,9 +219,10 @@ describe('the demo on screen', () => {
       timeScale: 10,
     }).join('\n');
     assert.match(text, /Simulated backends \(chat \+ embedding each, time ×10: a quota minute lasts 6 s\):/);
-    assert.match(text, /Demo load: 75 chat requests\/s .*combined quota/);
-    assert.match(text, /fails over \(the first time after about 6 s\)/);
-    assert.match(text, /--time-scale 1 runs the quota windows in real time/);
+    assert.match(text, /^Demo load: 75 chat requests\/s, about the backends' combined quota:$/m);
+    assert.match(text, /fails over \(first: ~6 s\)\.$/m);
+    assert.match(text, /^Time runs ×10 to show it at once; --time-scale 1 for real-time quota windows\.$/m);
+    for (const line of text.split('\n').filter((l) => !/^\s/.test(l) && !l.includes('127.0.0.1'))) assert.ok(line.length <= 80, `${line.length}: ${line}`);
     assert.match(renderDevView({ ...snapshot, timeScale: 10 }).split('\n')[0]!, /up 1m 23s {2}time ×10 {2}demo load/);
   });
 
