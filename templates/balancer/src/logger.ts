@@ -66,15 +66,35 @@ export function createLogger(format: LogFormat, sink: LineSink | ((line: string)
   }
   return {
     log(level, message, fields) {
-      let line = `${timestamp()} ${level.padEnd(5)} ${message}`;
+      let line = `${timestamp()} ${level.padEnd(5)} ${escapeControls(message)}`;
       if (fields) {
         for (const key in fields) {
           const value = fields[key];
-          if (value !== undefined) line += ` ${key}=${value}`;
+          if (value !== undefined) line += ` ${key}=${textValue(value)}`;
         }
       }
       write(`${line}\n`);
     },
     flush,
   };
+}
+
+/**
+ * Control characters, and the Unicode line and paragraph separators some log viewers break lines on:
+ * clients choose deployment names and paths, and must not be able to write a line of their own.
+ */
+// eslint-disable-next-line no-control-regex
+const controls = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+// eslint-disable-next-line no-control-regex
+const hasControl = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+
+export function escapeControls(text: string): string {
+  return text.replace(controls, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** A field value as one token: bare when it cannot be mistaken for more fields, else quoted and escaped. */
+function textValue(value: string | number | boolean): string {
+  if (typeof value !== 'string') return String(value);
+  if (value.length > 0 && !/[\s"=\\]/.test(value) && !hasControl.test(value)) return value;
+  return `"${escapeControls(value.replace(/[\\"]/g, '\\$&'))}"`;
 }

@@ -221,13 +221,16 @@ async function readErrorBody(response: Dispatcher.ResponseData): Promise<string 
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** Origin, path and api-version only: nothing else from a query goes into a log. */
+/** Azure OpenAI's api-version values: a date, optionally -preview, or a named channel. */
+const apiVersionPattern = /^(\d{4}-\d{2}-\d{2}(-preview)?|v1|latest|preview)$/;
+
+/** Origin, path and a well-formed api-version only: nothing else a client put in the query goes into a log. */
 function loggableUrl(url: string): string {
   const queryStart = url.indexOf('?');
   if (queryStart === -1) return url;
-  if (url.startsWith('?api-version=', queryStart) && !url.includes('&', queryStart)) return url;
   const apiVersion = new URLSearchParams(url.slice(queryStart)).get('api-version');
-  return apiVersion === null ? url.slice(0, queryStart) : `${url.slice(0, queryStart)}?api-version=${encodeURIComponent(apiVersion)}`;
+  if (apiVersion === null) return url.slice(0, queryStart);
+  return `${url.slice(0, queryStart)}?api-version=${apiVersionPattern.test(apiVersion) ? apiVersion : '(invalid)'}`;
 }
 
 function isTimeout(error: unknown): boolean {

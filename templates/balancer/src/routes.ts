@@ -10,7 +10,7 @@ export interface Route {
   style: RouteStyle;
   /** The path without the query, as the client sent it. */
   path: string;
-  /** The query string including '?', or ''. */
+  /** The query string including '?', or '', without credential parameters (api-key). */
   query: string;
   /** Deployment named in the path (dated routes only). */
   pathDeployment: string | undefined;
@@ -21,7 +21,7 @@ const deploymentPath = /^\/openai\/deployments\/([^/?]+)(\/.*)?$/;
 export function parseRoute(rawUrl: string): Route {
   const queryStart = rawUrl.indexOf('?');
   const path = queryStart === -1 ? rawUrl : rawUrl.slice(0, queryStart);
-  const query = queryStart === -1 ? '' : rawUrl.slice(queryStart);
+  const query = queryStart === -1 ? '' : forwardedQuery(rawUrl.slice(queryStart));
   const dated = deploymentPath.exec(path);
   if (dated) return { style: 'deployment', path, query, pathDeployment: safeDecode(dated[1]!) };
   if (path === '/openai/v1' || path.startsWith('/openai/v1/')) return { style: 'v1', path, query, pathDeployment: undefined };
@@ -41,6 +41,24 @@ export function upstreamPath(route: Route, prefix: string, deploymentName: strin
   }
   const base = prefix.endsWith('/') ? prefix.slice(0, -1) : prefix;
   return `${base}${path}${route.query}`;
+}
+
+/** Query parameters that carry a client credential: like the api-key header, never sent to a backend. */
+const credentialParameters = new Set(['api-key']);
+
+/** The client's query without credential parameters, every other parameter byte for byte. */
+export function forwardedQuery(query: string): string {
+  if (query.length <= 1) return query;
+  const kept = query
+    .slice(1)
+    .split('&')
+    .filter((pair) => !credentialParameters.has(parameterName(pair)));
+  return kept.length > 0 ? `?${kept.join('&')}` : '';
+}
+
+function parameterName(pair: string): string {
+  const separator = pair.indexOf('=');
+  return safeDecode((separator === -1 ? pair : pair.slice(0, separator)).replace(/\+/g, ' ')).trim().toLowerCase();
 }
 
 function safeDecode(segment: string): string {
