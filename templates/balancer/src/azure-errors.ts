@@ -16,6 +16,8 @@ export function sendAzureError(res: ServerResponse, error: AzureError): void {
   const body = JSON.stringify({ error: { code: error.code, message: error.message } });
   res.writeHead(error.status, {
     ...error.headers,
+    // No backend answered this one; the balancer did.
+    'x-aoai-lb-backend': 'none',
     'content-type': 'application/json',
     'content-length': Buffer.byteLength(body),
   });
@@ -35,12 +37,17 @@ export const errors = {
     code: 'RequestEntityTooLarge',
     message: `The request body is larger than the load balancer's limit of ${limit} bytes (MAX_BODY_BYTES).`,
   }),
+  requestTimeout: (idleMs: number): AzureError => ({
+    status: 408,
+    code: 'RequestTimeout',
+    message: `The request body stopped arriving: nothing for ${idleMs / 1000} seconds (CLIENT_BODY_TIMEOUT_SECONDS).`,
+  }),
   badRequest: (message: string): AzureError => ({ status: 400, code: 'BadRequest', message }),
   notFound: (): AzureError => ({ status: 404, code: '404', message: 'Resource not found' }),
   methodNotAllowed: (allowed: string): AzureError => ({
     status: 405,
     code: 'MethodNotAllowed',
-    message: `Only ${allowed} is supported here.`,
+    message: `Only ${allowed.replace(/, ([^,]+)$/, ' or $1')} ${allowed.includes(',') ? 'are' : 'is'} supported here.`,
     headers: { allow: allowed },
   }),
   exhausted: (status: 429 | 503, deployment: string, retryAfterMs: number): AzureError => {

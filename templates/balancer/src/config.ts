@@ -25,6 +25,9 @@ export interface BalancerConfig {
   /** The longest silence allowed from a backend, before response headers and between body chunks. */
   httpTimeoutMs: number;
   maxBodyBytes: number;
+  /** Longest a client may take to send its request headers, and between two chunks of its body. */
+  clientHeaderTimeoutMs: number;
+  clientBodyTimeoutMs: number;
   defaultCooldownMs: number;
   maxCooldownMs: number;
   circuitBaseMs: number;
@@ -77,6 +80,8 @@ export function loadConfig(env: Env): BalancerConfig {
     allowAnonymous,
     httpTimeoutMs: read.number('HTTP_TIMEOUT_SECONDS', defaults.HTTP_TIMEOUT_SECONDS, 0.001) * 1000,
     maxBodyBytes: read.integer('MAX_BODY_BYTES', defaults.MAX_BODY_BYTES, 1),
+    clientHeaderTimeoutMs: read.number('CLIENT_HEADER_TIMEOUT_SECONDS', defaults.CLIENT_HEADER_TIMEOUT_SECONDS, 0.001) * 1000,
+    clientBodyTimeoutMs: read.number('CLIENT_BODY_TIMEOUT_SECONDS', defaults.CLIENT_BODY_TIMEOUT_SECONDS, 0.001) * 1000,
     defaultCooldownMs: read.number('DEFAULT_COOLDOWN_SECONDS', defaults.DEFAULT_COOLDOWN_SECONDS, 0) * 1000,
     maxCooldownMs: read.number('MAX_COOLDOWN_SECONDS', defaults.MAX_COOLDOWN_SECONDS, 0.001) * 1000,
     circuitBaseMs: read.number('CIRCUIT_BASE_SECONDS', defaults.CIRCUIT_BASE_SECONDS, 0.001) * 1000,

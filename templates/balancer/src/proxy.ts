@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errors, sendAzureError } from './azure-errors.js';
+import { readClientBody, refuseEarly } from './client-body.js';
 import type { Balancer } from './balancer.js';
 import { headerInteger, upstreamHeaders } from './http-headers.js';
 import { inspectBody, withModel } from './request-body.js';
@@ -18,19 +19,30 @@ import { ClientGone } from './client-gone.js';
 import type { Dispatcher } from 'undici';
 
 const maxErrorBodyBytes = 64 * 1024;
+/** An error body is read for its throttle signals for at most this long: a trickling one must not hold the failover. */
+const maxErrorBodyMs = 1000;
+
+/** The methods the Azure OpenAI API uses; anything else (TRACE, PROPFIND, CONNECT …) never reaches a backend with its key. */
+const forwardedMethods = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']);
 
 export async function proxyRequest(balancer: Balancer, req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
   const { config } = balancer;
-  const body = await readBody(req, res, config.maxBodyBytes);
-  if (body === undefined) return;
-
-  const rawUrl = req.url ?? '/';
-  if (!rawUrl.startsWith('/')) {
-    sendAzureError(res, errors.badRequest('The request target must be a path such as /openai/deployments/{deployment}/chat/completions.'));
+  const method = req.method ?? 'GET';
+  if (!forwardedMethods.has(method)) {
+    refuseEarly(req, res, errors.methodNotAllowed([...forwardedMethods].join(', ')));
     return;
   }
-  const route = parseRoute(rawUrl);
-  const facts = inspectBody(body, req.headers['content-type']);
+  const rawUrl = req.url ?? '/';
+  const route = rawUrl.startsWith('/') ? parseRoute(rawUrl) : undefined;
+  if (!route) {
+    const problem = rawUrl.startsWith('/') ? 'must not climb above the root with ".." segments' : 'must be a path such as /openai/deployments/{deployment}/chat/completions';
+    refuseEarly(req, res, errors.badRequest(`The request target ${problem}.`));
+    return;
+  }
+  const body = await readClientBody(req, res, { maxBytes: config.maxBodyBytes, idleTimeoutMs: config.clientBodyTimeoutMs });
+  if (body === undefined) return;
+  // v1 routes name the deployment only in the body, so it is read whatever its size.
+  const facts = inspectBody(body, req.headers['content-type'], { anySize: route.style === 'v1' });
   if (facts.invalidJson !== undefined) {
     sendAzureError(res, errors.badRequest(`The request body is not valid JSON (${facts.invalidJson}).`));
     return;
@@ -130,6 +142,7 @@ async function settleAttempt(
   const outcomeLabel = outcome.kind === 'response' ? String(outcome.status) : outcome.kind.replace('-', '_');
   state.countOutcome(outcomeLabel);
   if (response) {
+    if (response.statusCode !== 404) backend.confirm(deployment, now);
     balancer.metrics.observeUpstreamLatency(backend.id, elapsedMs / 1000);
     state.observeRemaining(
       headerInteger(response.headers['x-ratelimit-remaining-tokens']),
@@ -146,7 +159,7 @@ async function settleAttempt(
     return response;
   }
 
-  const errorBody = response ? await readErrorBody(response) : undefined;
+  const errorBody = response ? await readErrorBody(response, Math.min(maxErrorBodyMs, balancer.config.httpTimeoutMs)) : undefined;
   const signal = response ? cooldownFromSignals(response.headers, errorBody, now) : undefined;
   let cooldownMs: number;
   if (verdict.mark === 'throttled') {
@@ -170,55 +183,31 @@ async function settleAttempt(
   return undefined;
 }
 
-function readBody(req: IncomingMessage, res: ServerResponse, limit: number): Promise<Buffer | undefined> {
-  const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) {
-    refuseTooLarge(req, res, limit);
-    return Promise.resolve(undefined);
-  }
+/** The start of an error body, for its "retry after N seconds" text: bounded in size and in time. */
+function readErrorBody(response: Dispatcher.ResponseData, timeoutMs: number): Promise<string | undefined> {
+  const body = response.body;
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    const onData = (chunk: Buffer): void => {
-      size += chunk.length;
-      if (size > limit) {
-        req.off('data', onData);
-        refuseTooLarge(req, res, limit);
-        resolve(undefined);
-        return;
-      }
-      chunks.push(chunk);
+    let done = false;
+    const finish = (complete: boolean): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      body.off('data', onData);
+      if (!complete) body.destroy();
+      resolve(size === 0 && !complete ? undefined : Buffer.concat(chunks).toString('utf8'));
     };
-    req.on('data', onData);
-    req.on('end', () => {
-      if (size <= limit) resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
-    });
-    // The client went away while sending: nothing to answer.
-    req.on('error', () => resolve(undefined));
-    req.on('close', () => {
-      if (!req.complete) resolve(undefined);
-    });
-  });
-}
-
-function refuseTooLarge(req: IncomingMessage, res: ServerResponse, limit: number): void {
-  res.setHeader('connection', 'close');
-  sendAzureError(res, errors.bodyTooLarge(limit));
-  req.resume();
-}
-
-async function readErrorBody(response: Dispatcher.ResponseData): Promise<string | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of response.body as AsyncIterable<Buffer>) {
-      if (size < maxErrorBodyBytes) chunks.push(chunk);
+    const onData = (chunk: Buffer): void => {
+      chunks.push(chunk);
       size += chunk.length;
-    }
-  } catch {
-    return undefined;
-  }
-  return Buffer.concat(chunks).toString('utf8');
+      if (size >= maxErrorBodyBytes) finish(false);
+    };
+    const timer = setTimeout(() => finish(false), timeoutMs);
+    body.on('data', onData);
+    body.once('end', () => finish(true));
+    body.once('error', () => finish(false));
+  });
 }
 
 /** Azure OpenAI's api-version values: a date, optionally -preview, or a named channel. */

@@ -11,19 +11,31 @@ export interface BodyFacts {
   invalidJson?: string;
 }
 
-/** Bodies larger than this are not parsed: their deployment comes from the path only. */
+/** Bodies larger than this are not parsed on dated routes: their deployment comes from the path. */
 const maxParsedBytes = 1024 * 1024;
 const defaultCompletionTokens = 16;
 
-export function inspectBody(body: Buffer, contentType: string | undefined): BodyFacts {
-  if (body.length === 0 || body.length > maxParsedBytes || (contentType !== undefined && !contentType.includes('json'))) {
+/**
+ * Whether a Content-Type header names JSON: `application/json` or `application/<anything>+json`, media
+ * type compared without case and without its parameters (RFC 9110 §8.3.1); undefined without a header.
+ */
+export function isJsonMediaType(contentType: string | undefined): boolean | undefined {
+  if (contentType === undefined) return undefined;
+  const type = contentType.split(';', 1)[0]!.trim().toLowerCase();
+  return type === 'application/json' || /^application\/[^/\s]+\+json$/.test(type);
+}
+
+/** `anySize`: parse however large the body is (v1 routes, where the deployment is only in the body). */
+export function inspectBody(body: Buffer, contentType: string | undefined, options: { anySize?: boolean } = {}): BodyFacts {
+  const json = isJsonMediaType(contentType);
+  if (body.length === 0 || (body.length > maxParsedBytes && !options.anySize) || json === false) {
     return { model: undefined, estimatedTokens: defaultCompletionTokens };
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(body.toString('utf8'));
   } catch (error) {
-    const invalidJson = contentType?.includes('json') ? (error as Error).message : undefined;
+    const invalidJson = json ? (error as Error).message : undefined;
     return { model: undefined, estimatedTokens: defaultCompletionTokens, ...(invalidJson ? { invalidJson } : {}) };
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {

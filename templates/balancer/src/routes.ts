@@ -18,9 +18,11 @@ export interface Route {
 
 const deploymentPath = /^\/openai\/deployments\/([^/?]+)(\/.*)?$/;
 
-export function parseRoute(rawUrl: string): Route {
+/** The route of a request target that starts with '/'; undefined when its ".." segments climb above the root. */
+export function parseRoute(rawUrl: string): Route | undefined {
   const queryStart = rawUrl.indexOf('?');
-  const path = queryStart === -1 ? rawUrl : rawUrl.slice(0, queryStart);
+  const path = withoutDotSegments(queryStart === -1 ? rawUrl : rawUrl.slice(0, queryStart));
+  if (path === undefined) return undefined;
   const query = queryStart === -1 ? '' : forwardedQuery(rawUrl.slice(queryStart));
   const dated = deploymentPath.exec(path);
   if (dated) return { style: 'deployment', path, query, pathDeployment: safeDecode(dated[1]!) };
@@ -41,6 +43,27 @@ export function upstreamPath(route: Route, prefix: string, deploymentName: strin
   }
   const base = prefix.endsWith('/') ? prefix.slice(0, -1) : prefix;
   return `${base}${path}${route.query}`;
+}
+
+/**
+ * The path with "." and ".." segments resolved (RFC 3986 §5.2.4), also when percent-encoded (%2e), so
+ * a backend with a path prefix never sees /prefix/../elsewhere; other segments keep their bytes.
+ */
+export function withoutDotSegments(path: string): string | undefined {
+  const segments = path.split('/').slice(1);
+  const kept: string[] = [];
+  segments.forEach((segment, index) => {
+    const dots = segment.replace(/%2e/gi, '.');
+    const last = index === segments.length - 1;
+    if (dots === '.' || dots === '..') {
+      if (dots === '..' && kept.pop() === undefined) kept.push('\0');
+      if (last) kept.push('');
+    } else {
+      kept.push(segment);
+    }
+  });
+  if (kept.includes('\0')) return undefined;
+  return `/${kept.join('/')}`;
 }
 
 /** Query parameters that carry a client credential: like the api-key header, never sent to a backend. */

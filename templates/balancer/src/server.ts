@@ -1,10 +1,11 @@
 /** The HTTP server: /healthz, then client auth, then /status, /metrics or the proxy. */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { errors, sendAzureError } from './azure-errors.js';
 import { Balancer, type BalancerOptions } from './balancer.js';
 import type { BalancerConfig } from './config.js';
+import { refuseEarly } from './client-body.js';
 import { clientRequestId } from './http-headers.js';
 import { proxyRequest } from './proxy.js';
 import { balancerStatus } from './status.js';
@@ -20,18 +21,34 @@ export interface RunningBalancer {
 
 export async function startBalancer(config: BalancerConfig, options: BalancerOptions = {}): Promise<RunningBalancer> {
   const balancer = new Balancer(config, options);
-  const server = createServer({ keepAliveTimeout: 75_000, requestTimeout: 0 }, (req, res) => {
-    handle(balancer, req, res).catch((error: unknown) => {
-      balancer.logger.log('error', 'Unexpected error while handling a request', {
-        error: error instanceof Error ? error.message : String(error),
+  const server = createServer(
+    {
+      keepAliveTimeout: 75_000,
+      // A whole request may take long (a large upload that keeps moving); the body's idle timeout bounds it.
+      requestTimeout: 0,
+      headersTimeout: config.clientHeaderTimeoutMs,
+      connectionsCheckingInterval: Math.min(1000, config.clientHeaderTimeoutMs),
+    },
+    (req, res) => {
+      handle(balancer, req, res).catch((error: unknown) => {
+        balancer.logger.log('error', 'Unexpected error while handling a request', {
+          error: error instanceof Error ? error.message : String(error),
+        });
+        if (!res.headersSent) sendAzureError(res, { status: 500, code: 'InternalServerError', message: 'The load balancer failed on this request.' });
+        else res.destroy();
       });
-      if (!res.headersSent) sendAzureError(res, { status: 500, code: 'InternalServerError', message: 'The load balancer failed on this request.' });
-      else res.destroy();
-    });
-  });
-  server.on('clientError', (_error, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
-    else socket.destroy();
+    },
+  );
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+    // A response still in progress on this connection (a stream, or an earlier pipelined request) must
+    // not get a 400 written into it out of order: close instead.
+    const inProgress = (socket as Socket & { _httpMessage?: unknown })._httpMessage;
+    if (!socket.writable || inProgress) {
+      socket.destroy();
+      return;
+    }
+    const status = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+    socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\nx-aoai-lb-backend: none\r\n\r\n`);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -64,8 +81,7 @@ async function handle(balancer: Balancer, req: IncomingMessage, res: ServerRespo
     return;
   }
   if (!balancer.auth.isAllowed(req.headers)) {
-    req.resume();
-    sendAzureError(res, errors.unauthorized());
+    refuseEarly(req, res, errors.unauthorized());
     balancer.countResponse(401);
     return;
   }

@@ -96,10 +96,19 @@ export class DeploymentState {
   }
 }
 
+/**
+ * Bounds on per-deployment state. Clients choose deployment names, so state for a name is shown and kept
+ * only once a backend answered for it with anything but 404; names no backend has answered for live in
+ * a small hidden pool, and the least recently used state goes first when either bound is reached.
+ */
+export const maxKnownDeployments = 64;
+export const maxCandidateDeployments = 256;
+
 export class BackendState {
   brokenUntil = 0;
   consecutiveFailures = 0;
   private readonly deployments = new Map<string, DeploymentState>();
+  private readonly candidates = new Map<string, DeploymentState>();
 
   constructor(readonly config: BackendConfig) {}
 
@@ -107,13 +116,28 @@ export class BackendState {
     return this.config.id;
   }
 
+  /** The state of a deployment: known, or a hidden candidate until the backend answers for it. */
   deployment(name: string): DeploymentState {
-    let state = this.deployments.get(name);
-    if (!state) {
-      state = new DeploymentState(name);
-      this.deployments.set(name, state);
+    const known = this.deployments.get(name);
+    if (known) return known;
+    let candidate = this.candidates.get(name);
+    if (!candidate) {
+      candidate = new DeploymentState(name);
+      this.candidates.set(name, candidate);
+      evictOldest(this.candidates, maxCandidateDeployments, () => true);
     }
-    return state;
+    return candidate;
+  }
+
+  /** The backend answered for this deployment (not 404): keep its state, shown in /status and /metrics. */
+  confirm(name: string, now: number): void {
+    const candidate = this.candidates.get(name);
+    const state = this.deployments.get(name) ?? candidate;
+    if (!state) return;
+    this.candidates.delete(name);
+    this.deployments.delete(name);
+    this.deployments.set(name, state);
+    evictOldest(this.deployments, maxKnownDeployments, (old) => old.isAvailable(now) && old.awaiting === 0);
   }
 
   knownDeployments(): DeploymentState[] {
@@ -122,11 +146,21 @@ export class BackendState {
 
   /** When this backend can take a request for the deployment again (0 = now). */
   availableAt(deployment: string): number {
-    return Math.max(this.brokenUntil, this.deployments.get(deployment)?.cooldownUntil ?? 0);
+    const state = this.deployments.get(deployment) ?? this.candidates.get(deployment);
+    return Math.max(this.brokenUntil, state?.cooldownUntil ?? 0);
   }
 
   recordSuccess(): void {
     this.consecutiveFailures = 0;
     this.brokenUntil = 0;
+  }
+}
+
+/** Drops the oldest entries that may go until the map is within its bound (Map keeps insertion order). */
+function evictOldest(map: Map<string, DeploymentState>, max: number, mayGo: (state: DeploymentState) => boolean): void {
+  if (map.size <= max) return;
+  for (const [name, state] of map) {
+    if (map.size <= max) return;
+    if (mayGo(state)) map.delete(name);
   }
 }

@@ -35,6 +35,8 @@ test('defaults', () => {
     allowAnonymous: false,
     httpTimeoutMs: 100_000,
     maxBodyBytes: 32 * 1024 * 1024,
+    clientHeaderTimeoutMs: 30_000,
+    clientBodyTimeoutMs: 30_000,
     defaultCooldownMs: 10_000,
     maxCooldownMs: 60_000,
     circuitBaseMs: 2000,

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BackendState, DeploymentState, headroomTtlMs } from '../src/state.js';
+import { BackendState, DeploymentState, headroomTtlMs, maxCandidateDeployments, maxKnownDeployments } from '../src/state.js';
 
 function backend(): BackendState {
   return new BackendState({ id: '1', url: new URL('https://one.openai.azure.com/'), priority: 1, apiKey: 'k', deploymentName: undefined });
@@ -114,16 +114,39 @@ test('a shorter broken mark inside a throttle cooldown does not let recordSucces
   assert.equal(state.cooldownReason, 'throttled');
 });
 
-test('BackendState keeps one state per deployment', () => {
+test('BackendState keeps one state per deployment, shown once the backend answered for it', () => {
   const b = backend();
   assert.equal(b.id, '1');
   const chat = b.deployment('chat');
   assert.equal(b.deployment('chat'), chat);
   assert.notEqual(b.deployment('embedding'), chat);
+  assert.deepEqual(b.knownDeployments(), [], 'names no backend answered for are not shown');
+  b.confirm('chat', 0);
+  b.confirm('embedding', 0);
+  assert.equal(b.deployment('chat'), chat, 'the same state, now known');
   assert.deepEqual(
     b.knownDeployments().map((d) => d.deployment),
     ['chat', 'embedding'],
   );
+});
+
+test('made-up names are bounded: hidden candidates and known deployments, least recently used first', () => {
+  const b = backend();
+  for (let i = 0; i < 5000; i++) b.deployment(`junk-${i}`);
+  assert.deepEqual(b.knownDeployments(), []);
+  b.deployment('chat').coolDown('throttled', 10_000, 0);
+  b.confirm('chat', 0);
+  for (let i = 0; i < maxKnownDeployments + 50; i++) {
+    b.deployment(`answered-${i}`);
+    b.confirm(`answered-${i}`, 0);
+  }
+  const known = b.knownDeployments().map((d) => d.deployment);
+  assert.equal(known.length, maxKnownDeployments);
+  assert.ok(known.includes('chat'), 'a cooling deployment is never evicted');
+  assert.ok(known.includes(`answered-${maxKnownDeployments + 49}`));
+  assert.ok(!known.includes('answered-0'), 'the oldest idle one went first');
+  for (let i = 0; i < maxCandidateDeployments * 3; i++) b.deployment(`more-${i}`);
+  assert.equal(b.availableAt('chat'), 10_000, 'the cooldown survives the flood');
 });
 
 test('availableAt() is the later of the backend-wide break and the deployment cooldown', () => {
