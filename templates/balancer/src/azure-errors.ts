@@ -32,6 +32,26 @@ export const errors = {
       'Access denied due to a missing or invalid key. Send one of the load balancer\'s client keys (CLIENT_API_KEYS) ' +
       'in the api-key header or as "Authorization: Bearer <key>".',
   }),
+  tokenRequired: (): AzureError => ({
+    status: 401,
+    code: '401',
+    message:
+      'Access denied: this load balancer accepts Entra ID tokens only (CLIENT_AUTH=entra). Send "Authorization: Bearer <token>" ' +
+      'for the scope https://cognitiveservices.azure.com/.default.',
+    headers: { 'www-authenticate': 'Bearer' },
+  }),
+  invalidToken: (reason: string): AzureError => ({
+    status: 401,
+    code: '401',
+    message: `Unauthorized. ${reason}`,
+    headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
+  }),
+  tokenKeysUnavailable: (): AzureError => ({
+    status: 503,
+    code: 'ServiceUnavailable',
+    message: 'The load balancer cannot check Entra ID tokens now: the signing keys could not be fetched. Please retry after 5 seconds.',
+    headers: { 'retry-after': '5', 'retry-after-ms': '5000' },
+  }),
   bodyTooLarge: (limit: number): AzureError => ({
     status: 413,
     code: 'RequestEntityTooLarge',

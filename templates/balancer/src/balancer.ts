@@ -35,7 +35,7 @@ export class Balancer {
     this.random = options.random ?? Math.random;
     this.startedAt = this.now();
     this.backends = config.backends.map((backend) => new BackendState(backend));
-    this.auth = new ClientAuth(config.clientApiKeys, config.allowAnonymous);
+    this.auth = new ClientAuth(config);
     this.logger = createLogger(config.logFormat, options.writeLog);
     this.metrics = new Metrics({ backends: () => this.backends, responses: () => this.responses, now: this.now });
     this.dispatcher = new Agent({

@@ -1,6 +1,8 @@
 /** The balancer's configuration, read from the environment and validated at start. */
 import { isIP } from 'node:net';
+import { readClientAuth, type ClientAuthMode } from './client-auth-config.js';
 import { defaults, type LogFormat } from './defaults.js';
+import type { EntraSettings } from './entra-token.js';
 
 export { defaults };
 
@@ -20,8 +22,11 @@ export interface BalancerConfig {
   port: number;
   backends: BackendConfig[];
   azureClientId: string | undefined;
+  clientAuth: ClientAuthMode;
   clientApiKeys: string[];
   allowAnonymous: boolean;
+  /** Entra ID token checks; set when clientAuth is entra or both. */
+  entra: EntraSettings | undefined;
   /** The longest silence allowed from a backend, before response headers and between body chunks. */
   httpTimeoutMs: number;
   maxBodyBytes: number;
@@ -52,17 +57,8 @@ export function loadConfig(env: Env): BalancerConfig {
   const read = new Reader(env, problems);
 
   const backends = readBackends(env, problems);
-  const clientApiKeys = (env.CLIENT_API_KEYS ?? '')
-    .split(',')
-    .map((key) => key.trim())
-    .filter((key) => key.length > 0);
   const allowAnonymous = read.boolean('ALLOW_ANONYMOUS', false);
-  if (clientApiKeys.length === 0 && !allowAnonymous) {
-    problems.push(
-      'CLIENT_API_KEYS: not set. Set it to one or more comma-separated keys that clients must present, ' +
-        'or set ALLOW_ANONYMOUS=true to let anyone who knows the URL use the balancer.',
-    );
-  }
+  const auth = readClientAuth(env, allowAnonymous, problems);
   const logFormat = (env.LOG_FORMAT ?? defaults.LOG_FORMAT).trim().toLowerCase();
   if (logFormat !== 'text' && logFormat !== 'json') problems.push(`LOG_FORMAT: "${env.LOG_FORMAT}" is not one of text, json.`);
 
@@ -76,8 +72,7 @@ export function loadConfig(env: Env): BalancerConfig {
     port: read.integer('PORT', defaults.PORT, 0, 65535),
     backends,
     azureClientId: nonEmpty(env.AZURE_CLIENT_ID),
-    clientApiKeys,
-    allowAnonymous,
+    ...auth,
     httpTimeoutMs: read.number('HTTP_TIMEOUT_SECONDS', defaults.HTTP_TIMEOUT_SECONDS, 0.001) * 1000,
     maxBodyBytes: read.integer('MAX_BODY_BYTES', defaults.MAX_BODY_BYTES, 1),
     clientHeaderTimeoutMs: read.number('CLIENT_HEADER_TIMEOUT_SECONDS', defaults.CLIENT_HEADER_TIMEOUT_SECONDS, 0.001) * 1000,

@@ -80,9 +80,10 @@ async function handle(balancer: Balancer, req: IncomingMessage, res: ServerRespo
     sendJson(res, 200, { status: 'ok' });
     return;
   }
-  if (!balancer.auth.isAllowed(req.headers)) {
-    refuseEarly(req, res, errors.unauthorized());
-    balancer.countResponse(401);
+  const auth = await balancer.auth.check(req.headers);
+  if (!auth.ok) {
+    refuseEarly(req, res, auth.error);
+    balancer.countResponse(auth.error.status);
     return;
   }
   if (path === '/status' || path === '/metrics') {

@@ -31,8 +31,10 @@ test('defaults', () => {
     port: 8080,
     backends: [{ id: '1', url: new URL('https://one.openai.azure.com/'), priority: 1, apiKey: undefined, deploymentName: undefined }],
     azureClientId: undefined,
+    clientAuth: 'keys',
     clientApiKeys: ['secret'],
     allowAnonymous: false,
+    entra: undefined,
     httpTimeoutMs: 100_000,
     maxBodyBytes: 32 * 1024 * 1024,
     clientHeaderTimeoutMs: 30_000,
@@ -253,4 +255,30 @@ test('HOST: an IP address or a host name; a malformed dotted quad is a problem',
       `HOST: "${host}" is not an IP address or host name. Use 0.0.0.0 (every interface), 127.0.0.1 (this machine only) or another address of this machine.`,
     ]);
   }
+});
+
+test('CLIENT_AUTH=entra: no client keys needed, the tenant is, and the Entra settings are read', () => {
+  const tenant = '11111111-2222-3333-4444-555555555555';
+  const entra = loadConfig({ BACKEND_1_URL: 'https://one.openai.azure.com/', CLIENT_AUTH: 'Entra', AZURE_TENANT_ID: tenant, ALLOWED_CLIENT_IDS: 'a, b', ALLOWED_TENANT_IDS: '66666666-2222-3333-4444-555555555555' });
+  assert.equal(entra.clientAuth, 'entra');
+  assert.deepEqual(entra.clientApiKeys, []);
+  assert.deepEqual(entra.entra, {
+    tenantIds: [tenant, '66666666-2222-3333-4444-555555555555'],
+    audiences: ['https://cognitiveservices.azure.com'],
+    allowedClientIds: ['a', 'b'],
+    requiredRole: undefined,
+    authorityHost: 'https://login.microsoftonline.com',
+    clockSkewSeconds: 60,
+    jwksCooldownSeconds: 30,
+  });
+  assert.equal(loadConfig({ ...minimal, CLIENT_AUTH: 'both', AZURE_TENANT_ID: tenant }).clientAuth, 'both');
+  assert.deepEqual(problems({ BACKEND_1_URL: 'https://one.openai.azure.com/', CLIENT_AUTH: 'entra' }), [
+    'AZURE_TENANT_ID: not set. CLIENT_AUTH=entra needs the tenant whose tokens are accepted (a GUID, e.g. from `az account show --query tenantId`).',
+  ]);
+  assert.deepEqual(problems({ BACKEND_1_URL: 'https://one.openai.azure.com/', CLIENT_AUTH: 'both', AZURE_TENANT_ID: 'contoso.com' }), [
+    'CLIENT_API_KEYS: not set. Set it to one or more comma-separated keys that clients must present, set CLIENT_AUTH=entra to accept Entra ID tokens instead, or set ALLOW_ANONYMOUS=true to let anyone who knows the URL use the balancer.',
+    'AZURE_TENANT_ID: "contoso.com" is not a tenant id (a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47).',
+  ]);
+  assert.deepEqual(problems({ ...minimal, CLIENT_AUTH: 'jwt' }), ['CLIENT_AUTH: "jwt" is not one of keys, entra, both.']);
+  assert.match(problems({ ...minimal, CLIENT_AUTH: 'entra', AZURE_TENANT_ID: tenant, ALLOW_ANONYMOUS: 'true' })[0]!, /^ALLOW_ANONYMOUS: true turns client authentication off/);
 });
