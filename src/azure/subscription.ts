@@ -105,6 +105,14 @@ export async function listSubscriptions(cloud: Cloud, credential: TokenCredentia
   return found;
 }
 
+/** The tenant a subscription belongs to (GET /subscriptions/{id}). */
+export async function subscriptionTenant(arm: { cloud: Cloud; credential: TokenCredential }, subscriptionId: string): Promise<string> {
+  const client = await subscriptionsClient(arm.cloud, arm.credential);
+  const subscription = await client.subscriptions.get(subscriptionId);
+  if (!subscription.tenantId) throw new Error(`subscription ${subscriptionId} has no tenantId`);
+  return subscription.tenantId;
+}
+
 function validated(id: string, where: string): string {
   if (guid.test(id)) return id;
   throw new UserError('subscription-invalid', `"${id}" from ${where} is not a subscription id (a GUID such as 00000000-0000-0000-0000-000000000000).`, {

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { ExitCode, UserError } from '../core/errors.js';
+import { commandLineKeyWarning, parseBackendSpec } from '../core/secret-input.js';
 import type { defaultDemoRps, DEMO_TIME_SCALE } from '../ops/demo-load.js';
 import type { DevSettings, RealBackend } from '../ops/dev.js';
 import type { DevOutputMode } from '../ui/dev-output.js';
@@ -39,11 +40,12 @@ function positive(flag: string, value: string, max: number, example: string): nu
   return n;
 }
 
-/** `URL=KEY` or `URL` (managed identity); the key may contain '=' (base64), the URL's query may not. */
-export function parseBackend(value: string): RealBackend {
-  const separator = value.indexOf('=');
-  const url = (separator === -1 ? value : value.slice(0, separator)).trim();
-  const apiKey = separator === -1 ? undefined : value.slice(separator + 1).trim();
+/**
+ * `URL=@PATH` (the key read from that file), `URL=KEY` or `URL` (managed identity); the key may contain '='
+ * (base64), the URL's query may not.
+ */
+export function parseBackend(value: string): RealBackend & { keyFile?: string } {
+  const { url, apiKey, keyFile } = parseBackendSpec('--backend', value);
   let parsed: URL | undefined;
   try {
     parsed = new URL(url);
@@ -51,15 +53,20 @@ export function parseBackend(value: string): RealBackend {
     parsed = undefined;
   }
   if (!parsed || (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')) {
-    throw usage(`--backend "${url}" is not an http(s) URL`, 'for example --backend https://my-openai.openai.azure.com=<api key>, or without =<key> to use az login / managed identity');
+    throw usage(`--backend "${url}" is not an http(s) URL`, 'for example --backend https://my-openai.openai.azure.com=@<file with the api key>, or without =@<file> to use az login / managed identity');
   }
-  if (apiKey === '') throw usage(`--backend ${url}= has an empty key`, 'give the key after "=", or leave out "=" to use az login / managed identity');
-  return { url, apiKey };
+  if (apiKey === '') throw usage(`--backend ${url}= has an empty key`, 'give the key\'s file after "=@", or leave out "=" to use az login / managed identity');
+  return keyFile === undefined ? { url, apiKey } : { url, apiKey, keyFile };
 }
 
 /** Flags → settings, every problem a UserError with exit code 2 naming the flag. */
-export function devSettings(flags: DevFlags, demo: { rps: typeof defaultDemoRps; timeScale: typeof DEMO_TIME_SCALE }): DevSettings {
-  const realBackends = (flags.backend ?? []).map(parseBackend);
+export function devSettings(
+  flags: DevFlags,
+  demo: { rps: typeof defaultDemoRps; timeScale: typeof DEMO_TIME_SCALE },
+  warn: (line: string) => void = (line) => process.stderr.write(line),
+): DevSettings {
+  const parsed = (flags.backend ?? []).map(parseBackend);
+  const realBackends = parsed.map(({ url, apiKey }) => ({ url, apiKey }));
   if (realBackends.length > 0) {
     for (const [flag, given] of [['--backends', flags.backends], ['--tpm', flags.tpm], ['--time-scale', flags.timeScale]] as const) {
       if (given !== undefined) throw usage(`${flag} applies to simulated backends, and --backend fronts real ones`, `leave out ${flag}, or leave out --backend to use simulators`);
@@ -81,6 +88,7 @@ export function devSettings(flags: DevFlags, demo: { rps: typeof defaultDemoRps;
     throw usage('--client-key must be printable characters without spaces', 'for example --client-key my-local-key, or leave it out to get a random one');
   }
   if (clientKey?.includes(',')) throw usage('--client-key must not contain ","', 'give one key; CLIENT_API_KEYS separates keys with commas');
+  if (parsed.some((backend) => backend.apiKey && backend.keyFile === undefined)) warn(commandLineKeyWarning('--backend <url>=<key>', '--backend <url>=@<file>'));
   return { backends, tpm: tpm * 1000, host: '127.0.0.1', port, timeScale, demoLoadRps, realBackends, clientKey };
 }
 
@@ -98,7 +106,11 @@ export const devCommand: CommandSpec = {
       .option('--port <port>', 'balancer port on 127.0.0.1; 0 picks a free one (default 8080)')
       .option('--time-scale <s>', 'run the simulated quota windows and latencies s times faster (default 1; 10 with --demo-load)')
       .option('--demo-load [rps]', 'send chat requests through the balancer (default: the simulated backends\' combined quota)')
-      .option('--backend <url=key>', 'front a real Azure OpenAI endpoint instead of simulators; repeatable; without =key the balancer uses az login / managed identity', collect)
+      .option(
+        '--backend <url[=@file|=key]>',
+        'front a real Azure OpenAI endpoint instead of simulators; repeatable; <url>=@<file> reads its key from a file (preferred: `ps` shows a key given as <url>=<key>); without a key the balancer uses az login / managed identity',
+        collect,
+      )
       .option('--client-key <key>', 'the key clients must send (default: a random one, printed)')
       .option('--no-view', 'print a status line every few seconds instead of the live view, and the balancer\'s log to stderr')
       .option('--json', 'print one JSON object per line: ready, then status every second, then stopped');

@@ -20,6 +20,8 @@ export const upCommand: CommandSpec = {
       .option('--chat-deployment <name>', 'chat deployment name (default chat)')
       .option('--embedding-deployment <name>', 'embedding deployment name (default embedding)')
       .option('--priorities <list>', 'balancer priority per account, lower first, e.g. 1,1,2 (default all 1)')
+      .addOption(new Option('--client-auth <mode>', 'how clients authenticate: keys (the client key), entra (Entra ID tokens, keyless) or both (BALANCER_CLIENT_AUTH, default keys)').choices(['keys', 'entra', 'both']))
+      .option('--allowed-client-ids <list>', 'with entra/both: the client (app) or object ids allowed, comma-separated, e.g. the chat app identity\'s (default: any client of the tenant)')
       .option('--image <ref>', 'deploy this prebuilt image instead of building templates/balancer with ACR Tasks')
       .option('--dry-run', 'print the plan and the quota check; change nothing')
       .option('--json', 'print one JSON result on stdout (progress stays on stderr)')

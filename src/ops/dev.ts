@@ -90,7 +90,7 @@ async function startBackends(settings: DevSettings): Promise<StartedBackend[]> {
 export function balancerEnv(settings: DevSettings, backends: StartedBackend[], clientKey: string, base: NodeJS.ProcessEnv): Record<string, string | undefined> {
   const env: Record<string, string | undefined> = {};
   for (const [name, value] of Object.entries(base)) {
-    if (!/^(BACKEND_\d+_.*|PORT|HOST|CLIENT_API_KEYS|ALLOW_ANONYMOUS)$/i.test(name)) env[name] = value;
+    if (!/^(BACKEND_\d+_.*|PORT|HOST|CLIENT_API_KEYS(_FILE)?|CLIENT_AUTH|ALLOW_ANONYMOUS)$/i.test(name)) env[name] = value;
   }
   env.HOST = settings.host;
   env.PORT = String(settings.port);

@@ -32,6 +32,18 @@ export interface UpSettings {
   /** The tag of the image built from templates/balancer (a hash of its files); default: the resource token. */
   imageTag?: string;
   replicas?: { min: number; max: number };
+  /** How clients authenticate to the balancer (CLIENT_AUTH); default keys. */
+  clientAuth?: ClientAuthPlan;
+}
+
+export type ClientAuthMode = 'keys' | 'entra' | 'both';
+
+export interface ClientAuthPlan {
+  mode: ClientAuthMode;
+  /** With entra/both: the tenant whose tokens are accepted (the subscription's). */
+  tenantId?: string;
+  /** With entra/both: app ids (or object ids) of the clients allowed; empty = any client of the tenant. */
+  allowedClientIds: string[];
 }
 
 export interface PlannedDeployment {
@@ -68,7 +80,7 @@ export interface Plan {
   identity: { name: string };
   registry: { name: string; loginServer: string } | undefined;
   image: string;
-  containerApp: { name: string; targetPort: 8080; minReplicas: number; maxReplicas: number };
+  containerApp: { name: string; targetPort: 8080; minReplicas: number; maxReplicas: number; clientAuth: ClientAuthPlan };
   /** Free TPM (thousands) each region must have per usage name, for the quota preflight. */
   quotaNeeds: Array<{ region: string; usageName: string; model: ModelChoice; sku: DeploymentSku; capacity: number }>;
   steps: StepSpec[];
@@ -120,7 +132,13 @@ export function plan(settings: UpSettings): Plan {
     identity: { name: `id-${token}` },
     registry,
     image: settings.image ?? `${registryName}.azurecr.io/${imageRepository}:${settings.imageTag ?? token}`,
-    containerApp: { name: `ca-lb-${token}`, targetPort: 8080, minReplicas: replicas.min, maxReplicas: replicas.max },
+    containerApp: {
+      name: `ca-lb-${token}`,
+      targetPort: 8080,
+      minReplicas: replicas.min,
+      maxReplicas: replicas.max,
+      clientAuth: settings.clientAuth ?? { mode: 'keys', allowedClientIds: [] },
+    },
     quotaNeeds: quotaNeeds(accounts),
     steps: steps(accounts, registry !== undefined),
   };

@@ -11,23 +11,36 @@ import type { BalancerView, StatusAccount } from '../ui/status-view.js';
 /** The secret `up` stores the client keys in (comma-separated; any one will do). */
 const clientKeySecret = 'client-api-keys';
 
+/** How status authenticates to the balancer: its client key, or (CLIENT_AUTH=entra) the signed-in user's Entra ID token. */
+export type BalancerCredential = { key: string } | { token: () => Promise<string> };
+
 export async function clientKeyOf(arm: ArmContext, group: string, app: string): Promise<string | undefined> {
   const secrets = await containerAppSecrets(arm, group, app);
   return secrets.get(clientKeySecret)?.split(',')[0]?.trim() || undefined;
 }
 
-export async function balancerView(url: string, clientKey: string | undefined, accounts: StatusAccount[]): Promise<BalancerView> {
-  if (!clientKey) return { reachable: false, error: `the app has no ${clientKeySecret} secret to authenticate with` };
+/** The user's token for the balancer's audience (what a keyless balancer accepts). */
+export function userToken(arm: ArmContext): () => Promise<string> {
+  return async () => (await arm.credential.getToken('https://cognitiveservices.azure.com/.default'))!.token;
+}
+
+export async function balancerView(url: string, credential: BalancerCredential | undefined, accounts: StatusAccount[]): Promise<BalancerView> {
+  if (!credential) return { reachable: false, error: `the app has no ${clientKeySecret} secret to authenticate with` };
   let response;
   try {
-    response = await httpFetch(`${url.replace(/\/+$/, '')}/status`, { headers: { 'api-key': clientKey }, signal: AbortSignal.timeout(10_000) });
+    const headers: Record<string, string> = 'key' in credential ? { 'api-key': credential.key } : { authorization: `Bearer ${await credential.token()}` };
+    response = await httpFetch(`${url.replace(/\/+$/, '')}/status`, { headers, signal: AbortSignal.timeout(10_000) });
   } catch (error) {
     const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
     return { reachable: false, error: `${error instanceof Error ? error.message : String(error)}${cause}` };
   }
   if (response.status !== 200) {
     await response.arrayBuffer().catch(() => undefined);
-    return { reachable: false, error: `GET /status answered HTTP ${response.status}` };
+    const refusedToken = response.status === 401 && 'token' in credential;
+    return {
+      reachable: false,
+      error: `GET /status answered HTTP ${response.status}${refusedToken ? ': the balancer takes Entra ID tokens and refused yours; add your object id (`az ad signed-in-user show --query id`) to `up --allowed-client-ids`' : ''}`,
+    };
   }
   const status = (await response.json()) as BalancerStatus;
   const byEndpoint = new Map(accounts.filter((a) => a.endpoint).map((a) => [normalize(a.endpoint), a.name]));

@@ -9,7 +9,7 @@ import { ExitCode, UserError } from '../core/errors.js';
 import type { StatusAccount, StatusSnapshot } from '../ui/status-view.js';
 import { deployedApp } from './logs-targets.js';
 import { deployedSession, type SessionFlags, type SessionIo } from './session.js';
-import { balancerView, clientKeyOf } from './status-balancer.js';
+import { balancerView, clientKeyOf, userToken, type BalancerCredential } from './status-balancer.js';
 import { readAccounts, readReplicas } from './status-inventory.js';
 
 export interface StatusFlags extends SessionFlags {
@@ -48,7 +48,9 @@ export async function runStatus(flags: StatusFlags, io: StatusIo): Promise<numbe
     call().catch((error: unknown) => {
       throw failedOn(error, { resource: what, environment: session.name });
     });
-  const clientKey = await arm(`reading the client key of ${app.name}`, () => clientKeyOf(session.arm, group, app.name));
+  const keyless = session.values.BALANCER_CLIENT_AUTH === 'entra';
+  const clientKey = keyless ? undefined : await arm(`reading the client key of ${app.name}`, () => clientKeyOf(session.arm, group, app.name));
+  const credential: BalancerCredential | undefined = keyless ? { token: userToken(session.arm) } : clientKey ? { key: clientKey } : undefined;
 
   let accounts: StatusAccount[] = [];
   let accountsReadAt = Number.NEGATIVE_INFINITY;
@@ -59,7 +61,7 @@ export async function runStatus(flags: StatusFlags, io: StatusIo): Promise<numbe
     }
     const [replicas, balancer] = await Promise.all([
       arm(`listing the replicas of ${app.name}`, () => readReplicas(session.arm, group, app.name, app.latestRevisionName)),
-      url ? balancerView(url, clientKey, accounts) : Promise.resolve({ reachable: false as const, error: 'the environment has no CONTAINER_APP_URL' }),
+      url ? balancerView(url, credential, accounts) : Promise.resolve({ reachable: false as const, error: 'the environment has no CONTAINER_APP_URL' }),
     ]);
     return {
       time: new Date().toISOString(),

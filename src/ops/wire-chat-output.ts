@@ -17,6 +17,13 @@ export function formatWireChat(result: WireChatResult, deploying: boolean): stri
     for (const change of shown) lines.push(`  ${change.key.padEnd(width)}  ${change.old} → ${change.new}`);
     if (result.unchanged.length > 0) lines.push(`Already right: ${result.unchanged.join(', ')}.`);
   }
+  if (result.keyless) {
+    const who = result.keyless.allowedClientIds.length > 0 ? `clients ${result.keyless.allowedClientIds.join(', ')}` : 'any client of its tenant';
+    lines.push(
+      `Keyless: the balancer takes Entra ID tokens (CLIENT_AUTH=entra) from ${who}, so the chat app gets no key and calls it with its own token`,
+      '(its managed identity once deployed, your az/azd login when run locally).',
+    );
+  }
   if (!deploying) lines.push('', 'Next: deploy the chat app with these settings:', `  cd ${result.chatDir} && azd up --environment ${result.chatEnvironment}`);
   return `${lines.join('\n')}\n`;
 }
@@ -33,5 +40,7 @@ export function wireChatJson(result: WireChatResult): Record<string, unknown> {
     envFile: result.envFile,
     changes: result.changes.map(displayed),
     unchanged: result.unchanged,
+    keyless: result.keyless !== undefined,
+    ...(result.keyless ? { allowedClientIds: result.keyless.allowedClientIds } : {}),
   };
 }

@@ -18,7 +18,8 @@ const embeddingDimensions: Record<string, { max: number; fixed: boolean }> = {
 
 export interface Balancer {
   url: string;
-  clientKey: string;
+  /** Undefined for a keyless balancer (CLIENT_AUTH=entra): the chat app sends its own Entra ID token. */
+  clientKey: string | undefined;
   chatDeployment: string;
   chatModel: { name: string; version: string };
   embeddingDeployment: string;
@@ -26,7 +27,7 @@ export interface Balancer {
 }
 
 /** The balancer's side, from the aoai-lb environment `up` wrote (docs/up.md) and the app's client key. */
-export function balancerFromEnvironment(values: EnvValues, clientKey: string, envName: string): Balancer {
+export function balancerFromEnvironment(values: EnvValues, clientKey: string | undefined, envName: string): Balancer {
   return {
     url: values.CONTAINER_APP_URL!.replace(/\/+$/, ''),
     clientKey,
@@ -54,10 +55,12 @@ export function customUrl(balancerUrl: string, generation: ChatGeneration): stri
 
 /** Every variable wire-chat sets, given what the chat environment holds now. */
 export function wantedValues(balancer: Balancer, generation: ChatGeneration, current: EnvValues): Record<string, string> {
+  // Keyless: an empty override makes the chat app (either generation) use its token provider instead.
+  const key = balancer.clientKey ?? (current.AZURE_OPENAI_API_KEY_OVERRIDE ? '' : undefined);
   const wanted: Record<string, string> = {
     OPENAI_HOST: 'azure_custom',
     AZURE_OPENAI_CUSTOM_URL: customUrl(balancer.url, generation),
-    AZURE_OPENAI_API_KEY_OVERRIDE: balancer.clientKey,
+    ...(key === undefined ? {} : { AZURE_OPENAI_API_KEY_OVERRIDE: key }),
     AZURE_OPENAI_CHATGPT_DEPLOYMENT: balancer.chatDeployment,
     AZURE_OPENAI_CHATGPT_MODEL: balancer.chatModel.name,
     AZURE_OPENAI_CHATGPT_DEPLOYMENT_VERSION: balancer.chatModel.version,
@@ -106,6 +109,6 @@ export function maskSecret(value: string): string {
 
 /** A change as the user may see it: secrets masked, an absent value as `(unset)`. */
 export function displayed(change: Change): { key: string; old: string; new: string } {
-  const show = (value: string | undefined) => (value === undefined ? '(unset)' : secretKeys.has(change.key) ? maskSecret(value) : value);
+  const show = (value: string | undefined) => (value === undefined ? '(unset)' : value === '' ? '(empty)' : secretKeys.has(change.key) ? maskSecret(value) : value);
   return { key: change.key, old: show(change.old), new: show(change.new) };
 }

@@ -12,6 +12,7 @@ import { ExitCode, UserError } from '../core/errors.js';
 import { EnvStore, missingEnvironment, validateEnvName } from '../env/store.js';
 import { chooseEnvironment, deployedSession, type SessionIo } from './session.js';
 import { clientKeySecret } from './up/steps-app.js';
+import { keys } from './up/settings.js';
 import { azdEnvNew, azdEnvSet, azdUp, findAzd, type AzdProject } from './wire-chat-azd.js';
 import { detectGeneration, type ChatGeneration } from './wire-chat-generation.js';
 import { balancerFromEnvironment, changesFrom, wantedValues, type Change } from './wire-chat-values.js';
@@ -38,6 +39,8 @@ export interface WireChatResult {
   envFile: string;
   changes: Change[];
   unchanged: string[];
+  /** Set when the balancer takes Entra ID tokens only: no key was given to the chat app. */
+  keyless?: { allowedClientIds: string[] };
   /** Set when azd is on PATH; `deployChatApp` needs it. */
   azd?: AzdProject;
 }
@@ -75,7 +78,8 @@ export async function runWireChat(flags: WireChatFlags, io: SessionIo): Promise<
     });
   }
 
-  const clientKey = await readClientKey(flags, io, balancerEnv.values.CONTAINER_APP_NAME);
+  const keyless = balancerEnv.values[keys.clientAuth] === 'entra';
+  const clientKey = keyless ? undefined : await readClientKey(flags, io, balancerEnv.values.CONTAINER_APP_NAME);
   const balancer = balancerFromEnvironment(balancerEnv.values, clientKey, balancerEnv.name);
   const azd = azdPath ? { azd: azdPath, chatDir, env: chatEnv, processEnv: io.processEnv } : undefined;
 
@@ -105,6 +109,7 @@ export async function runWireChat(flags: WireChatFlags, io: SessionIo): Promise<
     envFile: chatStore.envFile(chatEnv),
     changes,
     unchanged,
+    ...(keyless ? { keyless: { allowedClientIds: (balancerEnv.values[keys.allowedClientIds] ?? '').split(',').filter(Boolean) } } : {}),
     ...(azd ? { azd } : {}),
   };
 }

@@ -20,7 +20,7 @@ describe('CLIENT_AUTH=entra', () => {
       CLIENT_AUTH: 'entra',
       CLIENT_API_KEYS: '',
       AZURE_TENANT_ID: issuer.tenantId,
-      AZURE_AUTHORITY_HOST: issuer.authorityHost,
+      ENTRA_AUTHORITY_HOST: issuer.authorityHost,
       ENTRA_JWKS_COOLDOWN_SECONDS: '0',
     });
   });
@@ -115,7 +115,7 @@ describe('CLIENT_AUTH=both, with a client allow-list and a required role', () =>
     topology = await startTopology([{}], {
       CLIENT_AUTH: 'both',
       AZURE_TENANT_ID: issuer.tenantId,
-      AZURE_AUTHORITY_HOST: issuer.authorityHost,
+      ENTRA_AUTHORITY_HOST: issuer.authorityHost,
       ALLOWED_CLIENT_IDS: chatAppId,
       REQUIRED_ROLE: 'Balancer.Use',
     });

@@ -132,7 +132,7 @@ describe('aoai-lb wire-chat', { timeout: 6 * 60_000 }, () => {
     assert.equal(readFileSync(join(dir, '.azure', 'dev', '.env'), 'utf8'), expected, 'a re-run writes nothing new');
   });
 
-  it('2024 chat app with azd on PATH: one `azd env set` per changed key, the bare balancer URL as azure_endpoint', async () => {
+  it('2024 chat app with azd on PATH: one `azd env set` per changed key (the key from a file), the bare balancer URL as azure_endpoint', async () => {
     const dir = chatApp('chat-app-2024', seededEnv);
     const from = azdCalls().length;
     const run = await wire(['--chat-dir', dir], fakeAzdPath);
@@ -141,10 +141,13 @@ describe('aoai-lb wire-chat', { timeout: 6 * 60_000 }, () => {
     assert.match(run.stdout, /2024 client generation \(read from app\/backend\/app\.py\)/);
     assert.match(run.stdout, /with azd env set/);
     const set = (key: string, value: string) => ['env', 'set', '--environment', 'dev', '--cwd', dir, '--', key, value];
-    assert.deepEqual(azdCalls().slice(from), [
+    const calls = azdCalls().slice(from);
+    // The key goes through a file (`azd env set --file`), never on azd's command line.
+    assert.deepEqual(calls[2]!.slice(0, -1), ['env', 'set', '--environment', 'dev', '--cwd', dir, '--file']);
+    assert.ok(!JSON.stringify(calls).includes(clientKey), 'no azd argv holds the key');
+    assert.deepEqual([...calls.slice(0, 2), ...calls.slice(3)], [
       set('OPENAI_HOST', 'azure_custom'),
       set('AZURE_OPENAI_CUSTOM_URL', url),
-      set('AZURE_OPENAI_API_KEY_OVERRIDE', clientKey),
       set('AZURE_OPENAI_CHATGPT_DEPLOYMENT', 'chat'),
       set('AZURE_OPENAI_CHATGPT_MODEL', 'gpt-5.4-mini'),
       set('AZURE_OPENAI_CHATGPT_DEPLOYMENT_VERSION', '2026-03-17'),

@@ -50,6 +50,8 @@ export interface TwinOptions extends AuthTwinOptions {
    *  `twin.proxyUrl`, with the log stream (docs/twin.md "Running container apps"). Turns on `dataPlane`
    *  (the managed-identity endpoint) when it is not set. Off by default. */
   runApps?: boolean;
+  /** The authority (an OpenID issuer on 127.0.0.1) that running apps reach as Entra ID (ENTRA_AUTHORITY_HOST). */
+  entraAuthorityHost?: string;
 }
 
 export interface TwinRequestRecord {
@@ -133,7 +135,11 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
   let proxy: ConnectProxy | undefined;
   if (options.runApps) {
     const plane = dataPlane!;
-    apps = new AppRunner(appState(ctx), acr.images, { caPath: ca.caPath, identityEnv: (clientIds) => plane.identityEndpointFor(clientIds) });
+    apps = new AppRunner(appState(ctx), acr.images, {
+      caPath: ca.caPath,
+      identityEnv: (clientIds) => plane.identityEndpointFor(clientIds),
+      ...(options.entraAuthorityHost ? { entraAuthorityHost: options.entraAuthorityHost } : {}),
+    });
     apps.attach(events);
     edge = new Edge(ca, apps, appState(ctx));
     await edge.start();

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { ArmContext } from '../../azure/clients.js';
 import { failedOn } from '../../azure/errors.js';
 import { getAccount, getDeployment } from '../../azure/openai.js';
+import { subscriptionTenant } from '../../azure/subscription.js';
 import type { Reporter } from '../../ui/progress.js';
 import { runGraph, type StepReport } from '../graph.js';
 import { chooseEnvironment, signedIn, type SessionIo } from '../session.js';
@@ -54,6 +55,11 @@ export async function runUp(flags: UpFlags, io: UpIo): Promise<UpOutcome> {
     ...(requested.priorities ? { priorities: requested.priorities } : {}),
     ...(requested.image ? { image: requested.image } : {}),
     ...(imageTag ? { imageTag } : {}),
+    clientAuth: {
+      mode: requested.clientAuth,
+      allowedClientIds: requested.allowedClientIds,
+      ...(requested.clientAuth === 'keys' ? {} : { tenantId: await withArmErrors(() => subscriptionTenant(arm, subscription.id), 'reading the subscription\'s tenant') }),
+    },
   });
 
   const ours = await withArmErrors(() => deployedCapacity(arm, plan), 'reading existing deployments');
@@ -76,6 +82,8 @@ export async function runUp(flags: UpFlags, io: UpIo): Promise<UpOutcome> {
     [keys.embeddingDeployment]: requested.embedding.deployment,
     [keys.priorities]: requested.priorities?.join(','),
     [keys.image]: requested.image,
+    [keys.clientAuth]: requested.clientAuth === 'keys' ? undefined : requested.clientAuth,
+    [keys.allowedClientIds]: requested.allowedClientIds.join(',') || undefined,
   });
 
   const up: UpContext = {

@@ -3,7 +3,7 @@
  * then `up` works, and a re-run keeps the regions it chose), else the defaults.
  */
 import { ExitCode, UserError } from '../../core/errors.js';
-import type { DeploymentSku, ModelChoice } from '../plan.js';
+import type { ClientAuthMode, DeploymentSku, ModelChoice } from '../plan.js';
 
 export interface UpFlags {
   env?: string;
@@ -23,6 +23,8 @@ export interface UpFlags {
   json?: boolean;
   showKey?: boolean;
   cwd?: string;
+  clientAuth?: string;
+  allowedClientIds?: string;
 }
 
 /** The environment keys `up` reads back and writes. */
@@ -38,6 +40,8 @@ export const keys = {
   image: 'BALANCER_IMAGE',
   location: 'AZURE_LOCATION',
   subscription: 'AZURE_SUBSCRIPTION_ID',
+  clientAuth: 'BALANCER_CLIENT_AUTH',
+  allowedClientIds: 'BALANCER_ALLOWED_CLIENT_IDS',
 } as const;
 
 /** What the current azure-search-openai-demo chat app deploys (reference-sample.md). */
@@ -57,6 +61,8 @@ export interface RequestedSettings {
   embedding: { deployment: string; model: ModelChoice };
   priorities: number[] | undefined;
   image: string | undefined;
+  clientAuth: ClientAuthMode;
+  allowedClientIds: string[];
 }
 
 type Stored = Record<string, string | undefined>;
@@ -73,6 +79,7 @@ export function checkFlags(flags: UpFlags): void {
   if (given(flags.chatModel)) model('--chat-model', flags.chatModel, defaultModels.chat);
   if (given(flags.embeddingModel)) model('--embedding-model', flags.embeddingModel, defaultModels.embedding);
   if (given(flags.regions) || given(flags.accounts)) requestedSettings({ regions: flags.regions, accounts: flags.accounts }, {}, {});
+  if (given(flags.clientAuth) || given(flags.allowedClientIds)) clientAuth(flags.clientAuth ?? 'entra', flags.allowedClientIds);
 }
 
 export function requestedSettings(flags: UpFlags, stored: Stored, processEnv: Stored): RequestedSettings {
@@ -108,7 +115,31 @@ export function requestedSettings(flags: UpFlags, stored: Stored, processEnv: St
     embedding: { deployment: pick(flags.embeddingDeployment, keys.embeddingDeployment) ?? 'embedding', model: model('--embedding-model', pick(flags.embeddingModel, keys.embeddingModel), defaultModels.embedding) },
     priorities,
     image: pick(flags.image, keys.image),
+    ...storedClientAuth(flags, stored),
   };
+}
+
+/** The flags, else what is stored; `--client-auth keys` drops the stored allow-list with the mode. */
+function storedClientAuth(flags: UpFlags, stored: Stored): { clientAuth: ClientAuthMode; allowedClientIds: string[] } {
+  const mode = nonEmpty(flags.clientAuth) ?? nonEmpty(stored[keys.clientAuth]);
+  const ids = nonEmpty(flags.allowedClientIds) ?? (mode?.toLowerCase() === 'keys' ? undefined : nonEmpty(stored[keys.allowedClientIds]));
+  return clientAuth(mode, ids);
+}
+
+const guid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function clientAuth(modeText: string | undefined, idsText: string | undefined): { clientAuth: ClientAuthMode; allowedClientIds: string[] } {
+  const mode = (modeText ?? 'keys').toLowerCase();
+  if (mode !== 'keys' && mode !== 'entra' && mode !== 'both') {
+    throw usage(`--client-auth "${modeText}" is not keys, entra or both.`, 'use --client-auth entra for keyless clients (Entra ID tokens), keys for the client key, both for either');
+  }
+  const ids = (idsText ?? '').split(',').map((id) => id.trim()).filter(Boolean);
+  const bad = ids.find((id) => !guid.test(id));
+  if (bad !== undefined) {
+    throw usage(`--allowed-client-ids has "${bad}", which is not an app or object id (a GUID).`, "give the chat app identity's client (app) id, e.g. from `az identity show --query clientId`, comma-separated for several");
+  }
+  if (ids.length > 0 && mode === 'keys') throw usage('--allowed-client-ids applies to Entra ID tokens, and --client-auth is keys.', 'add --client-auth entra (or both)');
+  return { clientAuth: mode, allowedClientIds: ids };
 }
 
 function model(flag: string, text: string | undefined, fallback: ModelChoice): ModelChoice {

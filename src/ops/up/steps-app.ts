@@ -10,6 +10,7 @@ import { httpFetch } from '../../core/http.js';
 import { containerAppSecrets, getContainerApp, putContainerApp } from '../../azure/containerapps.js';
 import type { StepHandle } from '../../ui/progress.js';
 import type { StepOutcome } from '../graph.js';
+import type { ClientAuthPlan } from '../plan.js';
 import { settled, succeeded, type UpContext } from './context.js';
 
 export const clientKeySecret = 'client-api-keys';
@@ -38,10 +39,7 @@ export async function ensureApp(up: UpContext): Promise<StepOutcome> {
 function appSpec(up: UpContext, clientKey: string): ContainerApp {
   const { plan } = up;
   const identity = up.found.identity!;
-  const env: Array<{ name: string; value?: string; secretRef?: string }> = [
-    { name: 'AZURE_CLIENT_ID', value: identity.clientId },
-    { name: 'CLIENT_API_KEYS', secretRef: clientKeySecret },
-  ];
+  const env: Array<{ name: string; value?: string; secretRef?: string }> = [{ name: 'AZURE_CLIENT_ID', value: identity.clientId }, ...clientAuthEnv(plan.containerApp.clientAuth)];
   for (const account of plan.accounts) {
     const endpoint = up.found.accounts.get(account.index)?.endpoint ?? account.endpoint;
     env.push({ name: `BACKEND_${account.index}_URL`, value: endpoint }, { name: `BACKEND_${account.index}_PRIORITY`, value: String(account.priority) });
@@ -78,6 +76,15 @@ function appSpec(up: UpContext, clientKey: string): ContainerApp {
       },
     },
   };
+}
+
+/** The balancer's client-auth settings: its key (a secret reference) unless tokens only, the tenant and allowed clients with tokens. */
+function clientAuthEnv(auth: ClientAuthPlan): Array<{ name: string; value?: string; secretRef?: string }> {
+  const env: Array<{ name: string; value?: string; secretRef?: string }> = [];
+  if (auth.mode !== 'keys') env.push({ name: 'CLIENT_AUTH', value: auth.mode }, { name: 'AZURE_TENANT_ID', value: auth.tenantId! });
+  if (auth.mode !== 'entra') env.push({ name: 'CLIENT_API_KEYS', secretRef: clientKeySecret });
+  if (auth.mode !== 'keys' && auth.allowedClientIds.length > 0) env.push({ name: 'ALLOWED_CLIENT_IDS', value: auth.allowedClientIds.join(',') });
+  return env;
 }
 
 /** Waits until https://<fqdn>/healthz answers 200 through the app's public ingress. */

@@ -62,6 +62,11 @@ export const errors = {
     code: 'RequestTimeout',
     message: `The request body stopped arriving: nothing for ${idleMs / 1000} seconds (CLIENT_BODY_TIMEOUT_SECONDS).`,
   }),
+  expectationFailed: (expect: string): AzureError => ({
+    status: 417,
+    code: 'ExpectationFailed',
+    message: `The load balancer cannot meet the expectation "${expect.slice(0, 64).replace(/[^\x20-\x7e]/g, '?')}"; only 100-continue is supported.`,
+  }),
   badRequest: (message: string): AzureError => ({ status: 400, code: 'BadRequest', message }),
   notFound: (): AzureError => ({ status: 404, code: '404', message: 'Resource not found' }),
   methodNotAllowed: (allowed: string): AzureError => ({

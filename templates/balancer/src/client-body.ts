@@ -57,6 +57,12 @@ export function readClientBody(req: IncomingMessage, res: ServerResponse, limits
 
 /** Answers before the body was read: the connection closes after the answer unless nothing more is coming. */
 export function refuseEarly(req: IncomingMessage, res: ServerResponse, error: AzureError): void {
+  withoutBody(req, res);
+  sendAzureError(res, error);
+}
+
+/** For answers that take no body (the balancer's own endpoints): a body still coming is not read, and the connection closes. */
+export function withoutBody(req: IncomingMessage, res: ServerResponse): void {
   if (!req.complete && hasBody(req)) {
     res.setHeader('connection', 'close');
     res.once('finish', () => req.socket.destroySoon());
@@ -64,7 +70,6 @@ export function refuseEarly(req: IncomingMessage, res: ServerResponse, error: Az
   } else {
     req.resume();
   }
-  sendAzureError(res, error);
 }
 
 function hasBody(req: IncomingMessage): boolean {

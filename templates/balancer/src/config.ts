@@ -2,6 +2,7 @@
 import { isIP } from 'node:net';
 import { readClientAuth, type ClientAuthMode } from './client-auth-config.js';
 import { defaults, type LogFormat } from './defaults.js';
+import { readSetting } from './secret-file.js';
 import type { EntraSettings } from './entra-token.js';
 
 export { defaults };
@@ -49,7 +50,8 @@ export class ConfigError extends Error {
 }
 
 
-const backendKey = /^BACKEND_(\d+)_(URL|PRIORITY|APIKEY|DEPLOYMENT_NAME)$/i;
+const backendKey = /^BACKEND_(\d+)_(URL|PRIORITY|APIKEY|APIKEY_FILE|DEPLOYMENT_NAME)$/i;
+type BackendField = 'URL' | 'PRIORITY' | 'APIKEY' | 'APIKEY_FILE' | 'DEPLOYMENT_NAME';
 
 /** Parses the environment; throws ConfigError listing every problem, one per line, each naming its variable. */
 export function loadConfig(env: Env): BalancerConfig {
@@ -95,12 +97,12 @@ function isHost(value: string): boolean {
 }
 
 function readBackends(env: Env, problems: string[]): BackendConfig[] {
-  const byId = new Map<string, Partial<Record<'URL' | 'PRIORITY' | 'APIKEY' | 'DEPLOYMENT_NAME', string>>>();
+  const byId = new Map<string, Partial<Record<BackendField, string>>>();
   for (const [name, value] of Object.entries(env)) {
     const match = backendKey.exec(name);
     if (!match || value === undefined) continue;
     const id = String(Number(match[1]));
-    const field = match[2]!.toUpperCase() as 'URL' | 'PRIORITY' | 'APIKEY' | 'DEPLOYMENT_NAME';
+    const field = match[2]!.toUpperCase() as BackendField;
     byId.set(id, { ...byId.get(id), [field]: value.trim() });
   }
   if (byId.size === 0) {
@@ -112,11 +114,30 @@ function readBackends(env: Env, problems: string[]): BackendConfig[] {
     const fields = byId.get(id)!;
     const url = parseBackendUrl(id, fields.URL, problems);
     const priority = parsePriority(id, fields.PRIORITY, problems);
-    if (url && priority !== undefined) {
-      backends.push({ id, url, priority, apiKey: nonEmpty(fields.APIKEY), deploymentName: nonEmpty(fields.DEPLOYMENT_NAME) });
+    const apiKey = readBackendKey(id, fields, problems);
+    if (url && priority !== undefined && apiKey.ok) {
+      backends.push({ id, url, priority, apiKey: apiKey.value, deploymentName: nonEmpty(fields.DEPLOYMENT_NAME) });
     }
   }
   return backends;
+}
+
+/** BACKEND_<n>_APIKEY, or the content of the file BACKEND_<n>_APIKEY_FILE names (trimmed: one key, one line). */
+function readBackendKey(id: string, fields: Partial<Record<BackendField, string>>, problems: string[]): { ok: boolean; value: string | undefined } {
+  const name = `BACKEND_${id}_APIKEY`;
+  const before = problems.length;
+  const raw = readSetting(name, fields.APIKEY, fields.APIKEY_FILE, problems);
+  if (problems.length > before) return { ok: false, value: undefined };
+  const value = nonEmpty(raw);
+  if (fields.APIKEY_FILE && value === undefined) {
+    problems.push(`${name}_FILE: "${fields.APIKEY_FILE}" is empty. Put the backend's key in it, or leave ${name}_FILE out to use the managed identity.`);
+    return { ok: false, value: undefined };
+  }
+  if (fields.APIKEY_FILE && /[\r\n]/.test(value!)) {
+    problems.push(`${name}_FILE: "${fields.APIKEY_FILE}" holds more than one line; put only the backend's key in it.`);
+    return { ok: false, value: undefined };
+  }
+  return { ok: true, value };
 }
 
 function parseBackendUrl(id: string, raw: string | undefined, problems: string[]): URL | undefined {

@@ -59,7 +59,8 @@ export function createLogger(format: LogFormat, sink: LineSink | ((line: string)
   if (format === 'json') {
     return {
       log(level, message, fields) {
-        write(`${JSON.stringify({ time: timestamp(), level, msg: message, ...fields })}\n`);
+        // JSON.stringify leaves C1 controls and U+2028/2029 raw; some log viewers break lines on them.
+        write(`${JSON.stringify({ time: timestamp(), level, msg: message, ...fields }).replace(unescapedByJson, escapeChar)}\n`);
       },
       flush,
     };
@@ -88,8 +89,14 @@ const controls = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
 // eslint-disable-next-line no-control-regex
 const hasControl = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 
+const unescapedByJson = /[\u007f-\u009f\u2028\u2029]/g;
+
+function escapeChar(char: string): string {
+  return `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`;
+}
+
 export function escapeControls(text: string): string {
-  return text.replace(controls, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return text.replace(controls, escapeChar);
 }
 
 /** A field value as one token: bare when it cannot be mistaken for more fields, else quoted and escaped. */

@@ -33,9 +33,14 @@ export async function proxyRequest(balancer: Balancer, req: IncomingMessage, res
     return;
   }
   const rawUrl = req.url ?? '/';
-  const route = rawUrl.startsWith('/') ? parseRoute(rawUrl) : undefined;
+  // A backslash is no URI character (RFC 3986); a backend or gateway that reads it as "/" could be led out of its prefix.
+  const route = rawUrl.startsWith('/') && !rawUrl.includes('\\') ? parseRoute(rawUrl) : undefined;
   if (!route) {
-    const problem = rawUrl.startsWith('/') ? 'must not climb above the root with ".." segments' : 'must be a path such as /openai/deployments/{deployment}/chat/completions';
+    const problem = !rawUrl.startsWith('/')
+      ? 'must be a path such as /openai/deployments/{deployment}/chat/completions'
+      : rawUrl.includes('\\')
+        ? 'must not contain a backslash'
+        : 'must not climb above the root with ".." segments';
     refuseEarly(req, res, errors.badRequest(`The request target ${problem}.`));
     return;
   }

@@ -5,7 +5,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { errors, sendAzureError } from './azure-errors.js';
 import { Balancer, type BalancerOptions } from './balancer.js';
 import type { BalancerConfig } from './config.js';
-import { refuseEarly } from './client-body.js';
+import { refuseEarly, withoutBody } from './client-body.js';
 import { clientRequestId } from './http-headers.js';
 import { proxyRequest } from './proxy.js';
 import { balancerStatus } from './status.js';
@@ -26,6 +26,8 @@ export async function startBalancer(config: BalancerConfig, options: BalancerOpt
       keepAliveTimeout: 75_000,
       // A whole request may take long (a large upload that keeps moving); the body's idle timeout bounds it.
       requestTimeout: 0,
+      // Answered by handle() as the balancer's own 400, marked like its other refusals.
+      requireHostHeader: false,
       headersTimeout: config.clientHeaderTimeoutMs,
       connectionsCheckingInterval: Math.min(1000, config.clientHeaderTimeoutMs),
     },
@@ -39,6 +41,10 @@ export async function startBalancer(config: BalancerConfig, options: BalancerOpt
       });
     },
   );
+  // Node would answer an unknown Expect itself (417, unmarked); answer it as the balancer's own refusal.
+  server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
+    refuseEarly(req, res, errors.expectationFailed(String(req.headers.expect ?? '')));
+  });
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
     // A response still in progress on this connection (a stream, or an earlier pipelined request) must
     // not get a 400 written into it out of order: close instead.
@@ -74,9 +80,21 @@ export async function startBalancer(config: BalancerConfig, options: BalancerOpt
   };
 }
 
+/** The balancer's own endpoints: they take no body, and GET or HEAD only. */
+const ownEndpoints = new Set(['/healthz', '/status', '/metrics']);
+
 async function handle(balancer: Balancer, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const path = (req.url ?? '/').split('?', 1)[0];
+  const path = (req.url ?? '/').split('?', 1)[0]!;
+  if (req.httpVersionMinor === 1 && req.httpVersionMajor === 1 && req.headers.host === undefined) {
+    refuseEarly(req, res, errors.badRequest('An HTTP/1.1 request must carry a Host header.'));
+    return;
+  }
+  if (ownEndpoints.has(path) && req.method !== 'GET' && req.method !== 'HEAD') {
+    refuseEarly(req, res, errors.methodNotAllowed('GET, HEAD'));
+    return;
+  }
   if (path === '/healthz') {
+    withoutBody(req, res);
     sendJson(res, 200, { status: 'ok' });
     return;
   }
@@ -87,11 +105,7 @@ async function handle(balancer: Balancer, req: IncomingMessage, res: ServerRespo
     return;
   }
   if (path === '/status' || path === '/metrics') {
-    req.resume();
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      sendAzureError(res, errors.methodNotAllowed('GET'));
-      return;
-    }
+    withoutBody(req, res);
     if (path === '/status') sendJson(res, 200, balancerStatus(balancer));
     else {
       const text = await balancer.metrics.registry.metrics();

@@ -1,5 +1,8 @@
-import { test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigError, defaults, loadConfig, type Env } from '../src/config.js';
 
 const minimal: Env = { BACKEND_1_URL: 'https://one.openai.azure.com/', CLIENT_API_KEYS: 'secret' };
@@ -276,9 +279,89 @@ test('CLIENT_AUTH=entra: no client keys needed, the tenant is, and the Entra set
     'AZURE_TENANT_ID: not set. CLIENT_AUTH=entra needs the tenant whose tokens are accepted (a GUID, e.g. from `az account show --query tenantId`).',
   ]);
   assert.deepEqual(problems({ BACKEND_1_URL: 'https://one.openai.azure.com/', CLIENT_AUTH: 'both', AZURE_TENANT_ID: 'contoso.com' }), [
-    'CLIENT_API_KEYS: not set. Set it to one or more comma-separated keys that clients must present, set CLIENT_AUTH=entra to accept Entra ID tokens instead, or set ALLOW_ANONYMOUS=true to let anyone who knows the URL use the balancer.',
+    'CLIENT_API_KEYS: not set. Set it (or CLIENT_API_KEYS_FILE, a file holding them) to one or more comma-separated keys that clients must present, set CLIENT_AUTH=entra to accept Entra ID tokens instead, or set ALLOW_ANONYMOUS=true to let anyone who knows the URL use the balancer.',
     'AZURE_TENANT_ID: "contoso.com" is not a tenant id (a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47).',
   ]);
   assert.deepEqual(problems({ ...minimal, CLIENT_AUTH: 'jwt' }), ['CLIENT_AUTH: "jwt" is not one of keys, entra, both.']);
   assert.match(problems({ ...minimal, CLIENT_AUTH: 'entra', AZURE_TENANT_ID: tenant, ALLOW_ANONYMOUS: 'true' })[0]!, /^ALLOW_ANONYMOUS: true turns client authentication off/);
+});
+
+describe('secrets from files (CLIENT_API_KEYS_FILE, BACKEND_<n>_APIKEY_FILE), as Docker and Kubernetes mount them', () => {
+  let dir: string;
+  const file = (name: string, content: string | Buffer): string => {
+    const path = join(dir, name);
+    writeFileSync(path, content);
+    return path;
+  };
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'aoai-lb-config-secrets-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('CLIENT_API_KEYS_FILE: keys separated by commas or newlines; blank lines, surrounding whitespace, CRLF and a BOM ignored', () => {
+    const keys = file('keys', '\uFEFF  key-one , key-two\r\n\n\tkey-three\n,\n  \nkey-four');
+    const config = loadConfig({ BACKEND_1_URL: 'https://one.openai.azure.com/', CLIENT_API_KEYS_FILE: ` ${keys} ` });
+    assert.deepEqual(config.clientApiKeys, ['key-one', 'key-two', 'key-three', 'key-four']);
+    assert.deepEqual(loadConfig({ BACKEND_1_URL: 'https://one.openai.azure.com/', CLIENT_API_KEYS: ' ', CLIENT_API_KEYS_FILE: keys }).clientApiKeys.length, 4, 'a blank CLIENT_API_KEYS is not set');
+  });
+
+  test('BACKEND_<n>_APIKEY_FILE: the file holds the key (trailing newline trimmed); the name is case-insensitive like the others', () => {
+    const one = file('backend-1.key', 'sk-backend-one\n');
+    const two = file('backend-2.key', '  sk-backend-two  ');
+    const config = loadConfig({
+      ...minimal,
+      BACKEND_1_APIKEY_FILE: one,
+      backend_2_url: 'https://two.openai.azure.com/',
+      Backend_2_ApiKey_File: two,
+      BACKEND_3_URL: 'https://three.openai.azure.com/',
+      BACKEND_3_APIKEY: 'sk-direct',
+    });
+    assert.deepEqual(config.backends.map((b) => [b.id, b.apiKey]), [['1', 'sk-backend-one'], ['2', 'sk-backend-two'], ['3', 'sk-direct']]);
+  });
+
+  test('both forms of one setting: one problem naming both variables, never the values', () => {
+    const keys = file('both-keys', 'file-key-secret');
+    const clientBoth = onlyProblem({ BACKEND_1_URL: 'https://one.openai.azure.com/', CLIENT_API_KEYS: 'env-key-secret', CLIENT_API_KEYS_FILE: keys }, 'CLIENT_API_KEYS_FILE');
+    assert.match(clientBoth, /CLIENT_API_KEYS_FILE: set together with CLIENT_API_KEYS; set only one of them/);
+    const backendBoth = onlyProblem({ ...minimal, BACKEND_1_APIKEY: 'env-key-secret', BACKEND_1_APIKEY_FILE: keys }, 'BACKEND_1_APIKEY_FILE');
+    assert.match(backendBoth, /BACKEND_1_APIKEY_FILE: set together with BACKEND_1_APIKEY;/);
+    for (const line of [clientBoth, backendBoth]) assert.ok(!/(env|file)-key-secret/.test(line), line);
+  });
+
+  test('a file that cannot be read: a problem naming the variable and the path', () => {
+    const missing = join(dir, 'no-such-file');
+    assert.equal(
+      onlyProblem({ BACKEND_1_URL: 'https://one.openai.azure.com/', CLIENT_API_KEYS_FILE: missing }, 'CLIENT_API_KEYS_FILE'),
+      `CLIENT_API_KEYS_FILE: cannot read "${missing}": no such file.`,
+    );
+    assert.equal(onlyProblem({ ...minimal, BACKEND_1_APIKEY_FILE: dir }, 'BACKEND_1_APIKEY_FILE'), `BACKEND_1_APIKEY_FILE: cannot read "${dir}": it is a directory.`);
+    // Even with ALLOW_ANONYMOUS a file that was named and cannot be read is a problem, and the only one.
+    onlyProblem({ BACKEND_1_URL: 'https://one.openai.azure.com/', ALLOW_ANONYMOUS: 'true', CLIENT_API_KEYS_FILE: missing }, 'CLIENT_API_KEYS_FILE');
+  });
+
+  test('files that hold no usable secret are problems that never show the content', () => {
+    const blank = file('blank', ' \n\n , \n');
+    assert.match(onlyProblem({ BACKEND_1_URL: 'https://one.openai.azure.com/', CLIENT_API_KEYS_FILE: blank }, 'CLIENT_API_KEYS_FILE'), /holds no keys/);
+    assert.equal(loadConfig({ BACKEND_1_URL: 'https://one.openai.azure.com/', CLIENT_API_KEYS_FILE: blank, ALLOW_ANONYMOUS: 'true' }).clientApiKeys.length, 0);
+    assert.match(onlyProblem({ ...minimal, BACKEND_1_APIKEY_FILE: file('blank-key', '\n  \n') }, 'BACKEND_1_APIKEY_FILE'), /is empty/);
+    const twoLines = file('two-lines', 'sk-line-one-secret\nsk-line-two-secret\n');
+    const multi = onlyProblem({ ...minimal, BACKEND_1_APIKEY_FILE: twoLines }, 'BACKEND_1_APIKEY_FILE');
+    assert.match(multi, /holds more than one line/);
+    const huge = file('huge', Buffer.alloc(64 * 1024 + 1, 'x'));
+    const large = onlyProblem({ BACKEND_1_URL: 'https://one.openai.azure.com/', CLIENT_API_KEYS_FILE: huge }, 'CLIENT_API_KEYS_FILE');
+    assert.match(large, /is larger than 64 KiB/);
+    for (const line of [multi, large]) assert.ok(!/sk-line|xxxx/.test(line), line);
+  });
+
+  test('every problem at once: file problems alongside the others, one line each', () => {
+    const found = problems({
+      BACKEND_1_URL: 'https://one.openai.azure.com/',
+      BACKEND_1_APIKEY_FILE: join(dir, 'missing-1'),
+      BACKEND_2_URL: 'not a url',
+      CLIENT_API_KEYS_FILE: join(dir, 'missing-2'),
+      PORT: 'x',
+    });
+    assert.deepEqual(found.map((line) => line.split(':')[0]).sort(), ['BACKEND_1_APIKEY_FILE', 'BACKEND_2_URL', 'CLIENT_API_KEYS_FILE', 'PORT']);
+    for (const line of found) assert.ok(!line.includes('\n'), line);
+  });
 });

@@ -37,6 +37,8 @@ export interface AppRunnerOptions {
   caPath: string;
   /** IDENTITY_ENDPOINT / IDENTITY_HEADER for these user-assigned client ids. */
   identityEnv(clientIds: string[]): IdentityEnv;
+  /** Where the containers reach Entra ID (ENTRA_AUTHORITY_HOST): the tests' local issuer; unset, none is given. */
+  entraAuthorityHost?: string;
 }
 
 export class AppRunner {
@@ -226,6 +228,8 @@ export class AppRunner {
       // Deviations (docs/twin.md): the twin's CA stands for the container's trust store, and the replicas
       // share one host, so each container listens on its own loopback port.
       NODE_EXTRA_CA_CERTS: this.options.caPath,
+      // No internet here: Entra ID, which a real container reaches at login.microsoftonline.com, is the tests' issuer.
+      ...(this.options.entraAuthorityHost ? { ENTRA_AUTHORITY_HOST: this.options.entraAuthorityHost } : {}),
       PORT: String(port),
     };
     return {

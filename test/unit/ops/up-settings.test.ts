@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { UserError } from '../../../src/core/errors.js';
-import { requestedSettings } from '../../../src/ops/up/settings.js';
+import { checkFlags, requestedSettings } from '../../../src/ops/up/settings.js';
 
 const usage = (pattern: RegExp) => (error: unknown) => error instanceof UserError && error.exitCode === 2 && pattern.test(error.message);
 
@@ -35,3 +35,29 @@ describe("up's settings: flags, else the stored environment, else defaults", () 
     assert.throws(() => requestedSettings({ sku: 'Premium' }, {}, {}), usage(/not Standard or GlobalStandard/));
   });
 });
+
+describe('client auth', () => {
+  const app = '5f1c2b7e-8d4a-4c1e-9a3b-2e6f0d7c9a41';
+  it('defaults to keys; entra and both take an allow-list of GUIDs, stored for the next run', () => {
+    assert.deepEqual(pickAuth(requestedSettings({}, {}, {})), { clientAuth: 'keys', allowedClientIds: [] });
+    assert.deepEqual(pickAuth(requestedSettings({ clientAuth: 'entra', allowedClientIds: ` ${app} ,${app.toUpperCase()}` }, {}, {})), {
+      clientAuth: 'entra',
+      allowedClientIds: [app, app.toUpperCase()],
+    });
+    assert.deepEqual(pickAuth(requestedSettings({}, { BALANCER_CLIENT_AUTH: 'both', BALANCER_ALLOWED_CLIENT_IDS: app }, {})), { clientAuth: 'both', allowedClientIds: [app] });
+  });
+
+  it('--client-auth keys goes back to keys and drops the stored allow-list', () => {
+    assert.deepEqual(pickAuth(requestedSettings({ clientAuth: 'keys' }, { BALANCER_CLIENT_AUTH: 'entra', BALANCER_ALLOWED_CLIENT_IDS: app }, {})), { clientAuth: 'keys', allowedClientIds: [] });
+  });
+
+  it('refuses ids that are not GUIDs, an allow-list with keys, and an unknown mode (exit 2), before anything else', () => {
+    assert.throws(() => checkFlags({ allowedClientIds: 'chat-app' }), /--allowed-client-ids has "chat-app", which is not an app or object id/);
+    assert.throws(() => checkFlags({ clientAuth: 'keys', allowedClientIds: app }), /--allowed-client-ids applies to Entra ID tokens, and --client-auth is keys/);
+    assert.throws(() => requestedSettings({ clientAuth: 'jwt' }, {}, {}), (error: UserError) => error.exitCode === 2 && /--client-auth "jwt" is not keys, entra or both/.test(error.message));
+  });
+});
+
+function pickAuth(settings: ReturnType<typeof requestedSettings>): { clientAuth: string; allowedClientIds: string[] } {
+  return { clientAuth: settings.clientAuth, allowedClientIds: settings.allowedClientIds };
+}
