@@ -16,20 +16,30 @@ export default tseslint.config(
     },
   },
   { files: ['templates/balancer/src/**'], rules: restrict([{ group: ['**/src/**', '../../../src/**'], message: 'The balancer ships alone: import nothing from the CLI.' }]) },
-  { files: ['src/simulator/**'], rules: restrict([{ group: ['../commands/*', '../ops/*', '../azure/*', '../ui/*'], message: 'The simulator stands alone.' }]) },
-  { files: ['src/azure/**'], rules: restrict([{ group: ['../ui/*', '../commands/*', '../ops/*'], message: 'azure/ never imports ui/, ops/ or commands/.' }]) },
-  { files: ['src/ops/**'], rules: restrict([{ group: ['../commands/*'], message: 'ops/ never imports commands/.' }]) },
-  { files: ['src/core/**', 'src/env/**', 'src/ui/**'], rules: restrict([{ group: ['../commands/*', '../ops/*'], message: 'core, env and ui are leaves.' }]) },
+  { files: ['src/simulator/**'], rules: restrict([{ group: ['**/commands/**', '**/ops/**', '**/azure/**', '**/ui/**', '**/env/**'], message: 'The simulator stands alone.' }]) },
+  { files: ['src/azure/**'], rules: restrict([{ group: ['**/ui/**', '**/commands/**', '**/ops/**'], message: 'azure/ never imports ui/, ops/ or commands/.' }]) },
+  { files: ['src/ops/**'], rules: restrict([{ group: ['**/commands/**'], message: 'ops/ never imports commands/.' }]) },
+  { files: ['src/core/**', 'src/env/**'], rules: restrict([{ group: ['**/commands/**', '**/ops/**', '**/ui/**'], message: 'core and env are leaves.' }]) },
+  // ui/ renders what ops/ produces: the result types are ops/'s, so ui/ may import them as types only.
+  { files: ['src/ui/**'], rules: restrict([{ group: ['**/commands/**'], message: 'ui never imports commands/.' }, { group: ['**/ops/**'], allowTypeImports: true, message: 'ui renders ops\' result types: type-only imports of ops/.' }]) },
   // `aoai-lb --help` loads every command file: heavy modules load in run() (await import()), types are free.
   {
     files: ['src/commands/**', 'src/cli.ts'],
     rules: restrict([
       {
-        group: ['@azure/*', '**/ops/*', '**/simulator/*', '**/ui/*', '**/templates/balancer/dist/*', '!**/templates/balancer/dist/defaults.js', 'ora', 'log-update'],
+        group: ['@azure/*', '**/ops/**', '**/simulator/**', '**/ui/**', '**/templates/balancer/dist/*', '!**/templates/balancer/dist/defaults.js', 'ora', 'log-update'],
         allowTypeImports: true,
         message: 'Keep `aoai-lb --help` fast: import this in run() with `await import()` (type-only imports are fine).',
       },
     ]),
   },
-  { files: ['test/twin/**'], rules: restrict([{ group: ['../../src/**', '../src/**'], message: 'The twin is an independent check of src/.' }]) },
+  // The twin (its modules, every nested folder, and its own tests in test/twin/tests/) imports nothing of the CLI:
+  // no relative path that climbs out to src/ or dist/, from whatever depth, statically or with import().
+  {
+    files: ['test/twin/**'],
+    rules: {
+      ...restrict([{ regex: '^(\\.\\./)+(src|dist)(/|$)', message: 'The twin is an independent check of src/.' }]),
+      'no-restricted-syntax': ['error', { selector: 'ImportExpression[source.value=/^(\\.\\.\\/)+(src|dist)(\\/|$)/]', message: 'The twin is an independent check of src/.' }],
+    },
+  },
 );

@@ -1,10 +1,10 @@
-import type { Command } from 'commander';
+import type {} from 'commander';
 import { ExitCode, UserError } from '../core/errors.js';
 import { commandLineKeyWarning, parseBackendSpec } from '../core/secret-input.js';
 import type { defaultDemoRps, DEMO_TIME_SCALE } from '../ops/demo-load.js';
 import type { DevSettings, RealBackend } from '../ops/dev.js';
 import type { DevOutputMode } from '../ui/dev-output.js';
-import type { CommandSpec } from './command.js';
+import { defineCommand } from './define.js';
 
 interface DevFlags {
   backends?: string;
@@ -96,10 +96,10 @@ export function devSettings(
  * `aoai-lb dev`: simulated Azure OpenAI backends (or real ones) behind the balancer on this machine,
  * with a live view of what the balancer does, until Ctrl-C.
  */
-export const devCommand: CommandSpec = {
+export const devCommand = defineCommand<DevFlags, number>({
   name: 'dev',
   summary: 'run simulated backends and the balancer locally, with a live view (Ctrl-C stops)',
-  configure(command: Command) {
+  options(command) {
     command
       .option('--backends <n>', 'simulated backends to start (default 3)')
       .option('--tpm <k>', 'thousands of tokens per minute per simulated deployment (default 30, the reference sample\'s)')
@@ -115,30 +115,17 @@ export const devCommand: CommandSpec = {
       .option('--no-view', 'print a status line every few seconds instead of the live view, and the balancer\'s log to stderr')
       .option('--json', 'print one JSON object per line: ready, then status every second, then stopped');
   },
-  async run(_args, options) {
-    const flags = options as DevFlags;
+  interruptible: true,
+  async run(flags, ctx) {
     const [{ defaultDemoRps, DEMO_TIME_SCALE }, { runDev }, { createDevOutput }] = await Promise.all([
       import('../ops/demo-load.js'),
       import('../ops/dev.js'),
       import('../ui/dev-output.js'),
     ]);
     const settings = devSettings(flags, { rps: defaultDemoRps, timeScale: DEMO_TIME_SCALE });
-    const mode: DevOutputMode = flags.json ? 'json' : flags.view !== false && process.stdout.isTTY ? 'live' : 'lines';
-    const output = createDevOutput(mode, { stdout: process.stdout, stderr: process.stderr });
-    const stop = new AbortController();
-    const onSignal = (): void => {
-      // A second Ctrl-C while stopping: give up waiting for open requests.
-      if (stop.signal.aborted) process.exit(ExitCode.interrupted);
-      stop.abort();
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-    try {
-      await runDev(settings, output, stop.signal);
-    } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    }
+    const mode: DevOutputMode = ctx.output === 'json' ? 'json' : flags.view !== false && ctx.stdout.isTTY ? 'live' : 'lines';
+    const output = createDevOutput(mode, { stdout: ctx.stdout, stderr: ctx.stderr });
+    await runDev(settings, output, ctx.signal);
     return ExitCode.ok;
   },
-};
+});

@@ -7,6 +7,3 @@ export function addEnvironmentOptions(command: Command, envHelp = 'the environme
     .option('--subscription <id>', 'the Azure subscription (default: AZURE_SUBSCRIPTION_ID, else the one the environment records, else azd\'s or the Azure CLI\'s default)')
     .option('--cwd <dir>', 'the project folder holding .azure/ (default: the current folder)');
 }
-
-/** Prompts are possible only when someone can read and answer them. */
-export const canPrompt = (): boolean => process.stdin.isTTY === true && process.stderr.isTTY === true;

@@ -1,7 +1,7 @@
-import { Option, type Command } from 'commander';
+import { Option } from 'commander';
 import { UserError, ExitCode } from '../core/errors.js';
 import { commandLineKeyWarning, parseBackendSpec, readSecretFile, readSecretStdin, splitKeys } from '../core/secret-input.js';
-import type { CommandSpec } from './command.js';
+import { defineCommand } from './define.js';
 import { defaults as balancerDefaults } from '../../templates/balancer/dist/defaults.js';
 
 interface ServeOptions {
@@ -24,10 +24,10 @@ interface ServeOptions {
  * environment variables the container reads and override them; anything not given comes from the
  * environment.
  */
-export const serveCommand: CommandSpec = {
+export const serveCommand = defineCommand<ServeOptions, number>({
   name: 'serve',
   summary: 'run the balancer in the foreground (the same code as the container image)',
-  configure(command: Command) {
+  options(command) {
     const d = balancerDefaults;
     command
       .option('--port <port>', `port to listen on (PORT; default ${d.PORT})`)
@@ -47,12 +47,13 @@ export const serveCommand: CommandSpec = {
       .option('--max-body-bytes <bytes>', `largest request body accepted (MAX_BODY_BYTES; default ${d.MAX_BODY_BYTES}, 32 MiB)`)
       .addOption(new Option('--log-format <format>', `log line format (LOG_FORMAT; default ${d.LOG_FORMAT})`).choices(['text', 'json']));
   },
-  async run(_args, options) {
-    const env = await serveEnvironment(options as ServeOptions, process.env);
+  // The balancer handles SIGTERM/SIGINT itself: it finishes open requests, then resolves.
+  async run(options, ctx) {
+    const env = await serveEnvironment(options, ctx.processEnv);
     const { runBalancer } = await import('../../templates/balancer/dist/main.js');
     return runBalancer(env);
   },
-};
+});
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];

@@ -1,7 +1,7 @@
-import { Option, type Command } from 'commander';
+import { Option } from 'commander';
 import { ExitCode, UserError } from '../core/errors.js';
 import type { DeploymentSpec, SimulatorOptions } from '../simulator/index.js';
-import type { CommandSpec } from './command.js';
+import { defineCommand } from './define.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -61,10 +61,10 @@ export function simulateOptions(options: Record<string, unknown>, defaults: read
   };
 }
 
-export const simulateCommand: CommandSpec = {
+export const simulateCommand = defineCommand<Record<string, unknown>, number>({
   name: 'simulate',
   summary: 'run a local Azure OpenAI simulator (quota windows, 429s, streaming) until Ctrl-C',
-  configure(command: Command): void {
+  options(command) {
     command
       .option('--port <n>', 'port to listen on; 0 picks a free one and prints it', '0')
       .option('--host <address>', 'address to bind', '127.0.0.1')
@@ -75,14 +75,10 @@ export const simulateCommand: CommandSpec = {
       .addOption(new Option('--latency <spec>', '"none" or <firstTokenMs>,<perTokenMs> (default 200,10)'))
       .option('--region <name>', 'region named in headers and 429 messages', 'East US');
   },
-  async run(_args, options): Promise<number> {
+  interruptible: true,
+  async run(options, ctx) {
     const { DEFAULT_DEPLOYMENTS, startSimulator } = await import('../simulator/index.js');
     const simulatorOptions = simulateOptions(options, DEFAULT_DEPLOYMENTS);
-    // Listen for the stop signals before printing the URL, so a signal sent right after it is not lost.
-    const stopSignal = new Promise<NodeJS.Signals>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-    });
     const host = simulatorOptions.host ?? '127.0.0.1';
     let simulator;
     try {
@@ -90,7 +86,7 @@ export const simulateCommand: CommandSpec = {
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
-        throw new UserError('ListenFailed', `cannot listen on ${host}:${String(simulatorOptions.port)} (${code})`, {
+        throw new UserError('listen-failed', `cannot listen on ${host}:${String(simulatorOptions.port)} (${code})`, {
           suggestion: 'choose another --port (0 picks a free one) or --host',
           exitCode: ExitCode.usage,
           cause: error,
@@ -98,14 +94,15 @@ export const simulateCommand: CommandSpec = {
       }
       throw error;
     }
-    const out = (line: string): boolean => process.stdout.write(`${line}\n`);
+    const out = (line: string): boolean => ctx.stdout.write(`${line}\n`);
     out(`AOAI simulator listening on ${simulator.url}`);
     for (const d of simulator.stats().deployments) out(`  deployment ${d.name}: ${d.model}, ${d.tpm} TPM`);
     out(`  control: ${simulator.url}/__sim/stats`);
-    if (!simulatorOptions.apiKeys?.length) process.stderr.write('warning: no --api-key given, so auth is off (any key is accepted)\n');
-    const signal = await stopSignal;
-    process.stderr.write(`${signal}: stopping the simulator\n`);
+    if (!simulatorOptions.apiKeys?.length) ctx.stderr.write('warning: no --api-key given, so auth is off (any key is accepted)\n');
+    // The wrapper listens for Ctrl-C and SIGTERM before run(), so one sent right after the URL is not lost.
+    await new Promise<void>((resolve) => (ctx.signal.aborted ? resolve() : ctx.signal.addEventListener('abort', () => resolve(), { once: true })));
+    ctx.stderr.write('stopping the simulator\n');
     await simulator.close();
     return ExitCode.ok;
   },
-};
+});

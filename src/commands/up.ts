@@ -1,14 +1,14 @@
-import { Option, type Command } from 'commander';
-import { ExitCode } from '../core/errors.js';
-import type { CommandSpec } from './command.js';
-import { addEnvironmentOptions, canPrompt } from './environment-options.js';
+import { Option } from 'commander';
 import type { UpFlags } from '../ops/up/settings.js';
+import type { UpOutcome } from '../ops/up/index.js';
+import { defineCommand } from './define.js';
+import { addEnvironmentOptions } from './environment-options.js';
 
 /** `aoai-lb up`: provision and deploy the whole topology; idempotent and resumable. */
-export const upCommand: CommandSpec = {
+export const upCommand = defineCommand<UpFlags, { outcome: UpOutcome; text: string }>({
   name: 'up',
   summary: 'provision the Azure OpenAI accounts and deploy the balancer to Container Apps, then print CONTAINER_APP_URL',
-  configure(command: Command) {
+  options(command) {
     addEnvironmentOptions(command, 'the environment (default: the selected one; created when new)')
       .option('--location <region>', 'region of the resource group, Container Apps and registry (AZURE_LOCATION; default: the first account\'s region)')
       .option('--regions <list|auto>', 'one region per OpenAI account, comma-separated, or auto: the regions with the most free quota (OPENAI_REGIONS)')
@@ -27,25 +27,13 @@ export const upCommand: CommandSpec = {
       .option('--json', 'print one JSON result on stdout (progress stays on stderr)')
       .option('--show-key', 'include the client API key in the output');
   },
-  async run(_args, options) {
-    const flags = options as UpFlags;
-    const [{ runUp }, { createReporter, reporterMode }, { formatPlan, formatResult }] = await Promise.all([
-      import('../ops/up/index.js'),
-      import('../ui/progress.js'),
-      import('./up-output.js'),
-    ]);
-    const reporter = createReporter({ mode: reporterMode({ json: flags.json === true }) });
-    try {
-      const outcome = await runUp(flags, { reporter, processEnv: process.env, interactive: canPrompt() });
-      reporter.close();
-      if (outcome.kind === 'dry-run') {
-        process.stdout.write(flags.json ? `${JSON.stringify({ dryRun: true, subscriptionId: outcome.subscriptionId, plan: outcome.plan }, null, 2)}\n` : formatPlan(outcome.plan, outcome.subscriptionId));
-      } else {
-        process.stdout.write(flags.json ? `${JSON.stringify(outcome.result, null, 2)}\n` : formatResult(outcome.result));
-      }
-      return ExitCode.ok;
-    } finally {
-      reporter.close();
-    }
+  async run(flags, ctx) {
+    const [{ runUp }, { formatPlan, formatResult }] = await Promise.all([import('../ops/up/index.js'), import('../ui/up-output.js')]);
+    const outcome = await runUp(flags, { reporter: await ctx.reporter(), processEnv: ctx.processEnv, interactive: ctx.interactive });
+    return { outcome, text: outcome.kind === 'dry-run' ? formatPlan(outcome.plan, outcome.subscriptionId) : formatResult(outcome.result) };
   },
-};
+  print: {
+    text: ({ text }) => text,
+    json: ({ outcome }) => (outcome.kind === 'dry-run' ? { dryRun: true, subscriptionId: outcome.subscriptionId, plan: outcome.plan } : outcome.result),
+  },
+});

@@ -90,6 +90,8 @@ export interface Change {
   key: string;
   old: string | undefined;
   new: string;
+  /** Never printed as it is (the client key). */
+  secret: boolean;
 }
 
 export function changesFrom(current: EnvValues, wanted: Record<string, string>): { changes: Change[]; unchanged: string[] } {
@@ -97,18 +99,7 @@ export function changesFrom(current: EnvValues, wanted: Record<string, string>):
   const unchanged: string[] = [];
   for (const [key, value] of Object.entries(wanted)) {
     if (current[key] === value) unchanged.push(key);
-    else changes.push({ key, old: current[key], new: value });
+    else changes.push({ key, old: current[key], new: value, secret: secretKeys.has(key) });
   }
   return { changes, unchanged };
-}
-
-/** `abcd…(43 chars)`: enough to tell two keys apart, not enough to use one. Short secrets show as `****`. */
-export function maskSecret(value: string): string {
-  return value.length < 16 ? '****' : `${value.slice(0, 4)}…(${value.length} chars)`;
-}
-
-/** A change as the user may see it: secrets masked, an absent value as `(unset)`. */
-export function displayed(change: Change): { key: string; old: string; new: string } {
-  const show = (value: string | undefined) => (value === undefined ? '(unset)' : value === '' ? '(empty)' : secretKeys.has(change.key) ? maskSecret(value) : value);
-  return { key: change.key, old: show(change.old), new: show(change.new) };
 }

@@ -1,9 +1,11 @@
 /**
  * What the balancer knows about each backend, kept per backend AND deployment: quota is per
  * deployment, so a throttled `chat` deployment must not take `embedding` traffic off that backend.
- * Connection failures and timeouts concern the whole backend and are kept on the backend.
+ * Connection failures and timeouts concern the whole backend and are kept on the backend. What an
+ * attempt's verdict does to both is written once, in BackendState's record*() methods.
  */
 import type { BackendConfig } from './config.js';
+import { circuitCooldownMs, outcomeLabel, throttleCooldownMs, type AttemptOutcome, type CooldownPolicy, type FailureScope } from './retry-decision.js';
 
 /** Remaining-quota headers older than this say nothing about now (Azure's token window is 60 s). */
 export const headroomTtlMs = 60_000;
@@ -89,6 +91,12 @@ export class DeploymentState {
     this.brokenUntil = 0;
   }
 
+  /** The token usage a delivered response reported. */
+  recordUsage(promptTokens: number, completionTokens: number): void {
+    this.promptTokens += promptTokens;
+    this.completionTokens += completionTokens;
+  }
+
   /** Forgets every cooldown (an operator's reset). */
   clearCooldowns(): void {
     this.throttledUntil = 0;
@@ -150,10 +158,52 @@ export class BackendState {
     return Math.max(this.brokenUntil, state?.cooldownUntil ?? 0);
   }
 
-  recordSuccess(): void {
+  /**
+   * What any attempt teaches, whatever its verdict: the outcome is counted; an answer other than 404
+   * shows the backend serves the deployment; the answer's remaining-quota headers are noted.
+   */
+  recordOutcome(deployment: string, outcome: AttemptOutcome, remaining: RemainingQuota | undefined, now: number): void {
+    const state = this.deployment(deployment);
+    state.countOutcome(outcomeLabel(outcome));
+    if (outcome.kind !== 'response') return;
+    if (outcome.status !== 404) this.confirm(deployment, now);
+    if (remaining) state.observeRemaining(remaining.tokens, remaining.requests, now);
+  }
+
+  /** A response goes to the client: the deployment's and the backend's circuits close (a throttle stays). */
+  recordSuccess(deployment: string): void {
+    this.deployment(deployment).recordSuccess();
     this.consecutiveFailures = 0;
     this.brokenUntil = 0;
   }
+
+  /** A 429: the deployment on this backend rests. Returns the cooldown. */
+  recordThrottled(deployment: string, askedMs: number | undefined, now: number, policy: CooldownPolicy): number {
+    const state = this.deployment(deployment);
+    const cooldownMs = throttleCooldownMs(askedMs, policy);
+    state.throttled++;
+    state.failovers++;
+    state.coolDown('throttled', cooldownMs, now);
+    return cooldownMs;
+  }
+
+  /** A 5xx opens the deployment's circuit; a connection error or timeout, the whole backend's. Returns the cooldown. */
+  recordFailure(deployment: string, scope: FailureScope, askedMs: number | undefined, now: number, policy: CooldownPolicy): number {
+    const state = this.deployment(deployment);
+    state.errors++;
+    state.failovers++;
+    const failures = scope === 'deployment' ? ++state.consecutiveFailures : ++this.consecutiveFailures;
+    const cooldownMs = circuitCooldownMs(askedMs, failures, policy);
+    if (scope === 'deployment') state.coolDown('broken', cooldownMs, now);
+    else this.brokenUntil = Math.max(this.brokenUntil, now + cooldownMs);
+    return cooldownMs;
+  }
+}
+
+/** What an answer's x-ratelimit-remaining-tokens / -requests headers said; undefined when absent. */
+export interface RemainingQuota {
+  tokens: number | undefined;
+  requests: number | undefined;
 }
 
 /** Drops the oldest entries that may go until the map is within its bound (Map keeps insertion order). */

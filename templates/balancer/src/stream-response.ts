@@ -71,7 +71,5 @@ export function streamResponse(
 function recordUsage(backend: BackendState, deployment: string, tap: UsageTap): void {
   const usage = tap.usage();
   if (!usage) return;
-  const state = backend.deployment(deployment);
-  state.promptTokens += usage.promptTokens;
-  state.completionTokens += usage.completionTokens;
+  backend.deployment(deployment).recordUsage(usage.promptTokens, usage.completionTokens);
 }

@@ -167,7 +167,7 @@ test('BackendState.recordSuccess() closes the backend-wide circuit', () => {
   const b = backend();
   b.consecutiveFailures = 4;
   b.brokenUntil = 99_000;
-  b.recordSuccess();
+  b.recordSuccess('chat');
   assert.equal(b.consecutiveFailures, 0);
   assert.equal(b.brokenUntil, 0);
   assert.equal(b.availableAt('chat'), 0);
@@ -187,4 +187,127 @@ test('headroom() is -1 when the request budget is used up even if tokens were ne
   const state = new DeploymentState('chat');
   state.observeRemaining(undefined, 0, 1_000);
   assert.equal(state.headroom(1_000), -1);
+});
+
+const policy = { defaultCooldownMs: 10_000, circuitBaseMs: 2000, maxCooldownMs: 60_000 };
+const now = 1_000_000;
+
+test('recordThrottled() rests the deployment for what the backend asked, else the default, capped', () => {
+  const b = backend();
+  assert.equal(b.recordThrottled('chat', 5000, now, policy), 5000, 'the signal wins');
+  assert.equal(b.availableAt('chat'), now + 5000);
+  assert.equal(b.deployment('chat').cooldownReason, 'throttled');
+  assert.equal(b.recordThrottled('embedding', undefined, now, policy), 10_000, 'no signal: the default');
+  assert.equal(b.availableAt('embedding'), now + 10_000);
+  assert.equal(b.recordThrottled('other', 3_600_000, now, policy), 60_000, 'never more than the maximum');
+  assert.equal(b.availableAt('other'), now + 60_000);
+});
+
+test('recordThrottled() counts a throttle and a failover, never a failure, and leaves the backend open', () => {
+  const b = backend();
+  b.recordThrottled('chat', undefined, now, policy);
+  b.recordThrottled('chat', undefined, now, policy);
+  const chat = b.deployment('chat');
+  assert.deepEqual([chat.throttled, chat.failovers, chat.errors, chat.consecutiveFailures], [2, 2, 0, 0]);
+  assert.deepEqual([b.brokenUntil, b.consecutiveFailures], [0, 0]);
+  assert.equal(b.availableAt('embedding'), 0, 'another deployment on the backend is not affected');
+});
+
+test('recordThrottled() never shortens a longer throttle', () => {
+  const b = backend();
+  b.recordThrottled('chat', 30_000, now, policy);
+  b.recordThrottled('chat', 1000, now + 100, policy);
+  assert.equal(b.availableAt('chat'), now + 30_000);
+});
+
+test('recordFailure(deployment scope) opens the deployment circuit, doubling per consecutive failure up to the cap', () => {
+  const b = backend();
+  const cooldowns = [1, 2, 3, 4, 5, 6, 7].map(() => b.recordFailure('chat', 'deployment', undefined, now, policy));
+  assert.deepEqual(cooldowns, [2000, 4000, 8000, 16_000, 32_000, 60_000, 60_000]);
+  const chat = b.deployment('chat');
+  assert.deepEqual([chat.consecutiveFailures, chat.errors, chat.failovers, chat.throttled], [7, 7, 7, 0]);
+  assert.equal(chat.cooldownReason, 'broken');
+  assert.equal(b.availableAt('chat'), now + 60_000);
+  assert.deepEqual([b.brokenUntil, b.consecutiveFailures], [0, 0], 'the backend stays open');
+  assert.equal(b.availableAt('embedding'), 0, 'another deployment on the backend is not affected');
+});
+
+test('recordFailure() takes what the backend asked over the back-off, capped', () => {
+  const b = backend();
+  assert.equal(b.recordFailure('chat', 'deployment', 7000, now, policy), 7000);
+  assert.equal(b.deployment('chat').consecutiveFailures, 1, 'a signalled failure still counts');
+  assert.equal(b.recordFailure('chat', 'deployment', undefined, now, policy), 4000, 'the back-off continues from the count');
+  assert.equal(b.recordFailure('chat', 'deployment', 3_600_000, now, policy), 60_000);
+  assert.equal(b.recordFailure('chat', 'backend', 9000, now, policy), 9000);
+});
+
+test('recordFailure(backend scope) breaks the whole backend, with its own doubling count', () => {
+  const b = backend();
+  b.recordFailure('chat', 'deployment', undefined, now, policy);
+  assert.equal(b.recordFailure('chat', 'backend', undefined, now, policy), 2000, 'the deployment count is not the backend count');
+  assert.equal(b.recordFailure('embedding', 'backend', undefined, now, policy), 4000);
+  assert.equal(b.recordFailure('chat', 'backend', undefined, now, policy), 8000);
+  assert.equal(b.consecutiveFailures, 3);
+  assert.equal(b.brokenUntil, now + 8000);
+  assert.equal(b.availableAt('any-deployment'), now + 8000, 'every deployment waits');
+  const chat = b.deployment('chat');
+  assert.deepEqual([chat.consecutiveFailures, chat.errors, chat.failovers], [1, 3, 3], 'counted on the deployment it was for');
+  assert.equal(chat.brokenUntil, now + 2000, 'the deployment circuit is untouched');
+});
+
+test('recordFailure(backend scope) never shortens a longer break', () => {
+  const b = backend();
+  b.recordFailure('chat', 'backend', 30_000, now, policy);
+  b.recordFailure('chat', 'backend', 1000, now + 100, policy);
+  assert.equal(b.brokenUntil, now + 30_000);
+});
+
+test('recordSuccess() closes the deployment and backend circuits but never lifts a throttle', () => {
+  const b = backend();
+  b.recordThrottled('chat', 20_000, now, policy);
+  b.recordFailure('chat', 'deployment', 40_000, now, policy);
+  b.recordFailure('chat', 'backend', undefined, now, policy);
+  b.recordFailure('embedding', 'deployment', undefined, now, policy);
+  b.recordSuccess('chat');
+  const chat = b.deployment('chat');
+  assert.deepEqual([chat.consecutiveFailures, chat.brokenUntil, b.consecutiveFailures, b.brokenUntil], [0, 0, 0, 0]);
+  assert.equal(b.availableAt('chat'), now + 20_000, 'the throttle holds');
+  assert.equal(chat.cooldownReason, 'throttled');
+  assert.equal(b.deployment('embedding').consecutiveFailures, 1, "another deployment's circuit is its own");
+  assert.equal(b.availableAt('embedding'), now + 2000);
+  assert.equal(b.recordFailure('chat', 'deployment', undefined, now, policy), 2000, 'the back-off starts again');
+});
+
+test('recordOutcome() counts every outcome and confirms the deployment on any answer but 404', () => {
+  const b = backend();
+  b.recordOutcome('chat', { kind: 'response', status: 404 }, undefined, now);
+  b.recordOutcome('chat', { kind: 'connection-error' }, undefined, now);
+  b.recordOutcome('chat', { kind: 'timeout' }, undefined, now);
+  assert.deepEqual(b.knownDeployments(), [], 'a 404, a connection error or a timeout says nothing of the deployment');
+  b.recordOutcome('chat', { kind: 'response', status: 429 }, undefined, now);
+  assert.deepEqual(
+    b.knownDeployments().map((d) => d.deployment),
+    ['chat'],
+  );
+  b.recordOutcome('chat', { kind: 'response', status: 200 }, undefined, now);
+  b.recordOutcome('chat', { kind: 'response', status: 200 }, undefined, now);
+  assert.deepEqual(Object.fromEntries(b.deployment('chat').outcomes), { '404': 1, connection_error: 1, timeout: 1, '429': 1, '200': 2 });
+});
+
+test('recordOutcome() notes the remaining quota an answer reported', () => {
+  const b = backend();
+  b.recordOutcome('chat', { kind: 'response', status: 200 }, { tokens: 5000, requests: 20 }, now);
+  const chat = b.deployment('chat');
+  assert.deepEqual([chat.remainingTokens, chat.remainingRequests, chat.observedAt], [5000, 20, now]);
+  b.recordOutcome('chat', { kind: 'response', status: 200 }, { tokens: undefined, requests: undefined }, now + 1);
+  assert.equal(chat.observedAt, now, 'headers absent: nothing observed');
+  b.recordOutcome('chat', { kind: 'response', status: 429 }, { tokens: 0, requests: undefined }, now + 2);
+  assert.deepEqual([chat.remainingTokens, chat.remainingRequests, chat.observedAt], [0, 20, now + 2]);
+});
+
+test('recordUsage() adds up the tokens responses reported', () => {
+  const chat = backend().deployment('chat');
+  chat.recordUsage(10, 5);
+  chat.recordUsage(3, 7);
+  assert.deepEqual([chat.promptTokens, chat.completionTokens], [13, 12]);
 });

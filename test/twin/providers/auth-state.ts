@@ -1,10 +1,10 @@
 // What the twin's Azure holds for Microsoft.ManagedIdentity, Microsoft.Authorization and
 // Microsoft.ContainerRegistry: user-assigned identities (and the directory's principals), role
-// assignments with `hasRole`, registries, ACR Tasks runs, the blobs ACR hands out SAS URLs for, and the
-// images built locally. Kept apart from state.ts (the Cognitive Services state).
+// assignments with `hasRole`, registries (the Registry and RunRecord shapes live in registry-state.ts)
+// and the images built locally. Kept apart from state.ts (the Cognitive Services state).
 import { ArmError, key } from '../arm.js';
 import type { BuiltImage } from './build/builder.js';
-import type { RunRecord } from './registry-runs.js';
+import type { Registry } from './registry-state.js';
 
 /** Twin options for these providers (merged into TwinOptions). */
 export interface AuthTwinOptions {
@@ -43,22 +43,6 @@ export interface RoleAssignment {
   delegatedManagedIdentityResourceId?: string;
   createdOn: string;
   updatedOn: string;
-}
-
-export interface Registry {
-  subscriptionId: string;
-  resourceGroup: string;
-  name: string;
-  location: string;
-  tags?: Record<string, string>;
-  sku: string;
-  properties: Record<string, unknown>;
-  identity?: Record<string, unknown>;
-  provisioningState: string;
-  creationDate: string;
-  /** Next run number (ACR run ids: ca1, ca2, …). */
-  runCounter: number;
-  runs: Map<string, RunRecord>;
 }
 
 /** An image built by a run: the final stage's root directory plus its config (see BuiltImage). */

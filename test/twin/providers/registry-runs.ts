@@ -12,24 +12,12 @@ import { join } from 'node:path';
 import { ArmError, isObject, ok, requireBody, resourceNotFound, type ArmRequest } from '../arm.js';
 import type { TwinContext } from '../context.js';
 import type { Route } from '../router.js';
-import { TargetedArmError, type AuthState, type Registry } from './auth-state.js';
+import { TargetedArmError, type AuthState } from './auth-state.js';
 import { extractTarGz } from './build/archive.js';
 import { runBuild } from './build/builder.js';
 import type { BlobStore } from './registry-blobs.js';
 import { ACR_TASKS_API_VERSIONS, REGISTRY_PATH, containerOf, loginServer, registryId, requireRegistry } from './registry.js';
-
-export interface RunRecord {
-  runId: string;
-  status: 'Queued' | 'Running' | 'Succeeded' | 'Failed' | 'Canceled';
-  request: Record<string, unknown>;
-  createTime: string;
-  startTime?: string;
-  finishTime?: string;
-  lastUpdatedTime: string;
-  outputImages: { registry: string; repository: string; tag: string; digest: string }[];
-  runErrorMessage?: string;
-  logPath: string;
-}
+import type { Registry, RunRecord } from './registry-state.js';
 
 const stamp = (d = new Date()) => d.toISOString().replace(/-/g, '/').replace('T', ' ').replace(/\.\d+Z$/, '');
 

@@ -7,8 +7,9 @@ import { ArmError, isObject, key, ok, requireBody, resourceNotFound, systemData,
 import type { TwinContext } from '../context.js';
 import { newOperationId } from '../lro.js';
 import type { Route } from '../router.js';
-import type { AuthState, Registry } from './auth-state.js';
+import type { AuthState } from './auth-state.js';
 import type { BlobStore } from './registry-blobs.js';
+import type { Registry } from './registry-state.js';
 
 export const ACR = 'Microsoft.ContainerRegistry';
 export const ACR_API_VERSIONS = ['2025-11-01', '2025-04-01', '2023-07-01', '2023-01-01-preview', '2019-05-01'];

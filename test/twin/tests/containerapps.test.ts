@@ -8,9 +8,9 @@ import { after, before, describe, it } from 'node:test';
 import { ContainerAppsAPIClient, type ContainerApp } from '@azure/arm-appcontainers';
 import { OperationalInsightsManagementClient } from '@azure/arm-operationalinsights';
 import { ResourceManagementClient } from '@azure/arm-resources';
-import { startTwin, type Twin } from '../twin/index.js';
-import { fastPoll, rawRequest, sdkOptions, staticCredential } from '../twin/sdk.js';
-import type { ContainerAppSnapshot } from '../twin/providers/app-state.js';
+import { startTwin, type Twin } from '../index.js';
+import { fastPoll, rawRequest, sdkOptions, staticCredential } from '../sdk.js';
+import type { ContainerAppSnapshot } from '../providers/app-state.js';
 
 const FIXTURES = '/work/shared/azure-fixtures';
 const json = (p: string) => JSON.parse(readFileSync(`${FIXTURES}/${p}`, 'utf8')) as Record<string, unknown>;

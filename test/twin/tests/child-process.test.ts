@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { startTwin, type Twin } from '../twin/index.js';
+import { startTwin, type Twin } from '../index.js';
 
 const run = promisify(execFile);
 

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CognitiveServicesManagementClient, type Deployment } from '@azure/arm-cognitiveservices';
 import { ResourceManagementClient } from '@azure/arm-resources';
-import { startTwin, type Twin } from '../twin/index.js';
-import { fastPoll, sdkOptions, staticCredential } from '../twin/sdk.js';
+import { startTwin, type Twin } from '../index.js';
+import { fastPoll, sdkOptions, staticCredential } from '../sdk.js';
 
 const chat = (capacity: number, sku = 'Standard'): Deployment => ({
   sku: { name: sku, capacity },

@@ -14,10 +14,10 @@ import { ManagedServiceIdentityClient } from '@azure/arm-msi';
 import { ResourceManagementClient } from '@azure/arm-resources';
 import { AzureOpenAI } from 'openai';
 import { Agent, fetch as undiciFetch } from 'undici';
-import { startTwin, type Twin } from '../twin/index.js';
-import { ROLES } from '../twin/providers/roles.js';
-import { fastPoll, sdkOptions, staticCredential } from '../twin/sdk.js';
-import { waitFor } from '../helpers/wait.js';
+import { startTwin, type Twin } from '../index.js';
+import { ROLES } from '../providers/roles.js';
+import { fastPoll, sdkOptions, staticCredential } from '../sdk.js';
+import { waitFor } from '../../helpers/wait.js';
 
 const TOKEN_401 = { statusCode: 401, message: 'Unauthorized. Access token is missing, invalid, audience is incorrect (https://cognitiveservices.azure.com), or have expired.' };
 const RG = 'rg-dp';

@@ -2,7 +2,7 @@
 // .NET-style JSON escaping that `az containerapp logs show` undoes (reference §2 "Log streaming").
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { LogBuffer, consoleLine, lineReader, netJsonLine, netJsonString } from '../twin/apps/logs.js';
+import { LogBuffer, consoleLine, lineReader, netJsonLine, netJsonString } from '../apps/logs.js';
 
 describe('twin: log buffers and log-stream line formats', () => {
   it('keeps the last lines within its capacity and tails them', () => {

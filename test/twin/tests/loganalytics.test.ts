@@ -6,8 +6,8 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { OperationalInsightsManagementClient } from '@azure/arm-operationalinsights';
 import { ResourceManagementClient } from '@azure/arm-resources';
-import { startTwin, type Twin } from '../twin/index.js';
-import { fastPoll, rawRequest, sdkOptions, staticCredential } from '../twin/sdk.js';
+import { startTwin, type Twin } from '../index.js';
+import { fastPoll, rawRequest, sdkOptions, staticCredential } from '../sdk.js';
 
 const EXAMPLES = '/work/shared/azure-fixtures/specs-examples/Microsoft.OperationalInsights';
 const example = (f: string) => JSON.parse(readFileSync(`${EXAMPLES}/${f}`, 'utf8')) as { responses: Record<string, { body: unknown }> };

@@ -5,8 +5,8 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { CognitiveServicesManagementClient, type Account } from '@azure/arm-cognitiveservices';
 import { ResourceManagementClient } from '@azure/arm-resources';
-import { startTwin, type Twin } from '../twin/index.js';
-import { fastPoll, rawRequest, sdkOptions, staticCredential } from '../twin/sdk.js';
+import { startTwin, type Twin } from '../index.js';
+import { fastPoll, rawRequest, sdkOptions, staticCredential } from '../sdk.js';
 
 const FIXTURES = '/work/shared/azure-fixtures';
 interface RecordedEntry { RequestMethod: string; RequestUri: string; StatusCode: number; ResponseHeaders: Record<string, string>; ResponseBody: Record<string, unknown> }

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CognitiveServicesManagementClient, type Account } from '@azure/arm-cognitiveservices';
 import { ResourceManagementClient } from '@azure/arm-resources';
-import { startTwin, type Twin } from '../twin/index.js';
-import { fastPoll, rawRequest, sdkOptions, staticCredential } from '../twin/sdk.js';
+import { startTwin, type Twin } from '../index.js';
+import { fastPoll, rawRequest, sdkOptions, staticCredential } from '../sdk.js';
 
 const account = (sub: string): Account => ({
   location: 'eastus', kind: 'OpenAI', sku: { name: 'S0' }, properties: { customSubDomainName: sub, disableLocalAuth: true },

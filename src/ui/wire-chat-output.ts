@@ -1,6 +1,6 @@
 /** What `wire-chat` prints: the changes (secrets masked) and the next step, or one JSON object. */
-import { displayed } from './wire-chat-values.js';
-import type { WireChatResult } from './wire-chat.js';
+import type { Change } from '../ops/wire-chat-values.js';
+import type { WireChatResult } from '../ops/wire-chat.js';
 
 export function formatWireChat(result: WireChatResult, deploying: boolean): string {
   const lines: string[] = [];
@@ -43,4 +43,15 @@ export function wireChatJson(result: WireChatResult): Record<string, unknown> {
     keyless: result.keyless !== undefined,
     ...(result.keyless ? { allowedClientIds: result.keyless.allowedClientIds } : {}),
   };
+}
+
+/** `abcd…(43 chars)`: enough to tell two keys apart, not enough to use one. Short secrets show as `****`. */
+export function maskSecret(value: string): string {
+  return value.length < 16 ? '****' : `${value.slice(0, 4)}…(${value.length} chars)`;
+}
+
+/** A change as the user may see it: secrets masked, an absent value as `(unset)`. */
+export function displayed(change: Change): { key: string; old: string; new: string } {
+  const show = (value: string | undefined) => (value === undefined ? '(unset)' : value === '' ? '(empty)' : change.secret ? maskSecret(value) : value);
+  return { key: change.key, old: show(change.old), new: show(change.new) };
 }

@@ -4,8 +4,8 @@ import { request } from 'node:https';
 import { after, before, describe, it } from 'node:test';
 import { ResourceManagementClient } from '@azure/arm-resources';
 import { SubscriptionClient } from '@azure/arm-resources-subscriptions';
-import { startTwin, type Twin } from '../twin/index.js';
-import { fastPoll, rawRequest, sdkOptions, staticCredential } from '../twin/sdk.js';
+import { startTwin, type Twin } from '../index.js';
+import { fastPoll, rawRequest, sdkOptions, staticCredential } from '../sdk.js';
 
 describe('twin core', () => {
   let twin: Twin;

@@ -8,9 +8,9 @@ import { after, before, describe, it } from 'node:test';
 import { AuthorizationManagementClient } from '@azure/arm-authorization';
 import { ManagedServiceIdentityClient } from '@azure/arm-msi';
 import { ResourceManagementClient } from '@azure/arm-resources';
-import { startTwin, type Twin } from '../twin/index.js';
-import { ROLES } from '../twin/providers/roles.js';
-import { rawRequest, sdkOptions, staticCredential } from '../twin/sdk.js';
+import { startTwin, type Twin } from '../index.js';
+import { ROLES } from '../providers/roles.js';
+import { rawRequest, sdkOptions, staticCredential } from '../sdk.js';
 
 const FIXTURES = '/work/shared/azure-fixtures/specs-examples';
 const identityExample = JSON.parse(readFileSync(`${FIXTURES}/Microsoft.ManagedIdentity/IdentityCreate.json`, 'utf8')) as

@@ -10,10 +10,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ContainerRegistryManagementClient } from '@azure/arm-containerregistry';
 import { ResourceManagementClient } from '@azure/arm-resources';
-import { startTwin, type Twin } from '../twin/index.js';
-import { packContext } from '../twin/providers/build/archive.js';
-import { blobRequest, remoteBuild } from '../twin/providers/registry-client.js';
-import { fastPoll, rawRequest, sdkOptions, staticCredential } from '../twin/sdk.js';
+import { startTwin, type Twin } from '../index.js';
+import { packContext } from '../providers/build/archive.js';
+import { blobRequest, remoteBuild } from '../providers/registry-client.js';
+import { fastPoll, rawRequest, sdkOptions, staticCredential } from '../sdk.js';
 
 const FIXTURES = '/work/shared/azure-fixtures/specs-examples/Microsoft.ContainerRegistry';
 const createExample = JSON.parse(await readFile(`${FIXTURES}/RegistryCreate.json`, 'utf8')) as

@@ -8,12 +8,12 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ContainerRegistryManagementClient } from '@azure/arm-containerregistry';
 import { ResourceManagementClient } from '@azure/arm-resources';
-import { startTwin, type Twin } from '../twin/index.js';
-import { packContext } from '../twin/providers/build/archive.js';
-import { blobRequest, remoteBuild } from '../twin/providers/registry-client.js';
-import { fastPoll, sdkOptions, staticCredential } from '../twin/sdk.js';
+import { startTwin, type Twin } from '../index.js';
+import { packContext } from '../providers/build/archive.js';
+import { blobRequest, remoteBuild } from '../providers/registry-client.js';
+import { fastPoll, sdkOptions, staticCredential } from '../sdk.js';
 
-const BALANCER = new URL('../../templates/balancer/', import.meta.url).pathname;
+const BALANCER = new URL('../../../templates/balancer/', import.meta.url).pathname;
 
 describe('twin: ACR Tasks builds the balancer template', { timeout: 10 * 60_000 }, () => {
   let twin: Twin;
