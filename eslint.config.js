@@ -18,7 +18,16 @@ export default tseslint.config(
   { files: ['templates/balancer/src/**'], rules: restrict([{ group: ['**/src/**', '../../../src/**'], message: 'The balancer ships alone: import nothing from the CLI.' }]) },
   { files: ['src/simulator/**'], rules: restrict([{ group: ['**/commands/**', '**/ops/**', '**/azure/**', '**/ui/**', '**/env/**'], message: 'The simulator stands alone.' }]) },
   { files: ['src/azure/**'], rules: restrict([{ group: ['**/ui/**', '**/commands/**', '**/ops/**'], message: 'azure/ never imports ui/, ops/ or commands/.' }]) },
-  { files: ['src/ops/**'], rules: restrict([{ group: ['**/commands/**'], message: 'ops/ never imports commands/.' }]) },
+  { files: ['src/ops/up/**'], rules: restrict([{ group: ['**/commands/**'], message: 'ops/ never imports commands/.' }]) },
+  // up's steps are up's own: what other commands share with it lives in ops/ (settled, quota), env/keys or core/.
+  {
+    files: ['src/ops/**'],
+    ignores: ['src/ops/up/**'],
+    rules: restrict([
+      { group: ['**/commands/**'], message: 'ops/ never imports commands/.' },
+      { group: ['**/up/*', '!**/up/index.js'], message: 'Only ops/up imports ops/up internals; share through ops/, env/keys.ts or core/.' },
+    ]),
+  },
   { files: ['src/core/**', 'src/env/**'], rules: restrict([{ group: ['**/commands/**', '**/ops/**', '**/ui/**'], message: 'core and env are leaves.' }]) },
   // ui/ renders what ops/ produces: the result types are ops/'s, so ui/ may import them as types only.
   { files: ['src/ui/**'], rules: restrict([{ group: ['**/commands/**'], message: 'ui never imports commands/.' }, { group: ['**/ops/**'], allowTypeImports: true, message: 'ui renders ops\' result types: type-only imports of ops/.' }]) },

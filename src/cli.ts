@@ -66,7 +66,7 @@ function incompleteInstall(error: unknown): UserError | undefined {
   if ((error as NodeJS.ErrnoException | undefined)?.code !== 'ERR_MODULE_NOT_FOUND') return undefined;
   const root = fileURLToPath(new URL('..', import.meta.url));
   const clone = existsSync(new URL('../src', import.meta.url));
-  return new UserError('IncompleteInstall', `aoai-lb is not installed completely: ${(error as Error).message.split(' imported from ')[0]}.`, {
+  return new UserError('incomplete-install', `aoai-lb is not installed completely: ${(error as Error).message.split(' imported from ')[0]}.`, {
     suggestion: clone
       ? `run \`npm ci\` in ${root} (it installs the dependencies and builds aoai-lb)`
       : 'reinstall aoai-lb: npm install -g aoai-lb (or run it with npx aoai-lb)',

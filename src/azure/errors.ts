@@ -75,7 +75,7 @@ export function explain(error: unknown, context: ErrorContext = {}): UserError |
   if (!arm) return undefined;
   const suggestion = suggestions[arm.code];
   if (!suggestion) return undefined;
-  return new UserError(arm.code, suggestion.message(arm.message, context), { suggestion: suggestion.fix(context), cause: error });
+  return new UserError('azure-error', suggestion.message(arm.message, context), { suggestion: suggestion.fix(context), cause: error, azureCode: arm.code });
 }
 
 /** True for an SDK error answering 404 (the resource does not exist). */
@@ -93,7 +93,8 @@ export function failedOn(error: unknown, context: ErrorContext & { resource: str
   if (explained) return explained;
   const arm = armErrorOf(error);
   const detail = arm ? `${arm.code}: ${arm.message}` : error instanceof Error ? error.message : String(error);
-  return new UserError(arm?.code ?? 'azure-call-failed', `${context.resource} failed: ${detail}`, {
+  return new UserError('azure-error', `${context.resource} failed: ${detail}`, {
+    ...(arm ? { azureCode: arm.code } : {}),
     suggestion: 'run the same command again: it resumes where it stopped (add --verbose for the cause chain)',
     cause: error,
   });

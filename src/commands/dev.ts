@@ -1,9 +1,9 @@
-import type {} from 'commander';
-import { ExitCode, UserError } from '../core/errors.js';
+import { ExitCode } from '../core/errors.js';
 import { commandLineKeyWarning, parseBackendSpec } from '../core/secret-input.js';
 import type { defaultDemoRps, DEMO_TIME_SCALE } from '../ops/demo-load.js';
 import type { DevSettings, RealBackend } from '../ops/dev.js';
 import type { DevOutputMode } from '../ui/dev-output.js';
+import { collect, invalidFlag } from '../core/flags.js';
 import { defineCommand } from './define.js';
 
 interface DevFlags {
@@ -18,11 +18,7 @@ interface DevFlags {
   json?: boolean;
 }
 
-const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
-
-function usage(message: string, suggestion: string): UserError {
-  return new UserError('InvalidFlag', message, { suggestion, exitCode: ExitCode.usage });
-}
+const usage = invalidFlag;
 
 function integer(flag: string, value: string, min: number, max: number, example: string): number {
   const n = Number(value);

@@ -1,6 +1,8 @@
 import { Option } from 'commander';
 import { UserError, ExitCode } from '../core/errors.js';
 import { commandLineKeyWarning, parseBackendSpec, readSecretFile, readSecretStdin, splitKeys } from '../core/secret-input.js';
+import { balancerEnvironment, isBackendVariable } from '../core/balancer-environment.js';
+import { collect } from '../core/flags.js';
 import { defineCommand } from './define.js';
 import { defaults as balancerDefaults } from '../../templates/balancer/dist/defaults.js';
 
@@ -55,9 +57,6 @@ export const serveCommand = defineCommand<ServeOptions, number>({
   },
 });
 
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
-}
 
 /**
  * The balancer's environment: the process's, with the flags given laid over it. Keys read from files or
@@ -73,20 +72,17 @@ export async function serveEnvironment(
   if (options.port !== undefined) env.PORT = options.port;
   const backends = options.backend ?? [];
   if (backends.length > 0) {
-    for (const name of Object.keys(env)) if (/^BACKEND_\d+_/i.test(name)) delete env[name];
+    for (const name of Object.keys(env)) if (isBackendVariable(name)) delete env[name];
     const priorities = splitList(options.priority, backends.length, '--priority');
     const names = splitList(options.deploymentName, backends.length, '--deployment-name');
     const specs = backends.map((spec) => parseBackendSpec('--backend', spec));
     if (specs.some((spec) => spec.apiKey && spec.keyFile === undefined)) io.warn(commandLineKeyWarning('--backend <url>=<key>', '--backend <url>=@<file>'));
-    specs.forEach((spec, index) => {
-      const n = index + 1;
-      env[`BACKEND_${n}_URL`] = spec.url;
-      if (spec.apiKey !== undefined) env[`BACKEND_${n}_APIKEY`] = spec.apiKey;
-      if (priorities[index]) env[`BACKEND_${n}_PRIORITY`] = priorities[index];
-      if (names[index]) env[`BACKEND_${n}_DEPLOYMENT_NAME`] = names[index];
-    });
+    Object.assign(
+      env,
+      balancerEnvironment(specs.map((spec, index) => ({ url: spec.url, apiKey: spec.apiKey, priority: priorities[index], deploymentName: names[index] }))),
+    );
   } else if (options.priority !== undefined || options.deploymentName !== undefined) {
-    throw new UserError('usage', '--priority and --deployment-name apply to --backend flags, and none was given.', {
+    throw new UserError('invalid-flag', '--priority and --deployment-name apply to --backend flags, and none was given.', {
       suggestion: 'add --backend <url> once per backend, e.g. --backend https://a.openai.azure.com --priority 1',
       exitCode: ExitCode.usage,
     });
@@ -104,7 +100,7 @@ export async function serveEnvironment(
 async function clientKeys(options: ServeOptions, env: Record<string, string | undefined>, io: { stdin: NodeJS.ReadStream; warn(line: string): void }): Promise<void> {
   const flag = '--client-api-keys-file';
   if (options.clientApiKeysFile !== undefined && options.clientApiKeys !== undefined) {
-    throw new UserError('usage', `${flag} and --client-api-keys both give the client keys.`, {
+    throw new UserError('invalid-flag', `${flag} and --client-api-keys both give the client keys.`, {
       suggestion: `keep ${flag} (\`ps\` shows the keys of --client-api-keys to every user of this machine)`,
       exitCode: ExitCode.usage,
     });
@@ -114,7 +110,7 @@ async function clientKeys(options: ServeOptions, env: Record<string, string | un
     const what = 'the client keys';
     const keys = splitKeys(path === '-' ? await readSecretStdin(flag, what, io.stdin) : readSecretFile(flag, path, what));
     if (keys.length === 0) {
-      throw new UserError('usage', `${flag}: ${path === '-' ? 'stdin' : `"${path}"`} holds no keys.`, {
+      throw new UserError('invalid-flag', `${flag}: ${path === '-' ? 'stdin' : `"${path}"`} holds no keys.`, {
         suggestion: 'put the keys clients must present in it, one a line or comma-separated',
         exitCode: ExitCode.usage,
       });
@@ -132,7 +128,7 @@ function splitList(value: string | undefined, count: number, flag: string): stri
   if (value === undefined) return [];
   const items = value.split(',').map((item) => item.trim());
   if (items.length !== count) {
-    throw new UserError('usage', `${flag} has ${items.length} value(s) but ${count} --backend flag(s) were given.`, {
+    throw new UserError('invalid-flag', `${flag} has ${items.length} value(s) but ${count} --backend flag(s) were given.`, {
       suggestion: `give one comma-separated value per --backend, in the same order (empty to use the default)`,
       exitCode: ExitCode.usage,
     });

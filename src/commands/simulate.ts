@@ -1,13 +1,10 @@
 import { Option } from 'commander';
 import { ExitCode, UserError } from '../core/errors.js';
 import type { DeploymentSpec, SimulatorOptions } from '../simulator/index.js';
+import { collect, invalidFlag } from '../core/flags.js';
 import { defineCommand } from './define.js';
 
-const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
-
-function usage(message: string, suggestion: string): UserError {
-  return new UserError('InvalidFlag', message, { suggestion, exitCode: ExitCode.usage });
-}
+const usage = invalidFlag;
 
 function integer(flag: string, value: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const n = Number(value);

@@ -3,8 +3,9 @@
  * shows them to every user of the machine: read from a file (`--client-api-keys-file PATH`,
  * `--backend URL=@PATH`) or from stdin (`-`). Every problem names the flag and the path, never the content.
  */
+import { invalidFlag } from './flags.js';
 import { closeSync, openSync, readSync } from 'node:fs';
-import { ExitCode, UserError } from './errors.js';
+import { UserError } from './errors.js';
 
 /** Far more than any list of keys; a larger file is the wrong file (or /dev/zero) and is not read whole. */
 export const maxSecretBytes = 64 * 1024;
@@ -18,9 +19,7 @@ const reasons: Record<string, string> = {
   ELOOP: 'too many symbolic links',
 };
 
-function usage(message: string, suggestion: string, cause?: unknown): UserError {
-  return new UserError('InvalidFlag', message, { suggestion, exitCode: ExitCode.usage, cause });
-}
+const usage = invalidFlag;
 
 /** The file's text (without a BOM), read synchronously and at most maxSecretBytes of it. */
 export function readSecretFile(flag: string, path: string, what: string): string {

@@ -5,7 +5,7 @@
  */
 import type { ArmContext } from '../azure/clients.js';
 import { UserError } from '../core/errors.js';
-import { quotaTable, regionQuota, type QuotaAsk, type RegionQuota } from './up/quota.js';
+import { quotaTable, regionQuota, type QuotaAsk, type RegionQuota } from './quota.js';
 import type { DeploymentSku } from './plan.js';
 import type { AccountDeployments, DeployedModel } from './capacity-targets.js';
 
@@ -45,7 +45,7 @@ export async function checkQuota(arm: ArmContext, accounts: AccountDeployments[]
   const models = uniqueModels(growing);
   const table = quotaTable({ sku: growing[0]!.sku as DeploymentSku, models, capacity }, rows(quotas, models));
   const lower = fits >= 1 ? `\`${commandFor(fits)}\` (the most every region can hold), ` : '';
-  throw new UserError('InsufficientQuota', `not enough Azure OpenAI quota for ${capacity}K TPM per deployment: ${short.join('; ')}. Nothing was changed.\nfree TPM by region:\n${table}`, {
+  throw new UserError('insufficient-quota', `not enough Azure OpenAI quota for ${capacity}K TPM per deployment: ${short.join('; ')}. Nothing was changed.\nfree TPM by region:\n${table}`, {
     suggestion: `use ${lower}or request more quota at https://aka.ms/oai/quotaincrease, then run it again`,
   });
 }

@@ -6,8 +6,8 @@ import type { ArmContext } from '../azure/clients.js';
 import { getAccount, getDeployment } from '../azure/openai.js';
 import { UserError } from '../core/errors.js';
 import type { EnvValues } from '../env/dotenv.js';
-import { settled } from './up/context.js';
-import { keys } from './up/settings.js';
+import { settled } from './settled.js';
+import { outputKeys, settingKeys as keys } from '../env/keys.js';
 import type { DeploymentRole } from './capacity-request.js';
 import type { ModelChoice } from './plan.js';
 
@@ -30,7 +30,7 @@ export interface AccountDeployments {
   deployments: DeployedModel[];
 }
 
-export const accountsKey = 'AZURE_OPENAI_ACCOUNTS';
+export const accountsKey = outputKeys.accounts;
 
 export async function readDeployments(arm: ArmContext, group: string, environment: string, values: EnvValues, settlePollMs = 2000): Promise<AccountDeployments[]> {
   const accounts = (values[accountsKey] ?? '').split(',').map((name) => name.trim()).filter(Boolean);

@@ -10,7 +10,7 @@ import { checkQuota } from './capacity-quota.js';
 import { capacityRequest, type DeploymentChoice } from './capacity-request.js';
 import { readDeployments, type AccountDeployments, type DeployedModel } from './capacity-targets.js';
 import { deployedSession, type SessionIo } from './session.js';
-import { keys } from './up/settings.js';
+import { settingKeys as keys } from '../env/keys.js';
 
 export interface CapacityFlags {
   env?: string;

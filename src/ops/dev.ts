@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Server } from 'node:http';
+import { balancerEnvironment } from '../core/balancer-environment.js';
 import { ExitCode, UserError } from '../core/errors.js';
 import { DEFAULT_DEPLOYMENTS, startSimulator, type Simulator } from '../simulator/index.js';
 import type { DevBackendInfo, DevOutput } from '../ui/dev-output.js';
@@ -95,12 +96,7 @@ export function balancerEnv(settings: DevSettings, backends: StartedBackend[], c
   env.HOST = settings.host;
   env.PORT = String(settings.port);
   env.CLIENT_API_KEYS = clientKey;
-  backends.forEach((backend, i) => {
-    env[`BACKEND_${i + 1}_URL`] = backend.info.url;
-    env[`BACKEND_${i + 1}_PRIORITY`] = '1';
-    if (backend.apiKey !== undefined) env[`BACKEND_${i + 1}_APIKEY`] = backend.apiKey;
-  });
-  return env;
+  return { ...env, ...balancerEnvironment(backends.map((backend) => ({ url: backend.info.url, priority: 1, ...(backend.apiKey === undefined ? {} : { apiKey: backend.apiKey }) }))) };
 }
 
 async function startFront(settings: DevSettings, env: Record<string, string | undefined>, writeLog: (line: string) => void): Promise<RunningBalancer> {
@@ -110,7 +106,7 @@ async function startFront(settings: DevSettings, env: Record<string, string | un
     config = loadConfig(env);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    throw new UserError('InvalidBalancerConfig', `the balancer cannot start: ${error.problems.join(' ')}`, {
+    throw new UserError('invalid-balancer-config', `the balancer cannot start: ${error.problems.join(' ')}`, {
       suggestion: 'check the --backend values (https://<name>.openai.azure.com=<key>) and the balancer settings in your environment',
       exitCode: ExitCode.usage,
       cause: error,
@@ -121,7 +117,7 @@ async function startFront(settings: DevSettings, env: Record<string, string | un
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE' || code === 'EACCES') {
-      throw new UserError('PortInUse', `cannot listen on ${settings.host}:${settings.port}: ${code === 'EADDRINUSE' ? 'the port is already in use' : 'permission denied'}`, {
+      throw new UserError('port-in-use', `cannot listen on ${settings.host}:${settings.port}: ${code === 'EADDRINUSE' ? 'the port is already in use' : 'permission denied'}`, {
         suggestion: `stop whatever uses port ${settings.port}, or choose another with --port <n> (--port 0 picks a free one)`,
         exitCode: ExitCode.usage,
         cause: error,

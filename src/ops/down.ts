@@ -4,6 +4,7 @@
  * clear the environment's outputs while keeping its settings, so a later `up` recreates the same.
  * Safe to re-run: a group already gone is not an error, and --purge still purges what is left.
  */
+import { allOutputKeys } from '../env/keys.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ArmContext } from '../azure/clients.js';
 import { failedOn } from '../azure/errors.js';
@@ -54,15 +55,7 @@ export interface DownResult {
 }
 
 /** What `up` writes as results (docs/up.md); the settings (capacity, regions, …) stay for the next `up`. */
-export const environmentOutputs = [
-  'CONTAINER_APP_URL',
-  'CONTAINER_APP_NAME',
-  'AZURE_OPENAI_ACCOUNTS',
-  'AZURE_OPENAI_ENDPOINTS',
-  'AZURE_MANAGED_IDENTITY_CLIENT_ID',
-  'AZURE_CONTAINER_REGISTRY_NAME',
-  'BALANCER_IMAGE_DEPLOYED',
-];
+export const environmentOutputs = allOutputKeys;
 
 const accountKind = 'Azure OpenAI account';
 

@@ -36,7 +36,7 @@ export function parseTail(text: string | undefined): number {
   if (text === undefined) return defaultTail;
   const value = Number(text);
   if (!/^\d+$/.test(text.trim()) || value > maxTailLines) {
-    throw new UserError('bad-flag', `--tail "${text}" is not a whole number from 0 to ${maxTailLines}.`, {
+    throw new UserError('invalid-flag', `--tail "${text}" is not a whole number from 0 to ${maxTailLines}.`, {
       suggestion: `the log stream gives at most the last ${maxTailLines} lines of each replica: use --tail ${maxTailLines} or less`,
       exitCode: ExitCode.usage,
     });

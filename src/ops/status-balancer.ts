@@ -4,12 +4,11 @@
  */
 import type { ArmContext } from '../azure/clients.js';
 import { containerAppSecrets } from '../azure/containerapps.js';
+import { clientKeySecret } from '../core/balancer-environment.js';
 import { httpFetch } from '../core/http.js';
 import type { BalancerStatus } from '../../templates/balancer/dist/main.js';
 import type { BalancerView, StatusAccount } from '../ui/status-view.js';
 
-/** The secret `up` stores the client keys in (comma-separated; any one will do). */
-const clientKeySecret = 'client-api-keys';
 
 /** How status authenticates to the balancer: its client key, or (CLIENT_AUTH=entra) the signed-in user's Entra ID token. */
 export type BalancerCredential = { key: string } | { token: () => Promise<string> };

@@ -32,7 +32,7 @@ export function parseInterval(text: string | undefined): number {
   if (text === undefined) return 2000;
   const seconds = Number(text);
   if (!/^\d+(\.\d+)?$/.test(text.trim()) || seconds < 0.5 || seconds > 3600) {
-    throw new UserError('bad-flag', `--interval "${text}" is not a number of seconds from 0.5 to 3600.`, { suggestion: 'for example --interval 5', exitCode: ExitCode.usage });
+    throw new UserError('invalid-flag', `--interval "${text}" is not a number of seconds from 0.5 to 3600.`, { suggestion: 'for example --interval 5', exitCode: ExitCode.usage });
   }
   return seconds * 1000;
 }

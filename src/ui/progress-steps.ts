@@ -1,6 +1,6 @@
 /** The state of a Reporter's steps, whatever the output: start times, first outcome wins, close. */
 import { InternalError } from '../core/errors.js';
-import type { Reporter, StepHandle } from './progress.js';
+import type { Reporter, StepHandle } from './reporter.js';
 
 export type Clock = () => number;
 

@@ -7,21 +7,9 @@ import { createPlainSink } from './progress-plain.js';
 import { trackSteps, type Clock } from './progress-steps.js';
 import { createTtySink } from './progress-tty.js';
 
-export interface StepHandle {
-  update(detail: string): void;
-  succeed(detail?: string): void;
-  /** The step found everything already right and changed nothing. */
-  skip(detail: string): void;
-  fail(error: unknown): void;
-}
+import type { Reporter } from './reporter.js';
 
-export interface Reporter {
-  step(id: string, title: string): StepHandle;
-  info(line: string): void;
-  warn(line: string): void;
-  /** Stops the spinner; steps still running are reported as stopped. Idempotent. */
-  close(): void;
-}
+export type { Reporter, StepHandle } from './reporter.js';
 
 export type ReporterMode = 'tty' | 'plain' | 'json';
 

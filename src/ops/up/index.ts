@@ -14,7 +14,7 @@ import { chooseEnvironment, signedIn, type SessionIo } from '../session.js';
 import { plan as makePlan, type Plan } from '../plan.js';
 import { defaultTimings, type UpContext, type UpTimings } from './context.js';
 import { packContext } from './pack-context.js';
-import { pickRegions, preflight, type QuotaAsk } from './quota.js';
+import { pickRegions, preflight, type QuotaAsk } from '../quota.js';
 import { checkFlags, keys, requestedSettings, type UpFlags } from './settings.js';
 import { stepRunner } from './steps.js';
 import { environmentOutputs, upResult, type UpResult } from './outputs.js';

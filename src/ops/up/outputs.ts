@@ -1,4 +1,5 @@
 /** What `up` leaves behind: the azd environment's values, and the one result `--json` prints. */
+import { outputKeys } from '../../env/keys.js';
 import type { StepReport } from '../graph.js';
 import type { UpContext } from './context.js';
 
@@ -6,13 +7,13 @@ export function environmentOutputs(up: UpContext): Record<string, string> {
   const { plan } = up;
   const accounts = plan.accounts.map((account) => up.found.accounts.get(account.index));
   return {
-    CONTAINER_APP_URL: `https://${up.found.fqdn}`,
-    CONTAINER_APP_NAME: plan.containerApp.name,
-    AZURE_OPENAI_ACCOUNTS: plan.accounts.map((account) => account.name).join(','),
-    AZURE_OPENAI_ENDPOINTS: accounts.map((account, i) => account?.endpoint ?? plan.accounts[i]!.endpoint).join(','),
-    AZURE_MANAGED_IDENTITY_CLIENT_ID: up.found.identity?.clientId ?? '',
-    ...(up.found.registry ? { AZURE_CONTAINER_REGISTRY_NAME: plan.registry!.name } : {}),
-    BALANCER_IMAGE_DEPLOYED: up.found.image ?? plan.image,
+    [outputKeys.containerAppUrl]: `https://${up.found.fqdn}`,
+    [outputKeys.containerAppName]: plan.containerApp.name,
+    [outputKeys.accounts]: plan.accounts.map((account) => account.name).join(','),
+    [outputKeys.endpoints]: accounts.map((account, i) => account?.endpoint ?? plan.accounts[i]!.endpoint).join(','),
+    [outputKeys.identityClientId]: up.found.identity?.clientId ?? '',
+    ...(up.found.registry ? { [outputKeys.registryName]: plan.registry!.name } : {}),
+    [outputKeys.imageDeployed]: up.found.image ?? plan.image,
   };
 }
 

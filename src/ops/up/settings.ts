@@ -2,7 +2,7 @@
  * What `up` is asked for: its flags, else what the environment stored (so `env set OPENAI_CAPACITY 50`
  * then `up` works, and a re-run keeps the regions it chose), else the defaults.
  */
-import { ExitCode, UserError } from '../../core/errors.js';
+import { invalidFlag } from '../../core/flags.js';
 import type { ClientAuthMode, DeploymentSku, ModelChoice } from '../plan.js';
 
 export interface UpFlags {
@@ -27,22 +27,9 @@ export interface UpFlags {
   allowedClientIds?: string;
 }
 
-/** The environment keys `up` reads back and writes. */
-export const keys = {
-  capacity: 'OPENAI_CAPACITY',
-  sku: 'OPENAI_SKU',
-  regions: 'OPENAI_REGIONS',
-  chatModel: 'OPENAI_CHAT_MODEL',
-  embeddingModel: 'OPENAI_EMBEDDING_MODEL',
-  chatDeployment: 'AZURE_OPENAI_CHATGPT_DEPLOYMENT',
-  embeddingDeployment: 'AZURE_OPENAI_EMB_DEPLOYMENT',
-  priorities: 'OPENAI_PRIORITIES',
-  image: 'BALANCER_IMAGE',
-  location: 'AZURE_LOCATION',
-  subscription: 'AZURE_SUBSCRIPTION_ID',
-  clientAuth: 'BALANCER_CLIENT_AUTH',
-  allowedClientIds: 'BALANCER_ALLOWED_CLIENT_IDS',
-} as const;
+/** The environment keys `up` reads back and writes (env/keys.ts). */
+export { settingKeys as keys } from '../../env/keys.js';
+import { settingKeys as keys } from '../../env/keys.js';
 
 /** What the current azure-search-openai-demo chat app deploys (reference-sample.md). */
 export const defaultModels = {
@@ -156,4 +143,4 @@ function integer(what: string, text: string, min: number, max: number): number {
 }
 
 const nonEmpty = (value: string | undefined): string | undefined => (value && value.trim() ? value.trim() : undefined);
-const usage = (message: string, suggestion: string): UserError => new UserError('bad-flag', message, { suggestion, exitCode: ExitCode.usage });
+const usage = invalidFlag;

@@ -12,8 +12,8 @@ import type { StepHandle } from '../../ui/progress.js';
 import type { StepOutcome } from '../graph.js';
 import type { ClientAuthPlan } from '../plan.js';
 import { settled, succeeded, type UpContext } from './context.js';
+import { balancerEnvironment, clientKeySecret } from '../../core/balancer-environment.js';
 
-export const clientKeySecret = 'client-api-keys';
 export const specTag = 'aoai-lb-spec';
 /** Requests in flight per replica before Container Apps adds one; a replica holds 1,000 open streams (docs/benchmarks.md). */
 const concurrentRequestsPerReplica = '100';
@@ -40,10 +40,8 @@ function appSpec(up: UpContext, clientKey: string): ContainerApp {
   const { plan } = up;
   const identity = up.found.identity!;
   const env: Array<{ name: string; value?: string; secretRef?: string }> = [{ name: 'AZURE_CLIENT_ID', value: identity.clientId }, ...clientAuthEnv(plan.containerApp.clientAuth)];
-  for (const account of plan.accounts) {
-    const endpoint = up.found.accounts.get(account.index)?.endpoint ?? account.endpoint;
-    env.push({ name: `BACKEND_${account.index}_URL`, value: endpoint }, { name: `BACKEND_${account.index}_PRIORITY`, value: String(account.priority) });
-  }
+  const backends = plan.accounts.map((account) => ({ url: up.found.accounts.get(account.index)?.endpoint ?? account.endpoint, priority: account.priority }));
+  for (const [name, value] of Object.entries(balancerEnvironment(backends))) env.push({ name, value });
   const probe = { httpGet: { path: '/healthz', port: plan.containerApp.targetPort } };
   return {
     location: plan.resourceGroup.location,

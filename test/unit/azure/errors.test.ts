@@ -25,7 +25,8 @@ test('known codes become one line of what went wrong and one of what to do, keep
   const cause = restError('InsufficientQuota', 'This operation require 60 new capacity in quota Tokens Per Minute (thousands) - gpt-4o-mini, which is bigger than the current available capacity 30.');
   const error = explain(cause, { resource: 'deployment chat on openai2-abc (swedencentral)', environment: 'dev' });
   assert.ok(error instanceof UserError);
-  assert.equal(error.code, 'InsufficientQuota');
+  assert.equal(error.code, 'azure-error');
+  assert.equal(error.azureCode, 'InsufficientQuota');
   assert.match(error.message, /deployment chat on openai2-abc \(swedencentral\).*available capacity 30/);
   assert.match(error.suggestion!, /aoai-lb env set OPENAI_CAPACITY 20 --env dev/);
   assert.match(error.suggestion!, /--regions auto/);

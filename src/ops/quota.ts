@@ -4,12 +4,12 @@
  * region and model). Capacity this environment already deployed counts as available to it, so a re-run
  * or a capacity change asks only for the difference.
  */
-import { UserError } from '../../core/errors.js';
-import type { ArmContext } from '../../azure/clients.js';
-import { modelsIn, usagesIn, type ModelOffer, type Usage } from '../../azure/openai.js';
-import { openaiRegions } from '../../azure/openai-regions.js';
-import { armErrorOf } from '../../azure/errors.js';
-import type { DeploymentSku, ModelChoice } from '../plan.js';
+import { UserError } from '../core/errors.js';
+import type { ArmContext } from '../azure/clients.js';
+import { modelsIn, usagesIn, type ModelOffer, type Usage } from '../azure/openai.js';
+import { openaiRegions } from '../azure/openai-regions.js';
+import { armErrorOf } from '../azure/errors.js';
+import type { DeploymentSku, ModelChoice } from './plan.js';
 
 /** ARM's answers for a region a subscription or resource type cannot use. */
 const regionUnavailable = new Set(['LocationNotAvailableForResourceType', 'NoRegisteredProviderFound', 'InvalidLocation', 'LocationNotAvailable', 'DisallowedLocation']);
@@ -110,7 +110,7 @@ function shortage(ask: QuotaAsk, quotas: RegionQuota[], why: string, count: numb
     fits > 0 ? `--capacity ${fits}` : undefined,
     'or request more quota at https://aka.ms/oai/quotaincrease',
   ].filter(Boolean);
-  return new UserError('InsufficientQuota', `not enough Azure OpenAI quota (${ask.sku}): ${why}.\n${table}`, { suggestion: `use ${fixes.join(', ')}` });
+  return new UserError('insufficient-quota', `not enough Azure OpenAI quota (${ask.sku}): ${why}.\n${table}`, { suggestion: `use ${fixes.join(', ')}` });
 }
 
 /** Region × free TPM per model, the table the preflight prints. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ModelChoice } from '../../../src/ops/plan.js';
-import { quotaTable, type QuotaAsk, type RegionQuota } from '../../../src/ops/up/quota.js';
+import { quotaTable, type QuotaAsk, type RegionQuota } from '../../../src/ops/quota.js';
 
 // regionQuota, pickRegions and preflight ask ARM (models.list, usages.list): they are covered by
 // test/up/*.test.ts against the twin. quotaTable is the pure part: the table both `up` and `capacity` print.
