@@ -3,8 +3,7 @@
 // invalid JSON under odd media types, deep nesting, huge numbers, v1 models of the wrong type or with
 // control characters, a body of exactly MAX_BODY_BYTES (the refusals over it: slow-clients.test.ts).
 import assert from 'node:assert/strict';
-import { after, before, describe } from 'node:test';
-import { chatBody, clientKey, defineCases, prefix, raw, req, secret, type Expect, type HostileCase, type Status, type World, startWorld } from './harness.js';
+import { chatBody, clientKey, describeHostile, prefix, raw, req, secret, type Expect, type HostileCase, type Status } from './harness.js';
 
 const maxBody = 300_000;
 const chat = '/openai/deployments/chat/chat/completions';
@@ -102,13 +101,4 @@ const cases: HostileCase[] = [
   { name: 'body of exactly MAX_BODY_BYTES', send: json(`${chat}?${version}`, `{"messages":[],"p":"${'p'.repeat(maxBody - 22)}"}`), expect: to(`${chat}?${version}`) },
 ];
 
-describe('hostile input: queries and bodies (JSON logs)', () => {
-  let world: World;
-  before(async () => {
-    world = await startWorld({ env: { LOG_FORMAT: 'json', MAX_BODY_BYTES: String(maxBody), CLIENT_HEADER_TIMEOUT_SECONDS: '2', CLIENT_BODY_TIMEOUT_SECONDS: '1' } });
-  });
-  after(async () => {
-    await world?.stop();
-  });
-  defineCases(() => world, cases, 'json');
-});
+describeHostile('hostile input: queries and bodies (JSON logs)', { env: { LOG_FORMAT: 'json', MAX_BODY_BYTES: String(maxBody), CLIENT_HEADER_TIMEOUT_SECONDS: '2', CLIENT_BODY_TIMEOUT_SECONDS: '1' } }, cases, 'json');

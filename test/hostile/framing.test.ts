@@ -2,8 +2,7 @@
 // CL+TE, duplicate and malformed Content-Length, chunk sizes and extensions, line endings, obs-fold, NUL.
 // The real balancer as a child process; raw sockets; see harness.ts for the checks after every case.
 import assert from 'node:assert/strict';
-import { after, before, describe } from 'node:test';
-import { chatBody, chatPath, chatUpstream, clientKey, defineCases, raw, type HostileCase, type Status, type World, startWorld } from './harness.js';
+import { chatBody, chatPath, chatUpstream, clientKey, describeHostile, raw, type HostileCase, type Status } from './harness.js';
 
 const length = Buffer.byteLength(chatBody);
 const hex = length.toString(16);
@@ -91,13 +90,4 @@ const cases: HostileCase[] = [
   },
 ];
 
-describe('hostile input: framing and smuggling', () => {
-  let world: World;
-  before(async () => {
-    world = await startWorld({ env: { CLIENT_HEADER_TIMEOUT_SECONDS: '2', CLIENT_BODY_TIMEOUT_SECONDS: '1' } });
-  });
-  after(async () => {
-    await world?.stop();
-  });
-  defineCases(() => world, cases);
-});
+describeHostile('hostile input: framing and smuggling', { env: { CLIENT_HEADER_TIMEOUT_SECONDS: '2', CLIENT_BODY_TIMEOUT_SECONDS: '1' } }, cases);

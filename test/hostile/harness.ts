@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
-import { it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { okChat, startRecordingBackend, type Handler, type RecordedRequest, type RecordingBackend } from '../helpers/recording-backend.js';
 import { waitFor } from '../helpers/wait.js';
@@ -434,5 +434,19 @@ export function defineCases(world: () => World, cases: HostileCase[], format: 't
     assertLogClean(current.stdout(), format);
     assert.equal(current.stderr(), '', 'nothing on stderr');
     await healthz(current.url);
+  });
+}
+
+/** A file's suite: one balancer (with `options`) for all its cases, stopped at the end. */
+export function describeHostile(title: string, options: WorldOptions, cases: HostileCase[], format: 'text' | 'json' = 'text'): void {
+  describe(title, () => {
+    let world: World;
+    before(async () => {
+      world = await startWorld(options);
+    });
+    after(async () => {
+      await world?.stop();
+    });
+    defineCases(() => world, cases, format);
   });
 }

@@ -2,8 +2,7 @@
 // Oversized blocks, 10k headers, invalid names and values, duplicate and odd credentials, Host variants,
 // hop-by-hop abuse (Connection naming other headers), Expect, request ids.
 import assert from 'node:assert/strict';
-import { after, before, describe } from 'node:test';
-import { backendKey, chatBody, chatPath, chatUpstream, clientKey, defineCases, raw, req, type HostileCase, type Status, type World, startWorld } from './harness.js';
+import { backendKey, chatBody, chatPath, chatUpstream, clientKey, describeHostile, raw, req, type HostileCase, type Status } from './harness.js';
 
 const length = Buffer.byteLength(chatBody);
 /** A chat POST with these header lines (no credential unless given), Connection: close. */
@@ -84,13 +83,4 @@ const cases: HostileCase[] = [
   { name: 'request id of 10 KB with quotes and =', send: keyed([`x-ms-client-request-id: "${'r'.repeat(10_000)}" status=999`]), expect: { ...passed, check: (_o, _r, logs) => assert.ok(!logs.includes('rrrrrrrrrr') && !/ status=999/.test(logs)) } },
 ];
 
-describe('hostile input: headers', () => {
-  let world: World;
-  before(async () => {
-    world = await startWorld({ env: { CLIENT_HEADER_TIMEOUT_SECONDS: '2', CLIENT_BODY_TIMEOUT_SECONDS: '1' } });
-  });
-  after(async () => {
-    await world?.stop();
-  });
-  defineCases(() => world, cases);
-});
+describeHostile('hostile input: headers', { env: { CLIENT_HEADER_TIMEOUT_SECONDS: '2', CLIENT_BODY_TIMEOUT_SECONDS: '1' } }, cases);

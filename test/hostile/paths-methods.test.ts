@@ -3,8 +3,7 @@
 // deployment name, absolute- and authority-form targets, *, long paths, overlong UTF-8; TRACE, CONNECT,
 // WebDAV and made-up methods; HTTP/1.0, 0.9, 2 preface, h2c and websocket upgrades, bogus versions.
 import assert from 'node:assert/strict';
-import { after, before, describe } from 'node:test';
-import { chatBody, chatPath, chatUpstream, clientKey, defineCases, prefix, raw, req, textFields, type Expect, type HostileCase, type Status, type World, startWorld } from './harness.js';
+import { chatBody, chatPath, clientKey, describeHostile, prefix, raw, req, textFields, type Expect, type HostileCase, type Status } from './harness.js';
 
 const q = '?api-version=2024-10-21';
 const get = (target: string, extra: string[] = []): string => req('GET', target, extra);
@@ -132,15 +131,4 @@ function noBackslashClimb(requests: Array<{ url: string }>): void {
   }
 }
 
-describe('hostile input: paths, methods, protocols', () => {
-  let world: World;
-  before(async () => {
-    world = await startWorld({ env: { CLIENT_HEADER_TIMEOUT_SECONDS: '2', CLIENT_BODY_TIMEOUT_SECONDS: '1' } });
-  });
-  after(async () => {
-    await world?.stop();
-  });
-  defineCases(() => world, cases);
-  void chatBody;
-  void chatUpstream;
-});
+describeHostile('hostile input: paths, methods, protocols', { env: { CLIENT_HEADER_TIMEOUT_SECONDS: '2', CLIENT_BODY_TIMEOUT_SECONDS: '1' } }, cases);
