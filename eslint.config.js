@@ -3,6 +3,8 @@ import tseslint from 'typescript-eslint';
 
 // The dependency direction of docs/architecture.md: commands → ops → azure/env/ui/core.
 // The balancer template ships alone in its image, and the twin is an independent check of src/.
+// The ops folders of the commands; each keeps its internals to itself.
+const commandFolders = ['up', 'capacity', 'logs', 'wire-chat', 'status', 'down', 'dev'];
 const restrict = (patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
 
 export default tseslint.config(
@@ -18,14 +20,13 @@ export default tseslint.config(
   { files: ['templates/balancer/src/**'], rules: restrict([{ group: ['**/src/**', '../../../src/**'], message: 'The balancer ships alone: import nothing from the CLI.' }]) },
   { files: ['src/simulator/**'], rules: restrict([{ group: ['**/commands/**', '**/ops/**', '**/azure/**', '**/ui/**', '**/env/**'], message: 'The simulator stands alone.' }]) },
   { files: ['src/azure/**'], rules: restrict([{ group: ['**/ui/**', '**/commands/**', '**/ops/**'], message: 'azure/ never imports ui/, ops/ or commands/.' }]) },
-  { files: ['src/ops/up/**'], rules: restrict([{ group: ['**/commands/**'], message: 'ops/ never imports commands/.' }]) },
-  // up's steps are up's own: what other commands share with it lives in ops/ (settled, quota), env/keys or core/.
+  // Each command's ops folder is its own: what commands share lives in ops/*.ts (settled, quota, deployed-app),
+  // env/keys or core/. `./x.js` within a folder and `../../azure/…` out of it stay allowed.
   {
     files: ['src/ops/**'],
-    ignores: ['src/ops/up/**'],
     rules: restrict([
       { group: ['**/commands/**'], message: 'ops/ never imports commands/.' },
-      { group: ['**/up/*', '!**/up/index.js'], message: 'Only ops/up imports ops/up internals; share through ops/, env/keys.ts or core/.' },
+      { regex: `^\\.\\.?/(${commandFolders.join('|')})/(?!index\\.js$)`, message: 'A command\'s ops folder keeps its internals: share through ops/*.ts, env/keys.ts or core/.' },
     ]),
   },
   { files: ['src/core/**', 'src/env/**'], rules: restrict([{ group: ['**/commands/**', '**/ops/**', '**/ui/**'], message: 'core and env are leaves.' }]) },
@@ -40,6 +41,7 @@ export default tseslint.config(
         allowTypeImports: true,
         message: 'Keep `aoai-lb --help` fast: import this in run() with `await import()` (type-only imports are fine).',
       },
+      { group: ['**/ops/*/*', '!**/ops/*/index.js'], message: 'A command reaches its ops folder through index.js only.' },
     ]),
   },
   // The twin (its modules, every nested folder, and its own tests in test/twin/tests/) imports nothing of the CLI:

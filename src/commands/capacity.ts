@@ -1,5 +1,5 @@
 import { Option } from 'commander';
-import type { CapacityFlags, CapacityResult } from '../ops/capacity.js';
+import type { CapacityFlags, CapacityResult } from '../ops/capacity/index.js';
 import { defineCommand } from './define.js';
 import { addEnvironmentOptions } from './environment-options.js';
 
@@ -14,7 +14,7 @@ export const capacityCommand = defineCommand<CapacityFlags, { result: CapacityRe
       .option('--json', 'print one JSON result on stdout (progress stays on stderr)');
   },
   async run(flags, ctx) {
-    const [{ runCapacity }, { formatCapacity }] = await Promise.all([import('../ops/capacity.js'), import('../ui/capacity-output.js')]);
+    const [{ runCapacity }, { formatCapacity }] = await Promise.all([import('../ops/capacity/index.js'), import('../ui/capacity-output.js')]);
     const result = await runCapacity(ctx.args[0], flags, { reporter: await ctx.reporter(), processEnv: ctx.processEnv, interactive: ctx.interactive });
     return { result, text: formatCapacity(result) };
   },

@@ -1,9 +1,9 @@
 import { ExitCode } from '../core/errors.js';
 import { commandLineKeyWarning, parseBackendSpec } from '../core/secret-input.js';
-import type { defaultDemoRps, DEMO_TIME_SCALE } from '../ops/demo-load.js';
-import type { DevSettings, RealBackend } from '../ops/dev.js';
+import type { defaultDemoRps, DEMO_TIME_SCALE } from '../ops/dev/index.js';
+import type { DevSettings, RealBackend } from '../ops/dev/index.js';
 import type { DevOutputMode } from '../ui/dev-output.js';
-import { collect, invalidFlag } from '../core/flags.js';
+import { collect, decimalNumber, invalidFlag, wholeNumber } from '../core/flags.js';
 import { defineCommand } from './define.js';
 
 interface DevFlags {
@@ -19,22 +19,6 @@ interface DevFlags {
 }
 
 const usage = invalidFlag;
-
-function integer(flag: string, value: string, min: number, max: number, example: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
-    throw usage(`${flag} must be a whole number from ${min} to ${max}, not "${value}"`, `for example ${flag} ${example}`);
-  }
-  return n;
-}
-
-function positive(flag: string, value: string, max: number, example: string): number {
-  const n = Number(value);
-  if (!/^\d+(\.\d+)?$/.test(value.trim()) || !(n > 0) || n > max) {
-    throw usage(`${flag} must be a number above 0 and at most ${max}, not "${value}"`, `for example ${flag} ${example}`);
-  }
-  return n;
-}
 
 /**
  * `URL=@PATH` (the key read from that file), `URL=KEY` or `URL` (managed identity); the key may contain '='
@@ -71,14 +55,15 @@ export function devSettings(
       throw usage('--demo-load would spend the real quota of the --backend endpoints', 'try --demo-load with simulated backends (leave out --backend), or send your app\'s own traffic');
     }
   }
-  const backends = flags.backends === undefined ? 3 : integer('--backends', flags.backends, 1, 20, '3');
-  const tpm = flags.tpm === undefined ? 30 : integer('--tpm', flags.tpm, 1, 10_000, '30 (30K tokens per minute)');
-  const port = flags.port === undefined ? 8080 : integer('--port', flags.port, 0, 65_535, '0 (any free port)');
+  const backends = flags.backends === undefined ? 3 : wholeNumber('--backends', flags.backends, { min: 1, max: 20, suggestion: 'for example --backends 3' });
+  const tpm = flags.tpm === undefined ? 30 : wholeNumber('--tpm', flags.tpm, { min: 1, max: 10_000, suggestion: 'for example --tpm 30 (30K tokens per minute)' });
+  const port = flags.port === undefined ? 8080 : wholeNumber('--port', flags.port, { min: 0, max: 65_535, suggestion: 'for example --port 0 (any free port)' });
   const defaultTimeScale = flags.demoLoad === undefined ? 1 : demo.timeScale;
-  const timeScale = flags.timeScale === undefined ? defaultTimeScale : positive('--time-scale', flags.timeScale, 1000, '60 (a 1 s token window)');
+  const timeScale =
+    flags.timeScale === undefined ? defaultTimeScale : decimalNumber('--time-scale', flags.timeScale, { min: 0, above: true, max: 1000, suggestion: 'for example --time-scale 60 (a 1 s token window)' });
   let demoLoadRps: number | undefined;
   if (flags.demoLoad === true) demoLoadRps = demo.rps(backends, tpm * 1000, timeScale);
-  else if (typeof flags.demoLoad === 'string') demoLoadRps = positive('--demo-load', flags.demoLoad, 500, '5 (requests per second)');
+  else if (typeof flags.demoLoad === 'string') demoLoadRps = decimalNumber('--demo-load', flags.demoLoad, { min: 0, above: true, max: 500, suggestion: 'for example --demo-load 5 (requests per second)' });
   const clientKey = flags.clientKey;
   if (clientKey !== undefined && !/^[\x21-\x7e]+$/.test(clientKey)) {
     throw usage('--client-key must be printable characters without spaces', 'for example --client-key my-local-key, or leave it out to get a random one');
@@ -113,11 +98,7 @@ export const devCommand = defineCommand<DevFlags, number>({
   },
   interruptible: true,
   async run(flags, ctx) {
-    const [{ defaultDemoRps, DEMO_TIME_SCALE }, { runDev }, { createDevOutput }] = await Promise.all([
-      import('../ops/demo-load.js'),
-      import('../ops/dev.js'),
-      import('../ui/dev-output.js'),
-    ]);
+    const [{ defaultDemoRps, DEMO_TIME_SCALE, runDev }, { createDevOutput }] = await Promise.all([import('../ops/dev/index.js'), import('../ui/dev-output.js')]);
     const settings = devSettings(flags, { rps: defaultDemoRps, timeScale: DEMO_TIME_SCALE });
     const mode: DevOutputMode = ctx.output === 'json' ? 'json' : flags.view !== false && ctx.stdout.isTTY ? 'live' : 'lines';
     const output = createDevOutput(mode, { stdout: ctx.stdout, stderr: ctx.stderr });

@@ -1,4 +1,4 @@
-import type { DownFlags, DownResult } from '../ops/down.js';
+import type { DownFlags, DownResult } from '../ops/down/index.js';
 import { defineCommand } from './define.js';
 import { addEnvironmentOptions } from './environment-options.js';
 
@@ -13,7 +13,7 @@ export const downCommand = defineCommand<DownFlags, { result: DownResult; text: 
       .option('--json', 'print one JSON result on stdout (progress stays on stderr)');
   },
   async run(flags, ctx) {
-    const [{ runDown }, { askToDelete, formatDownResult }] = await Promise.all([import('../ops/down.js'), import('../ui/down-output.js')]);
+    const [{ runDown }, { askToDelete, formatDownResult }] = await Promise.all([import('../ops/down/index.js'), import('../ui/down-output.js')]);
     const result = await runDown(flags, { reporter: await ctx.reporter(), processEnv: ctx.processEnv, interactive: ctx.interactive, confirm: askToDelete });
     return { result, text: formatDownResult(result) };
   },

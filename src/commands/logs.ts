@@ -1,4 +1,4 @@
-import type { LogsFlags } from '../ops/logs.js';
+import type { LogsFlags } from '../ops/logs/index.js';
 import { defineCommand } from './define.js';
 import { addEnvironmentOptions } from './environment-options.js';
 
@@ -16,7 +16,7 @@ export const logsCommand = defineCommand<LogsFlags, number>({
   },
   interruptible: (flags) => flags.follow === true,
   async run(flags, ctx) {
-    const [{ runLogs }, { createLogPrinter }] = await Promise.all([import('../ops/logs.js'), import('../ui/log-lines.js')]);
+    const [{ runLogs }, { createLogPrinter }] = await Promise.all([import('../ops/logs/index.js'), import('../ui/log-lines.js')]);
     const color = ctx.output === 'text' && ctx.stdout.isTTY === true && !ctx.processEnv.NO_COLOR;
     const printer = createLogPrinter({ json: ctx.output === 'json', color, stdout: ctx.stdout, stderr: ctx.stderr });
     await runLogs(flags, { printer, signal: ctx.signal, processEnv: ctx.processEnv, interactive: ctx.interactive });

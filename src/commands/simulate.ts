@@ -1,18 +1,10 @@
 import { Option } from 'commander';
 import { ExitCode, UserError } from '../core/errors.js';
 import type { DeploymentSpec, SimulatorOptions } from '../simulator/index.js';
-import { collect, invalidFlag } from '../core/flags.js';
+import { collect, decimalNumber, invalidFlag, wholeNumber } from '../core/flags.js';
 import { defineCommand } from './define.js';
 
 const usage = invalidFlag;
-
-function integer(flag: string, value: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
-    throw usage(`${flag} must be an integer from ${min} to ${max}, not "${value}"`, `for example ${flag} ${min === 0 ? 8080 : 30000}`);
-  }
-  return n;
-}
 
 /** `name=model:tpm`, e.g. `chat=gpt-4o:50000`. */
 export function parseDeployment(value: string): DeploymentSpec {
@@ -20,7 +12,7 @@ export function parseDeployment(value: string): DeploymentSpec {
   if (!match) {
     throw usage(`--deployment "${value}" is not name=model:tpm`, 'for example --deployment chat=gpt-35-turbo:30000 --deployment embedding=text-embedding-ada-002:30000');
   }
-  return { name: match[1]!, model: match[2]!, tpm: integer('the tpm in --deployment', match[3]!, 1) };
+  return { name: match[1]!, model: match[2]!, tpm: wholeNumber(`the tpm in --deployment ${value}`, match[3]!, { min: 1, suggestion: 'for example --deployment chat=gpt-35-turbo:30000' }) };
 }
 
 /** `none`, or `<firstTokenMs>,<perTokenMs>`. */
@@ -33,23 +25,20 @@ export function parseLatency(value: string): SimulatorOptions['latency'] {
 
 export function simulateOptions(options: Record<string, unknown>, defaults: readonly DeploymentSpec[]): SimulatorOptions {
   const specs = (options.deployment as string[] | undefined)?.map(parseDeployment);
-  const tpm = options.tpm === undefined ? undefined : integer('--tpm', String(options.tpm), 1) * 1000;
+  const tpm = options.tpm === undefined ? undefined : wholeNumber('--tpm', String(options.tpm), { min: 1, suggestion: 'for example --tpm 30 (30K tokens per minute)' }) * 1000;
   if (specs && tpm !== undefined) throw usage('--tpm applies to the default deployments only', 'give the TPM inside each --deployment name=model:tpm instead');
   const names = new Set<string>();
   for (const spec of specs ?? []) {
     if (names.has(spec.name)) throw usage(`--deployment ${spec.name} is given twice`, 'give each deployment name once');
     names.add(spec.name);
   }
-  let timeScale: number | undefined;
-  if (options.timeScale !== undefined) {
-    timeScale = Number(options.timeScale);
-    if (!(Number.isFinite(timeScale) && timeScale > 0)) throw usage(`--time-scale must be a positive number, not "${String(options.timeScale)}"`, 'for example --time-scale 60 (a 1 s token window)');
-  }
+  const timeScale =
+    options.timeScale === undefined ? undefined : decimalNumber('--time-scale', String(options.timeScale), { min: 0, above: true, suggestion: 'for example --time-scale 60 (a 1 s token window)' });
   const region = options.region as string | undefined;
   if (region !== undefined && region.trim() === '') throw usage('--region must not be empty', 'for example --region "East US"');
   return {
     host: options.host as string | undefined,
-    port: options.port === undefined ? 0 : integer('--port', String(options.port), 0, 65535),
+    port: options.port === undefined ? 0 : wholeNumber('--port', String(options.port), { min: 0, max: 65_535, suggestion: 'for example --port 8080, or --port 0 for a free one' }),
     region,
     deployments: specs ?? defaults.map((d) => ({ ...d, tpm: tpm ?? d.tpm })),
     apiKeys: options.apiKey as string[] | undefined,

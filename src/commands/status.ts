@@ -1,4 +1,4 @@
-import type { StatusFlags } from '../ops/status.js';
+import type { StatusFlags } from '../ops/status/index.js';
 import { defineCommand } from './define.js';
 import { addEnvironmentOptions } from './environment-options.js';
 
@@ -14,7 +14,7 @@ export const statusCommand = defineCommand<StatusFlags, number>({
   },
   interruptible: (flags) => flags.watch === true,
   async run(flags, ctx) {
-    const [{ runStatus }, { createStatusOutput }] = await Promise.all([import('../ops/status.js'), import('../ui/status-view.js')]);
+    const [{ runStatus }, { createStatusOutput }] = await Promise.all([import('../ops/status/index.js'), import('../ui/status-view.js')]);
     const color = ctx.output === 'text' && ctx.stdout.isTTY === true && !ctx.processEnv.NO_COLOR;
     const output = createStatusOutput({ json: ctx.output === 'json', watch: flags.watch === true, color, stdout: ctx.stdout });
     try {

@@ -1,5 +1,5 @@
 import { Option } from 'commander';
-import type { UpFlags } from '../ops/up/settings.js';
+import type { UpFlags } from '../ops/up/index.js';
 import type { UpOutcome } from '../ops/up/index.js';
 import { defineCommand } from './define.js';
 import { addEnvironmentOptions } from './environment-options.js';

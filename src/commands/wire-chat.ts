@@ -1,6 +1,6 @@
 import { Option } from 'commander';
 import { ExitCode } from '../core/errors.js';
-import type { WireChatFlags } from '../ops/wire-chat.js';
+import type { WireChatFlags } from '../ops/wire-chat/index.js';
 import { defineCommand } from './define.js';
 import { addEnvironmentOptions } from './environment-options.js';
 
@@ -22,7 +22,7 @@ export const wireChatCommand = defineCommand<WireChatOptions, number>({
       .option('--json', 'print one JSON result on stdout (secrets masked)');
   },
   async run(flags, ctx) {
-    const [{ runWireChat, deployChatApp }, { formatWireChat, wireChatJson }] = await Promise.all([import('../ops/wire-chat.js'), import('../ui/wire-chat-output.js')]);
+    const [{ runWireChat, deployChatApp }, { formatWireChat, wireChatJson }] = await Promise.all([import('../ops/wire-chat/index.js'), import('../ui/wire-chat-output.js')]);
     const result = await runWireChat(flags, { processEnv: ctx.processEnv, interactive: ctx.interactive });
     // Printed before `azd up` starts streaming, so it is not a result printed at the end.
     ctx.stdout.write(ctx.output === 'json' ? `${JSON.stringify(wireChatJson(result), null, 2)}\n` : formatWireChat(result, flags.deploy === true));

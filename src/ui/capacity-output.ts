@@ -1,5 +1,5 @@
 /** What `capacity` prints: each deployment's capacity and the aggregate, and whether it was saved. */
-import type { CapacityResult } from '../ops/capacity.js';
+import type { CapacityResult } from '../ops/capacity/index.js';
 
 export function formatCapacity(result: CapacityResult): string {
   const changes = result.accounts.flatMap((account) => account.deployments).filter((d) => d.outcome === 'updated' || d.outcome === 'unchanged');

@@ -1,10 +1,11 @@
 /**
  * Where `aoai-lb dev` writes, chosen once: a live redrawn view (stdout is a TTY), a status line every
- * few seconds (pipes, --no-view), or one JSON object per line (--json). ops/dev.ts never checks the mode.
+ * few seconds (pipes, --no-view), or one JSON object per line (--json). ops/dev never checks the mode.
  */
 import chalk from 'chalk';
 import { createLogUpdate } from 'log-update';
-import { renderDevView, renderStatusLine, renderSummary, type DevSnapshot } from './dev-view.js';
+import type { DevSnapshot } from '../ops/dev/snapshot.js';
+import { renderDevView, renderStatusLine, renderSummary } from './dev-view.js';
 
 export type DevOutputMode = 'live' | 'lines' | 'json';
 

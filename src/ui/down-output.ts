@@ -1,6 +1,6 @@
 /** What `down` shows: the plan before it asks, the question itself, and the result on stdout. */
 import { askLine } from '../core/ask.js';
-import type { DownPlan, DownResult } from '../ops/down.js';
+import type { DownPlan, DownResult } from '../ops/down/index.js';
 
 export function formatDownPlan(plan: DownPlan): string {
   const lines: string[] = [];

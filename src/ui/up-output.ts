@@ -1,6 +1,6 @@
 /** What `up` prints on stdout: the plan of a dry run, or the result (CONTAINER_APP_URL last, as azd does). */
 import type { Plan } from '../ops/plan.js';
-import type { UpResult } from '../ops/up/outputs.js';
+import type { UpResult } from '../ops/up/index.js';
 
 export function formatPlan(plan: Plan, subscriptionId: string): string {
   const lines = [

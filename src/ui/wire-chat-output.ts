@@ -1,6 +1,6 @@
 /** What `wire-chat` prints: the changes (secrets masked) and the next step, or one JSON object. */
-import type { Change } from '../ops/wire-chat-values.js';
-import type { WireChatResult } from '../ops/wire-chat.js';
+import type { Change } from '../ops/wire-chat/values.js';
+import type { WireChatResult } from '../ops/wire-chat/index.js';
 
 export function formatWireChat(result: WireChatResult, deploying: boolean): string {
   const lines: string[] = [];

@@ -170,12 +170,12 @@ describe('aoai-lb dev errors', () => {
   after(() => blocker?.close());
 
   for (const [args, pattern] of [
-    [['--backends', '0'], /--backends must be a whole number from 1 to 20, not "0"/],
-    [['--backends', 'three'], /--backends must be a whole number/],
-    [['--tpm', '-5'], /--tpm must be a whole number from 1 to/],
-    [['--port', '70000'], /--port must be a whole number from 0 to 65535/],
-    [['--time-scale', '0'], /--time-scale must be a number above 0/],
-    [['--demo-load', 'fast'], /--demo-load must be a number above 0/],
+    [['--backends', '0'], /--backends "0" is not a whole number from 1 to 20\./],
+    [['--backends', 'three'], /--backends "three" is not a whole number/],
+    [['--tpm', '-5'], /--tpm "-5" is not a whole number from 1 to/],
+    [['--port', '70000'], /--port "70000" is not a whole number from 0 to 65535/],
+    [['--time-scale', '0'], /--time-scale "0" is not a number above 0/],
+    [['--demo-load', 'fast'], /--demo-load "fast" is not a number above 0/],
     [['--backend', 'not a url'], /--backend "not a url" is not an http\(s\) URL/],
     [['--backend', 'https://a.openai.azure.com=key', '--tpm', '10'], /--tpm applies to simulated backends/],
     [['--backend', 'https://a.openai.azure.com=key', '--demo-load'], /--demo-load would spend the real quota/],

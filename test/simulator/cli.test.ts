@@ -63,9 +63,9 @@ test('simulate without --api-key warns that auth is off; SIGTERM also stops it',
 
 for (const [args, message] of [
   [['--deployment', 'chat'], /--deployment "chat" is not name=model:tpm/],
-  [['--port', 'abc'], /--port must be an integer/],
+  [['--port', 'abc'], /--port "abc" is not a whole number from 0 to 65535\./],
   [['--latency', 'fast'], /--latency "fast"/],
-  [['--time-scale', '0'], /--time-scale must be a positive number/],
+  [['--time-scale', '0'], /--time-scale "0" is not a number above 0\./],
   [['--tpm', '5000', '--deployment', 'a=gpt-4o:1000'], /--tpm applies to the default deployments only/],
   [['--bogus'], /unknown option '--bogus'/],
 ] as const) {

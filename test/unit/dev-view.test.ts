@@ -10,10 +10,10 @@ import {
   successRate,
   tokenLegend,
   visibleDeployments,
-  type DevSnapshot,
 } from '../../src/ui/dev-view.js';
+import type { DevSnapshot } from '../../src/ops/dev/snapshot.js';
 import { connectionLines } from '../../src/ui/dev-output.js';
-import { DEMO_TIME_SCALE, defaultDemoRps } from '../../src/ops/demo-load.js';
+import { DEMO_TIME_SCALE, defaultDemoRps } from '../../src/ops/dev/demo-load.js';
 
 type Backend = DevSnapshot['status']['backends'][number];
 type Deployment = Backend['deployments'][number];

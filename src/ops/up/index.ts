@@ -19,6 +19,9 @@ import { checkFlags, keys, requestedSettings, type UpFlags } from './settings.js
 import { stepRunner } from './steps.js';
 import { environmentOutputs, upResult, type UpResult } from './outputs.js';
 
+export type { UpFlags } from './settings.js';
+export type { UpResult } from './outputs.js';
+
 export interface UpIo extends SessionIo {
   reporter: Reporter;
   timings?: Partial<UpTimings>;

@@ -2,7 +2,7 @@
  * What `up` is asked for: its flags, else what the environment stored (so `env set OPENAI_CAPACITY 50`
  * then `up` works, and a re-run keeps the regions it chose), else the defaults.
  */
-import { invalidFlag } from '../../core/flags.js';
+import { invalidFlag, wholeNumber } from '../../core/flags.js';
 import type { ClientAuthMode, DeploymentSku, ModelChoice } from '../plan.js';
 
 export interface UpFlags {
@@ -60,9 +60,9 @@ type Stored = Record<string, string | undefined>;
  */
 export function checkFlags(flags: UpFlags): void {
   const given = (value: string | undefined): value is string => value !== undefined;
-  if (given(flags.accounts)) integer('--accounts', flags.accounts, 1, 10);
-  if (given(flags.capacity)) integer('--capacity', flags.capacity, 1, 10_000);
-  for (const value of given(flags.priorities) ? flags.priorities.split(',') : []) integer('--priorities', value.trim(), 1, 1000);
+  if (given(flags.accounts)) wholeNumber('--accounts', flags.accounts, accountsRange);
+  if (given(flags.capacity)) wholeNumber('--capacity', flags.capacity, capacityRange);
+  for (const value of given(flags.priorities) ? flags.priorities.split(',') : []) wholeNumber('--priorities', value.trim(), priorityRange);
   if (given(flags.chatModel)) model('--chat-model', flags.chatModel, defaultModels.chat);
   if (given(flags.embeddingModel)) model('--embedding-model', flags.embeddingModel, defaultModels.embedding);
   if (given(flags.regions) || given(flags.accounts)) requestedSettings({ regions: flags.regions, accounts: flags.accounts }, {}, {});
@@ -72,7 +72,7 @@ export function checkFlags(flags: UpFlags): void {
 export function requestedSettings(flags: UpFlags, stored: Stored, processEnv: Stored): RequestedSettings {
   const pick = (flag: string | undefined, key: string): string | undefined => nonEmpty(flag) ?? nonEmpty(stored[key]);
   const regionsText = pick(flags.regions, keys.regions);
-  const accountCount = flags.accounts === undefined ? undefined : integer('--accounts', flags.accounts, 1, 10);
+  const accountCount = flags.accounts === undefined ? undefined : wholeNumber('--accounts', flags.accounts, accountsRange);
   let regions: string[] | 'auto' = 'auto';
   if (regionsText && regionsText.toLowerCase() !== 'auto') {
     regions = regionsText.split(',').map((region) => region.trim().toLowerCase().replace(/\s+/g, '')).filter(Boolean);
@@ -87,10 +87,10 @@ export function requestedSettings(flags: UpFlags, stored: Stored, processEnv: St
   const sku = pick(flags.sku, keys.sku) ?? 'Standard';
   if (sku !== 'Standard' && sku !== 'GlobalStandard') throw usage(`--sku "${sku}" is not Standard or GlobalStandard.`, 'use --sku Standard (regional quota) or --sku GlobalStandard');
   const capacityText = pick(flags.capacity, keys.capacity) ?? '30';
-  const capacity = integer(flags.capacity !== undefined ? '--capacity' : keys.capacity, capacityText, 1, 10_000);
+  const capacity = wholeNumber(flags.capacity !== undefined ? '--capacity' : keys.capacity, capacityText, capacityRange);
   const count = regions === 'auto' ? (accountCount ?? 3) : regions.length;
   const prioritiesText = pick(flags.priorities, keys.priorities);
-  const priorities = prioritiesText?.split(',').map((value) => integer('--priorities', value.trim(), 1, 1000));
+  const priorities = prioritiesText?.split(',').map((value) => wholeNumber('--priorities', value.trim(), priorityRange));
   if (priorities && priorities.length !== count) throw usage(`--priorities has ${priorities.length} values for ${count} accounts.`, 'give one priority per account, e.g. --priorities 1,1,2');
   return {
     regions,
@@ -136,11 +136,9 @@ function model(flag: string, text: string | undefined, fallback: ModelChoice): M
   return { name, version };
 }
 
-function integer(what: string, text: string, min: number, max: number): number {
-  const value = Number(text);
-  if (!/^\d+$/.test(text.trim()) || value < min || value > max) throw usage(`${what} "${text}" is not a whole number from ${min} to ${max}.`, what === keys.capacity || what === '--capacity' ? 'give thousands of tokens per minute per deployment, e.g. 30 for 30K TPM' : `give a number from ${min} to ${max}`);
-  return value;
-}
+const capacityRange = { min: 1, max: 10_000, suggestion: 'give thousands of tokens per minute per deployment, e.g. 30 for 30K TPM' };
+const accountsRange = { min: 1, max: 10, suggestion: 'give a number from 1 to 10' };
+const priorityRange = { min: 1, max: 1000, suggestion: 'give one whole number from 1 to 1000 per account, e.g. --priorities 1,1,2' };
 
 const nonEmpty = (value: string | undefined): string | undefined => (value && value.trim() ? value.trim() : undefined);
 const usage = invalidFlag;

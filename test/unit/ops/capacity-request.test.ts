@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ExitCode, UserError } from '../../../src/core/errors.js';
-import { capacityRequest, deploymentChoices } from '../../../src/ops/capacity-request.js';
+import { capacityRequest, deploymentChoices } from '../../../src/ops/capacity/request.js';
 
 /** A usage error (exit 2) with this code, a message matching `pattern` and a suggestion matching `fix`. */
 const usage = (code: string, pattern: RegExp, fix: RegExp) => (error: unknown) => {

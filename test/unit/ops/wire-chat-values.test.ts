@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ExitCode, UserError } from '../../../src/core/errors.js';
-import { balancerFromEnvironment, changesFrom, customUrl, secretKeys, wantedValues, type Balancer } from '../../../src/ops/wire-chat-values.js';
+import { balancerFromEnvironment, changesFrom, customUrl, secretKeys, wantedValues, type Balancer } from '../../../src/ops/wire-chat/values.js';
 // Masking for display lives with the output, next to the values that mark a change secret.
 import { displayed, maskSecret } from '../../../src/ui/wire-chat-output.js';
 

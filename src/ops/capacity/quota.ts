@@ -3,11 +3,11 @@
  * environment's deployments hold already counts as available to them (as in up's preflight), so only
  * the increase must be free. A region where nothing grows is not asked at all.
  */
-import type { ArmContext } from '../azure/clients.js';
-import { UserError } from '../core/errors.js';
-import { quotaTable, regionQuota, type QuotaAsk, type RegionQuota } from './quota.js';
-import type { DeploymentSku } from './plan.js';
-import type { AccountDeployments, DeployedModel } from './capacity-targets.js';
+import type { ArmContext } from '../../azure/clients.js';
+import { UserError } from '../../core/errors.js';
+import { quotaTable, regionQuota, type QuotaAsk, type RegionQuota } from '../quota.js';
+import type { DeploymentSku } from '../plan.js';
+import type { AccountDeployments, DeployedModel } from './targets.js';
 
 interface Pool {
   region: string;

@@ -5,12 +5,13 @@
  * for its last lines again and showing only those not shown yet).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ArmContext } from '../azure/clients.js';
-import { failedOn } from '../azure/errors.js';
-import type { LogPrinter } from '../ui/log-lines.js';
-import { SeenLines } from './logs-lines.js';
-import { describeStreamError, readLogStream, type AppToken } from './logs-stream.js';
-import { matchesReplica, reconcile, runningTargets, type AppRef, type StreamTarget } from './logs-targets.js';
+import type { ArmContext } from '../../azure/clients.js';
+import { failedOn } from '../../azure/errors.js';
+import type { LogPrinter } from '../../ui/log-lines.js';
+import { SeenLines } from './lines.js';
+import { describeStreamError, readLogStream, type AppToken } from './stream.js';
+import type { AppRef } from '../deployed-app.js';
+import { matchesReplica, reconcile, runningTargets, type StreamTarget } from './targets.js';
 
 /** The most lines the log stream gives (reference §2: --tail 0–300). */
 export const maxTailLines = 300;

@@ -3,11 +3,11 @@
  * its region and chat/embedding deployments, and the app's replicas. What is missing is shown as
  * missing, not thrown: status reports, it does not judge.
  */
-import type { ArmContext } from '../azure/clients.js';
-import { getAccount, getDeployment } from '../azure/openai.js';
-import type { EnvValues } from '../env/dotenv.js';
-import type { StatusAccount, StatusReplica } from '../ui/status-view.js';
-import { activeReplicas } from './logs-targets.js';
+import type { ArmContext } from '../../azure/clients.js';
+import { getAccount, getDeployment } from '../../azure/openai.js';
+import type { EnvValues } from '../../env/dotenv.js';
+import type { StatusAccount, StatusReplica } from './snapshot.js';
+import { activeReplicas } from '../deployed-app.js';
 
 export async function readAccounts(arm: ArmContext, group: string, values: EnvValues): Promise<StatusAccount[]> {
   const names = (values.AZURE_OPENAI_ACCOUNTS ?? '').split(',').map((name) => name.trim()).filter(Boolean);

@@ -3,14 +3,14 @@
  * environment. Plan (read every deployment, decide what changes), check quota per region (nothing is
  * changed when a region is short), apply, then record OPENAI_CAPACITY so a following `up` changes nothing.
  */
-import { failedOn } from '../azure/errors.js';
-import type { Reporter } from '../ui/progress.js';
-import { applyCapacity, needsChange, type DeploymentChange } from './capacity-apply.js';
-import { checkQuota } from './capacity-quota.js';
-import { capacityRequest, type DeploymentChoice } from './capacity-request.js';
-import { readDeployments, type AccountDeployments, type DeployedModel } from './capacity-targets.js';
-import { deployedSession, type SessionIo } from './session.js';
-import { settingKeys as keys } from '../env/keys.js';
+import { failedOn } from '../../azure/errors.js';
+import type { Reporter } from '../../ui/progress.js';
+import { applyCapacity, needsChange, type DeploymentChange } from './apply.js';
+import { checkQuota } from './quota.js';
+import { capacityRequest, type DeploymentChoice } from './request.js';
+import { readDeployments, type AccountDeployments, type DeployedModel } from './targets.js';
+import { deployedSession, type SessionIo } from '../session.js';
+import { settingKeys as keys } from '../../env/keys.js';
 
 export interface CapacityFlags {
   env?: string;

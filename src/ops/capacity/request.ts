@@ -1,5 +1,5 @@
 /** What `aoai-lb capacity` is asked for: a capacity in thousands of TPM and which deployments. Pure. */
-import { ExitCode, UserError } from '../core/errors.js';
+import { ExitCode, UserError } from '../../core/errors.js';
 
 export type DeploymentRole = 'chat' | 'embedding';
 export type DeploymentChoice = DeploymentRole | 'all';

@@ -4,12 +4,12 @@
  * those under way finish. Then either every deployment is at the target, or the error names exactly
  * which deployments changed and which did not.
  */
-import type { ArmContext } from '../azure/clients.js';
-import { explain, failedOn } from '../azure/errors.js';
-import { setDeploymentCapacity } from '../azure/openai.js';
-import { UserError } from '../core/errors.js';
-import type { Reporter } from '../ui/progress.js';
-import type { AccountDeployments, DeployedModel } from './capacity-targets.js';
+import type { ArmContext } from '../../azure/clients.js';
+import { explain, failedOn } from '../../azure/errors.js';
+import { setDeploymentCapacity } from '../../azure/openai.js';
+import { UserError } from '../../core/errors.js';
+import type { Reporter } from '../../ui/progress.js';
+import type { AccountDeployments, DeployedModel } from './targets.js';
 
 export type ChangeOutcome = 'updated' | 'unchanged' | 'failed' | 'not run';
 

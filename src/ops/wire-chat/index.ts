@@ -6,16 +6,16 @@
  */
 import { access } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { containerAppSecrets } from '../azure/containerapps.js';
-import { failedOn } from '../azure/errors.js';
-import { ExitCode, UserError } from '../core/errors.js';
-import { EnvStore, missingEnvironment, validateEnvName } from '../env/store.js';
-import { chooseEnvironment, deployedSession, type SessionIo } from './session.js';
-import { clientKeySecret } from '../core/balancer-environment.js';
-import { settingKeys as keys } from '../env/keys.js';
-import { azdEnvNew, azdEnvSet, azdUp, findAzd, type AzdProject } from './wire-chat-azd.js';
-import { detectGeneration, type ChatGeneration } from './wire-chat-generation.js';
-import { balancerFromEnvironment, changesFrom, wantedValues, type Change } from './wire-chat-values.js';
+import { containerAppSecrets } from '../../azure/containerapps.js';
+import { failedOn } from '../../azure/errors.js';
+import { ExitCode, UserError } from '../../core/errors.js';
+import { EnvStore, missingEnvironment, validateEnvName } from '../../env/store.js';
+import { chooseEnvironment, deployedSession, type SessionIo } from '../session.js';
+import { clientKeySecret } from '../../core/balancer-environment.js';
+import { settingKeys as keys } from '../../env/keys.js';
+import { azdEnvNew, azdEnvSet, azdUp, findAzd, type AzdProject } from './azd.js';
+import { detectGeneration, type ChatGeneration } from './generation.js';
+import { balancerFromEnvironment, changesFrom, wantedValues, type Change } from './values.js';
 
 export interface WireChatFlags {
   chatDir?: string;

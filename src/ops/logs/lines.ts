@@ -2,7 +2,7 @@
  * What a log-stream line means: pure functions from the stream's text to entries, the `Proxying to`
  * filter, and the check that keeps a reconnected stream from repeating lines already shown.
  */
-import type { LogEntry } from '../ui/log-lines.js';
+import type { LogEntry } from '../../ui/log-lines.js';
 
 /** The words every upstream attempt of the balancer logs (ARCHITECTURE.md "Balancer log line"). */
 export const proxyingMarker = 'Proxying to ';

@@ -4,18 +4,18 @@
  * clear the environment's outputs while keeping its settings, so a later `up` recreates the same.
  * Safe to re-run: a group already gone is not an error, and --purge still purges what is left.
  */
-import { allOutputKeys } from '../env/keys.js';
+import { allOutputKeys } from '../../env/keys.js';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ArmContext } from '../azure/clients.js';
-import { failedOn } from '../azure/errors.js';
-import { deleteResourceGroup, getResourceGroup, listGroupResources, type GroupResource, type ResourceGroupState } from '../azure/groups.js';
-import { ExitCode, UserError } from '../core/errors.js';
-import type { EnvValues } from '../env/dotenv.js';
-import type { EnvStore } from '../env/store.js';
-import type { Reporter } from '../ui/progress.js';
-import { deletedAccountsOf, purgeAll, uniqueTargets, type Ownership, type PurgeTarget } from './down-purge.js';
-import { ownerTag, resourceToken } from './plan.js';
-import { deployedSession, type SessionIo } from './session.js';
+import type { ArmContext } from '../../azure/clients.js';
+import { failedOn } from '../../azure/errors.js';
+import { deleteResourceGroup, getResourceGroup, listGroupResources, type GroupResource, type ResourceGroupState } from '../../azure/groups.js';
+import { ExitCode, UserError } from '../../core/errors.js';
+import type { EnvValues } from '../../env/dotenv.js';
+import type { EnvStore } from '../../env/store.js';
+import type { Reporter } from '../../ui/progress.js';
+import { deletedAccountsOf, purgeAll, uniqueTargets, type Ownership, type PurgeTarget } from './purge.js';
+import { ownerTag, resourceToken } from '../plan.js';
+import { deployedSession, type SessionIo } from '../session.js';
 
 export interface DownFlags {
   env?: string;

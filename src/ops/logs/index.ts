@@ -3,15 +3,17 @@
  * show` reads them (revisions → replicas → each container's log stream with the app's token). Without
  * --follow: the last N lines of each, merged by time, then exit. With --follow: see logs-follow.ts.
  */
-import { getAuthToken } from '../azure/containerapp-logs.js';
-import { failedOn } from '../azure/errors.js';
-import { ExitCode, UserError } from '../core/errors.js';
-import type { LogEntry, LogPrinter } from '../ui/log-lines.js';
-import { SeenLines, timeMs } from './logs-lines.js';
-import { followLogs, maxTailLines } from './logs-follow.js';
-import { AppToken, describeStreamError, readLogStream } from './logs-stream.js';
-import { deployedApp, matchesReplica, runningTargets, type AppRef } from './logs-targets.js';
-import { deployedSession, type SessionFlags, type SessionIo } from './session.js';
+import { getAuthToken } from '../../azure/containerapp-logs.js';
+import { failedOn } from '../../azure/errors.js';
+import { ExitCode, UserError } from '../../core/errors.js';
+import { wholeNumber } from '../../core/flags.js';
+import type { LogEntry, LogPrinter } from '../../ui/log-lines.js';
+import { SeenLines, timeMs } from './lines.js';
+import { followLogs, maxTailLines } from './follow.js';
+import { AppToken, describeStreamError, readLogStream } from './stream.js';
+import { deployedApp, type AppRef } from '../deployed-app.js';
+import { matchesReplica, runningTargets } from './targets.js';
+import { deployedSession, type SessionFlags, type SessionIo } from '../session.js';
 
 export interface LogsFlags extends SessionFlags {
   follow?: boolean;
@@ -34,14 +36,11 @@ export const defaultTail = 100;
 
 export function parseTail(text: string | undefined): number {
   if (text === undefined) return defaultTail;
-  const value = Number(text);
-  if (!/^\d+$/.test(text.trim()) || value > maxTailLines) {
-    throw new UserError('invalid-flag', `--tail "${text}" is not a whole number from 0 to ${maxTailLines}.`, {
-      suggestion: `the log stream gives at most the last ${maxTailLines} lines of each replica: use --tail ${maxTailLines} or less`,
-      exitCode: ExitCode.usage,
-    });
-  }
-  return value;
+  return wholeNumber('--tail', text, {
+    min: 0,
+    max: maxTailLines,
+    suggestion: `the log stream gives at most the last ${maxTailLines} lines of each replica: use --tail ${maxTailLines} or less`,
+  });
 }
 
 export async function runLogs(flags: LogsFlags, io: LogsIo): Promise<void> {

@@ -2,12 +2,12 @@
  * The balancer's live state: GET {CONTAINER_APP_URL}/status with the client key, which is read from the
  * app's `client-api-keys` secret (never printed). Each backend is named by the account whose endpoint it is.
  */
-import type { ArmContext } from '../azure/clients.js';
-import { containerAppSecrets } from '../azure/containerapps.js';
-import { clientKeySecret } from '../core/balancer-environment.js';
-import { httpFetch } from '../core/http.js';
-import type { BalancerStatus } from '../../templates/balancer/dist/main.js';
-import type { BalancerView, StatusAccount } from '../ui/status-view.js';
+import type { ArmContext } from '../../azure/clients.js';
+import { containerAppSecrets } from '../../azure/containerapps.js';
+import { clientKeySecret } from '../../core/balancer-environment.js';
+import { httpFetch } from '../../core/http.js';
+import type { BalancerStatus } from '../../../templates/balancer/dist/main.js';
+import type { BalancerView, StatusAccount } from './snapshot.js';
 
 
 /** How status authenticates to the balancer: its client key, or (CLIENT_AUTH=entra) the signed-in user's Entra ID token. */

@@ -1,8 +1,8 @@
 /** Reading one replica container's log stream into entries, with the app token renewed on a 401. */
-import { LogStreamError, logStreamLines } from '../azure/containerapp-logs.js';
-import type { LogEntry } from '../ui/log-lines.js';
-import { parseStreamLine, shown, toEntry, type SeenLines } from './logs-lines.js';
-import type { StreamTarget } from './logs-targets.js';
+import { LogStreamError, logStreamLines } from '../../azure/containerapp-logs.js';
+import type { LogEntry } from '../../ui/log-lines.js';
+import { parseStreamLine, shown, toEntry, type SeenLines } from './lines.js';
+import type { StreamTarget } from './targets.js';
 
 /** The app's log-stream token, asked for once and again when it nears expiry or a stream refuses it. */
 export class AppToken {

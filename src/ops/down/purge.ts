@@ -3,11 +3,11 @@
  * environment's when it was in the environment's resource group and carries its tag, or has one of the
  * names `up` gives (so an account soft-deleted by an earlier `down`, whose outputs are cleared, is found too).
  */
-import type { ArmContext } from '../azure/clients.js';
-import { failedOn } from '../azure/errors.js';
-import { listDeletedAccounts, purgeDeletedAccount, type DeletedAccount } from '../azure/openai-deleted.js';
-import type { Reporter } from '../ui/progress.js';
-import { ownerTag } from './plan.js';
+import type { ArmContext } from '../../azure/clients.js';
+import { failedOn } from '../../azure/errors.js';
+import { listDeletedAccounts, purgeDeletedAccount, type DeletedAccount } from '../../azure/openai-deleted.js';
+import type { Reporter } from '../../ui/progress.js';
+import { ownerTag } from '../plan.js';
 
 export interface PurgeTarget {
   name: string;

@@ -2,10 +2,10 @@
 import { access, constants, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { UserError } from '../core/errors.js';
-import { marshalDotenv } from '../env/dotenv.js';
-import { EnvStore } from '../env/store.js';
-import { secretKeys } from './wire-chat-values.js';
+import { UserError } from '../../core/errors.js';
+import { marshalDotenv } from '../../env/dotenv.js';
+import { EnvStore } from '../../env/store.js';
+import { secretKeys } from './values.js';
 
 /** The azd executable on PATH, or undefined when there is none (then the .env is written directly). */
 export async function findAzd(processEnv: NodeJS.ProcessEnv): Promise<string | undefined> {

@@ -4,13 +4,14 @@
  * change rarely, so --watch reads them again only every minute; replicas and /status every tick.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { failedOn } from '../azure/errors.js';
-import { ExitCode, UserError } from '../core/errors.js';
-import type { StatusAccount, StatusSnapshot } from '../ui/status-view.js';
-import { deployedApp } from './logs-targets.js';
-import { deployedSession, type SessionFlags, type SessionIo } from './session.js';
-import { balancerView, clientKeyOf, userToken, type BalancerCredential } from './status-balancer.js';
-import { readAccounts, readReplicas } from './status-inventory.js';
+import { failedOn } from '../../azure/errors.js';
+import { ExitCode, UserError } from '../../core/errors.js';
+import { decimalNumber } from '../../core/flags.js';
+import type { StatusAccount, StatusSnapshot } from './snapshot.js';
+import { deployedApp } from '../deployed-app.js';
+import { deployedSession, type SessionFlags, type SessionIo } from '../session.js';
+import { balancerView, clientKeyOf, userToken, type BalancerCredential } from './balancer.js';
+import { readAccounts, readReplicas } from './inventory.js';
 
 export interface StatusFlags extends SessionFlags {
   json?: boolean;
@@ -30,11 +31,7 @@ const inventoryRefreshMs = 60_000;
 
 export function parseInterval(text: string | undefined): number {
   if (text === undefined) return 2000;
-  const seconds = Number(text);
-  if (!/^\d+(\.\d+)?$/.test(text.trim()) || seconds < 0.5 || seconds > 3600) {
-    throw new UserError('invalid-flag', `--interval "${text}" is not a number of seconds from 0.5 to 3600.`, { suggestion: 'for example --interval 5', exitCode: ExitCode.usage });
-  }
-  return seconds * 1000;
+  return decimalNumber('--interval', text, { min: 0.5, max: 3600, unit: 'seconds', suggestion: 'for example --interval 5' }) * 1000;
 }
 
 /** Resolves to the exit code: 1 when (without --watch) the balancer did not answer, else 0. */

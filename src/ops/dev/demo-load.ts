@@ -3,7 +3,7 @@
  * and failover with no app attached. A fixed rate with a bound on open requests; stop() aborts what is
  * still open and resolves once every request has settled.
  */
-import type { DemoLoadStats } from '../ui/dev-view.js';
+import type { DemoLoadStats } from './snapshot.js';
 
 export interface DemoLoadOptions {
   /** The balancer, e.g. http://127.0.0.1:8080 */

@@ -2,14 +2,14 @@
  * The deployments `capacity` works on: every account `up` recorded in the environment
  * (AZURE_OPENAI_ACCOUNTS), each with its chat and embedding deployment as ARM shows them now.
  */
-import type { ArmContext } from '../azure/clients.js';
-import { getAccount, getDeployment } from '../azure/openai.js';
-import { UserError } from '../core/errors.js';
-import type { EnvValues } from '../env/dotenv.js';
-import { settled } from './settled.js';
-import { outputKeys, settingKeys as keys } from '../env/keys.js';
-import type { DeploymentRole } from './capacity-request.js';
-import type { ModelChoice } from './plan.js';
+import type { ArmContext } from '../../azure/clients.js';
+import { getAccount, getDeployment } from '../../azure/openai.js';
+import { UserError } from '../../core/errors.js';
+import type { EnvValues } from '../../env/dotenv.js';
+import { settled } from '../settled.js';
+import { outputKeys, settingKeys as keys } from '../../env/keys.js';
+import type { DeploymentRole } from './request.js';
+import type { ModelChoice } from '../plan.js';
 
 export interface DeployedModel {
   account: string;

@@ -2,9 +2,9 @@
  * What the chat app's azd environment must hold to call the balancer (pure: no I/O). The variable names are
  * the chat app's own (its infra/main.parameters.json and app/backend read them, reference-sample.md §5).
  */
-import { UserError } from '../core/errors.js';
-import type { EnvValues } from '../env/dotenv.js';
-import type { ChatGeneration } from './wire-chat-generation.js';
+import { UserError } from '../../core/errors.js';
+import type { EnvValues } from '../../env/dotenv.js';
+import type { ChatGeneration } from './generation.js';
 
 /** Variables whose values are never printed. */
 export const secretKeys = new Set(['AZURE_OPENAI_API_KEY_OVERRIDE']);

@@ -6,13 +6,15 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Server } from 'node:http';
-import { balancerEnvironment } from '../core/balancer-environment.js';
-import { ExitCode, UserError } from '../core/errors.js';
-import { DEFAULT_DEPLOYMENTS, startSimulator, type Simulator } from '../simulator/index.js';
-import type { DevBackendInfo, DevOutput } from '../ui/dev-output.js';
-import type { ClientTotals, DevSnapshot } from '../ui/dev-view.js';
+import { balancerEnvironment } from '../../core/balancer-environment.js';
+import { ExitCode, UserError } from '../../core/errors.js';
+import { DEFAULT_DEPLOYMENTS, startSimulator, type Simulator } from '../../simulator/index.js';
+import type { DevBackendInfo, DevOutput } from '../../ui/dev-output.js';
+import type { ClientTotals, DevSnapshot } from './snapshot.js';
 import { startDemoLoad, type DemoLoad } from './demo-load.js';
-import type { BalancerStatus, RunningBalancer } from '../../templates/balancer/dist/main.js';
+
+export { defaultDemoRps, DEMO_TIME_SCALE } from './demo-load.js';
+import type { BalancerStatus, RunningBalancer } from '../../../templates/balancer/dist/main.js';
 
 export interface RealBackend {
   url: string;
@@ -100,7 +102,7 @@ export function balancerEnv(settings: DevSettings, backends: StartedBackend[], c
 }
 
 async function startFront(settings: DevSettings, env: Record<string, string | undefined>, writeLog: (line: string) => void): Promise<RunningBalancer> {
-  const { loadConfig, startBalancer, ConfigError } = await import('../../templates/balancer/dist/main.js');
+  const { loadConfig, startBalancer, ConfigError } = await import('../../../templates/balancer/dist/main.js');
   let config;
   try {
     config = loadConfig(env);
