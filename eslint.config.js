@@ -17,27 +17,54 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
-  { files: ['templates/balancer/src/**'], rules: restrict([{ group: ['**/src/**', '../../../src/**'], message: 'The balancer ships alone: import nothing from the CLI.' }]) },
-  { files: ['src/simulator/**'], rules: restrict([{ group: ['**/commands/**', '**/ops/**', '**/azure/**', '**/ui/**', '**/env/**'], message: 'The simulator stands alone.' }]) },
-  { files: ['src/azure/**'], rules: restrict([{ group: ['**/ui/**', '**/commands/**', '**/ops/**'], message: 'azure/ never imports ui/, ops/ or commands/.' }]) },
+  {
+    files: ['templates/balancer/src/**'],
+    rules: restrict([{ group: ['**/src/**', '../../../src/**'], message: 'The balancer ships alone: import nothing from the CLI.' }]),
+  },
+  {
+    files: ['src/simulator/**'],
+    rules: restrict([{ group: ['**/commands/**', '**/ops/**', '**/azure/**', '**/ui/**', '**/env/**'], message: 'The simulator stands alone.' }]),
+  },
+  {
+    files: ['src/azure/**'],
+    rules: restrict([{ group: ['**/ui/**', '**/commands/**', '**/ops/**'], message: 'azure/ never imports ui/, ops/ or commands/.' }]),
+  },
   // Each command's ops folder is its own: what commands share lives in ops/*.ts (settled, quota, deployed-app),
   // env/keys or core/. `./x.js` within a folder and `../../azure/…` out of it stay allowed.
   {
     files: ['src/ops/**'],
     rules: restrict([
       { group: ['**/commands/**'], message: 'ops/ never imports commands/.' },
-      { regex: `^\\.\\.?/(${commandFolders.join('|')})/(?!index\\.js$)`, message: 'A command\'s ops folder keeps its internals: share through ops/*.ts, env/keys.ts or core/.' },
+      {
+        regex: `^\\.\\.?/(${commandFolders.join('|')})/(?!index\\.js$)`,
+        message: "A command's ops folder keeps its internals: share through ops/*.ts, env/keys.ts or core/.",
+      },
     ]),
   },
   { files: ['src/core/**', 'src/env/**'], rules: restrict([{ group: ['**/commands/**', '**/ops/**', '**/ui/**'], message: 'core and env are leaves.' }]) },
   // ui/ renders what ops/ produces: the result types are ops/'s, so ui/ may import them as types only.
-  { files: ['src/ui/**'], rules: restrict([{ group: ['**/commands/**'], message: 'ui never imports commands/.' }, { group: ['**/ops/**'], allowTypeImports: true, message: 'ui renders ops\' result types: type-only imports of ops/.' }]) },
+  {
+    files: ['src/ui/**'],
+    rules: restrict([
+      { group: ['**/commands/**'], message: 'ui never imports commands/.' },
+      { group: ['**/ops/**'], allowTypeImports: true, message: "ui renders ops' result types: type-only imports of ops/." },
+    ]),
+  },
   // `aoai-lb --help` loads every command file: heavy modules load in run() (await import()), types are free.
   {
     files: ['src/commands/**', 'src/cli.ts'],
     rules: restrict([
       {
-        group: ['@azure/*', '**/ops/**', '**/simulator/**', '**/ui/**', '**/templates/balancer/dist/*', '!**/templates/balancer/dist/defaults.js', 'ora', 'log-update'],
+        group: [
+          '@azure/*',
+          '**/ops/**',
+          '**/simulator/**',
+          '**/ui/**',
+          '**/templates/balancer/dist/*',
+          '!**/templates/balancer/dist/defaults.js',
+          'ora',
+          'log-update',
+        ],
         allowTypeImports: true,
         message: 'Keep `aoai-lb --help` fast: import this in run() with `await import()` (type-only imports are fine).',
       },
@@ -50,7 +77,10 @@ export default tseslint.config(
     files: ['test/twin/**'],
     rules: {
       ...restrict([{ regex: '^(\\.\\./)+(src|dist)(/|$)', message: 'The twin is an independent check of src/.' }]),
-      'no-restricted-syntax': ['error', { selector: 'ImportExpression[source.value=/^(\\.\\.\\/)+(src|dist)(\\/|$)/]', message: 'The twin is an independent check of src/.' }],
+      'no-restricted-syntax': [
+        'error',
+        { selector: 'ImportExpression[source.value=/^(\\.\\.\\/)+(src|dist)(\\/|$)/]', message: 'The twin is an independent check of src/.' },
+      ],
     },
   },
 );

@@ -92,7 +92,14 @@ async function main(): Promise<void> {
 
   mkdirSync(resultsDir, { recursive: true });
   const finishedAt = new Date().toISOString();
-  const markdown = [`## aoai-lb balancer benchmark, ${finishedAt}`, machineTable, ...sections.map(renderSection), '### Summary', summary, `bench took ${seconds.toFixed(0)} s`].join('\n\n');
+  const markdown = [
+    `## aoai-lb balancer benchmark, ${finishedAt}`,
+    machineTable,
+    ...sections.map(renderSection),
+    '### Summary',
+    summary,
+    `bench took ${seconds.toFixed(0)} s`,
+  ].join('\n\n');
   writeFileSync(join(resultsDir, 'balancer.md'), `${markdown}\n`);
   const json = {
     finishedAt,

@@ -33,7 +33,13 @@ const server = createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
     const body = await readBody(req);
     const headers: Record<string, string> = { 'api-key': apiKey, 'content-length': String(body.length) };
     for (const [name, value] of Object.entries(req.headers)) if (typeof value === 'string' && !notUpstream.has(name)) headers[name] = value;
-    const upstream = await agent.request({ origin: backend.origin, path: req.url ?? '/', method: (req.method ?? 'GET') as Dispatcher.HttpMethod, headers, body });
+    const upstream = await agent.request({
+      origin: backend.origin,
+      path: req.url ?? '/',
+      method: (req.method ?? 'GET') as Dispatcher.HttpMethod,
+      headers,
+      body,
+    });
     const out: Record<string, string | string[]> = {};
     for (const [name, value] of Object.entries(upstream.headers)) if (value !== undefined && !hopByHop.has(name)) out[name] = value;
     res.writeHead(upstream.statusCode, out);

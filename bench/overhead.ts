@@ -118,7 +118,8 @@ function latencyRows(rounds: Record<Via, OpenRoundFigures>[], pooled: Record<Via
   ];
   const direct = summarize(pooled.direct);
   const balancer = summarize(pooled.balancer);
-  const count = (via: Via): string => `${rounds.reduce((sum, figures) => sum + figures[via].completed, 0)}/${rounds.reduce((sum, figures) => sum + figures[via].scheduled, 0)}`;
+  const count = (via: Via): string =>
+    `${rounds.reduce((sum, figures) => sum + figures[via].completed, 0)}/${rounds.reduce((sum, figures) => sum + figures[via].scheduled, 0)}`;
   return [
     row(`${label} p50, from intended send (median of rounds)`, 'p50'),
     row(`${label} p99, from intended send (median of rounds)`, 'p99'),
@@ -126,7 +127,12 @@ function latencyRows(rounds: Record<Via, OpenRoundFigures>[], pooled: Record<Via
     row(`${label} p99, from actual send (median of rounds)`, 'serviceP99'),
     [`${label} p50, all rounds pooled`, fmt(direct.p50, 3), fmt(balancer.p50, 3), fmt(balancer.p50 - direct.p50, 3)],
     [`${label} p99, all rounds pooled`, fmt(direct.p99, 3), fmt(balancer.p99, 3), fmt(balancer.p99 - direct.p99, 3)],
-    ['generator send lateness p99 (median of rounds)', fmt(medianOf(rounds, 'direct', 'latenessP99'), 3), fmt(medianOf(rounds, 'balancer', 'latenessP99'), 3), ''],
+    [
+      'generator send lateness p99 (median of rounds)',
+      fmt(medianOf(rounds, 'direct', 'latenessP99'), 3),
+      fmt(medianOf(rounds, 'balancer', 'latenessP99'), 3),
+      '',
+    ],
     ['answers completed / scheduled', count('direct'), count('balancer'), ''],
   ];
 }
@@ -200,15 +206,26 @@ export async function measureThroughput(peers: Peers, settings = { connections: 
       const pids = { load: peers.load.process.pid, backend: peers.backend.process.pid, proxy: proxyPid };
       const cpuBefore = { load: cpuTimeMs(pids.load), backend: cpuTimeMs(pids.backend), proxy: proxyPid === undefined ? 0 : cpuTimeMs(proxyPid) };
       const requestsBefore = await backendRequests(peers);
-      const result = await peers.load.run({ kind: 'closed', ...throughputTarget(peers, via), connections: settings.connections, warmupMs: settings.warmupMs, durationMs: settings.durationMs });
+      const result = await peers.load.run({
+        kind: 'closed',
+        ...throughputTarget(peers, via),
+        connections: settings.connections,
+        warmupMs: settings.warmupMs,
+        durationMs: settings.durationMs,
+      });
       const served = Math.max(1, (await backendRequests(peers)) - requestsBefore - 1);
       const perRequest = (pid: number | undefined, before: number): number => (pid === undefined ? 0 : ((cpuTimeMs(pid) - before) * 1000) / served);
       const bad = Object.entries(result.statuses).filter(([status]) => status !== '200');
-      if (result.errors > 0 || bad.length > 0) notes.push(`round ${index + 1}, ${via}: ${result.errors} errors, non-200 ${JSON.stringify(Object.fromEntries(bad))} ${result.firstErrors.join('; ')}`);
+      if (result.errors > 0 || bad.length > 0)
+        notes.push(`round ${index + 1}, ${via}: ${result.errors} errors, non-200 ${JSON.stringify(Object.fromEntries(bad))} ${result.firstErrors.join('; ')}`);
       (rounds[via] ??= []).push({
         requestsPerSecond: result.requestsPerSecond,
         latencyP50: result.latency.p50,
-        cpuPerRequest: { load: perRequest(pids.load, cpuBefore.load), backend: perRequest(pids.backend, cpuBefore.backend), proxy: perRequest(proxyPid, cpuBefore.proxy) },
+        cpuPerRequest: {
+          load: perRequest(pids.load, cpuBefore.load),
+          backend: perRequest(pids.backend, cpuBefore.backend),
+          proxy: perRequest(proxyPid, cpuBefore.proxy),
+        },
       });
     }
   }
@@ -218,14 +235,24 @@ export async function measureThroughput(peers: Peers, settings = { connections: 
   const balancer = rps('balancer');
   const names: Record<ThroughputVia, string> = { direct: 'direct', minimal: 'minimal proxy', balancer: 'balancer' };
   const row = (label: string, value: (via: ThroughputVia) => string): string[] => [label, ...vias.map(value)];
-  const cpu = (key: keyof ThroughputRound['cpuPerRequest']) => (via: ThroughputVia): string => (key === 'proxy' && via === 'direct' ? '–' : fmt(med(via, (round) => round.cpuPerRequest[key]), 0));
+  const cpu =
+    (key: keyof ThroughputRound['cpuPerRequest']) =>
+    (via: ThroughputVia): string =>
+      key === 'proxy' && via === 'direct'
+        ? '–'
+        : fmt(
+            med(via, (round) => round.cpuPerRequest[key]),
+            0,
+          );
   return {
     id: '2',
     title: '2. Peak throughput, closed loop',
     settings: [
       `${settings.connections} connections, each sending its next request when the last answer ended; ${settings.rounds} rounds × (${settings.warmupMs / 1000} s warm-up + ${settings.durationMs / 1000} s measured) per peer, interleaved`,
       "load generator, proxy and backend are separate processes sharing the machine's cores",
-      peers.minimalProxy ? '"minimal proxy" (bench/minimal-proxy.ts) is the least a Node.js proxy does — node:http server + undici Agent, no auth, selection, metrics or logs: a reference for what Node itself costs' : '',
+      peers.minimalProxy
+        ? '"minimal proxy" (bench/minimal-proxy.ts) is the least a Node.js proxy does — node:http server + undici Agent, no auth, selection, metrics or logs: a reference for what Node itself costs'
+        : '',
       'CPU per request = user + system CPU time of the process (/proc/<pid>/stat) over the whole job ÷ requests the backend served; it is far less sensitive to other load on the machine than requests/s',
     ].filter((line) => line !== ''),
     header: ['', ...vias.map((via) => names[via])],
@@ -233,11 +260,18 @@ export async function measureThroughput(peers: Peers, settings = { connections: 
       row('requests/s (median of rounds)', (via) => fmt(rps(via), 0)),
       row('requests/s per round', (via) => (rounds[via] ?? []).map((round) => fmt(round.requestsPerSecond, 0)).join(', ')),
       row('share of direct', (via) => `${fmt((rps(via) / direct) * 100, 1)} %`),
-      row('latency p50 under this load, ms', (via) => fmt(med(via, (round) => round.latencyP50), 2)),
+      row('latency p50 under this load, ms', (via) =>
+        fmt(
+          med(via, (round) => round.latencyP50),
+          2,
+        ),
+      ),
       row('CPU per request, proxy process, µs', cpu('proxy')),
       row('CPU per request, backend, µs', cpu('backend')),
       row('CPU per request, load generator, µs', cpu('load')),
-      row('proxy ceiling on one core (10⁶ ÷ CPU µs), requests/s', (via) => (via === 'direct' ? '–' : fmt(1e6 / med(via, (round) => round.cpuPerRequest.proxy), 0))),
+      row('proxy ceiling on one core (10⁶ ÷ CPU µs), requests/s', (via) =>
+        via === 'direct' ? '–' : fmt(1e6 / med(via, (round) => round.cpuPerRequest.proxy), 0),
+      ),
     ],
     goals: [goal('throughput through the balancer', balancer, 'requests/s', '>=', 5000)],
     notes,
@@ -287,19 +321,22 @@ export async function measureStreamsMemory(peers: Peers, settings = { streams: 1
   let openedAtClient = 0;
   const notes: string[] = [];
   const started = Date.now();
-  const result = await peers.load.run({ kind: 'hold', ...target(peers, 'balancer', holdPath, streamBody), streams: settings.streams, batch: settings.batch }, (progress) => {
-    openedAtClient = progress.opened;
-    void (async () => {
-      try {
-        heldAtBackend = (await getJson<{ held: number }>(`${peers.backend.url}/__bench/held`)).held;
-        const sampler = new RssSampler(pid, 50);
-        await sleep(settings.holdMs);
-        sampled = sampler.stop();
-      } finally {
-        await getJson(`${peers.backend.url}/__bench/release`, { method: 'POST' });
-      }
-    })().catch((error: unknown) => notes.push(`sampling failed: ${String(error)}`));
-  });
+  const result = await peers.load.run(
+    { kind: 'hold', ...target(peers, 'balancer', holdPath, streamBody), streams: settings.streams, batch: settings.batch },
+    (progress) => {
+      openedAtClient = progress.opened;
+      void (async () => {
+        try {
+          heldAtBackend = (await getJson<{ held: number }>(`${peers.backend.url}/__bench/held`)).held;
+          const sampler = new RssSampler(pid, 50);
+          await sleep(settings.holdMs);
+          sampled = sampler.stop();
+        } finally {
+          await getJson(`${peers.backend.url}/__bench/release`, { method: 'POST' });
+        }
+      })().catch((error: unknown) => notes.push(`sampling failed: ${String(error)}`));
+    },
+  );
   const rampMs = Date.now() - started;
   const after = readMemory(pid);
   if (result.errors > 0) notes.push(`${result.errors} streams failed: ${result.firstErrors.join('; ')}`);
@@ -324,6 +361,16 @@ export async function measureStreamsMemory(peers: Peers, settings = { streams: 1
     ],
     goals: [goal(`balancer RSS, ${settings.streams} open streams`, peakMiB, 'MiB', '<=', 120)],
     notes: [...notes, `opening, holding and ending the streams took ${fmt(rampMs / 1000, 1)} s`],
-    raw: { settings, idleKb: idle.rssKb, peakKb: sampled.peakKb, hwmKb: after.hwmKb, afterKb: after.rssKb, opened: openedAtClient, held: heldAtBackend, completed: result.completed, errors: result.errors },
+    raw: {
+      settings,
+      idleKb: idle.rssKb,
+      peakKb: sampled.peakKb,
+      hwmKb: after.hwmKb,
+      afterKb: after.rssKb,
+      opened: openedAtClient,
+      held: heldAtBackend,
+      completed: result.completed,
+      errors: result.errors,
+    },
   };
 }

@@ -30,7 +30,9 @@ export function quotaChart(series: Series[], options: { title: string; subtitle:
   const x = (value: number): number => left + ((value - xMin) / (xMax - xMin)) * plotW;
   const y = (value: number): number => top + plotH - ((value - yMin) / (yMax - yMin)) * plotH;
   const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="12">`);
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="12">`,
+  );
   parts.push(`<rect width="${width}" height="${height}" fill="#ffffff"/>`);
   parts.push(`<text x="${left}" y="24" font-size="15" font-weight="bold">${escape(options.title)}</text>`);
   parts.push(`<text x="${left}" y="42" fill="#555">${escape(options.subtitle)}</text>`);
@@ -56,7 +58,10 @@ export function quotaChart(series: Series[], options: { title: string; subtitle:
       parts.push(
         `<polyline points="${points.map(([px, py]) => `${x(px)},${y(py)}`).join(' ')}" fill="none" stroke="${color}" stroke-width="2.5"${dash === undefined ? '' : ` stroke-dasharray="${dash}"`}/>`,
       );
-      for (const [px, py] of points) parts.push(`<circle cx="${x(px)}" cy="${y(py)}" r="4" fill="${color}"><title>${escape(item.name)}: ${py.toFixed(1)} % at ${px} % offered</title></circle>`);
+      for (const [px, py] of points)
+        parts.push(
+          `<circle cx="${x(px)}" cy="${y(py)}" r="4" fill="${color}"><title>${escape(item.name)}: ${py.toFixed(1)} % at ${px} % offered</title></circle>`,
+        );
     }
     const legendY = top + 14 + index * 22;
     parts.push(`<line x1="${left + plotW + 16}" x2="${left + plotW + 44}" y1="${legendY}" y2="${legendY}" stroke="${color}" stroke-width="2.5"/>`);

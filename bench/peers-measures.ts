@@ -31,7 +31,11 @@ async function startOne(contender: Contender, options: StartOptions): Promise<En
   try {
     return { contender, running: await contender.start(options) };
   } catch (error) {
-    const reason = (error instanceof Error ? error.message : String(error)).split('\n').filter((line) => line.trim() !== '').slice(0, 3).join(' / ');
+    const reason = (error instanceof Error ? error.message : String(error))
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .slice(0, 3)
+      .join(' / ');
     log(`${contender.name} could not start: ${reason}`);
     return { contender, error: `could not start: ${reason}` };
   }
@@ -136,7 +140,15 @@ export async function latencyRounds(
       const values = settings.firstByte ? result.firstByteFromIntended : result.fromIntended;
       const summary = summarize(values);
       const list = out.get(entry.contender.name) ?? [];
-      list.push({ p50: summary.p50, p99: summary.p99, ok: statusesOk(result.statuses), scheduled: result.scheduled, statuses: result.statuses, errors: result.errors, firstErrors: result.firstErrors });
+      list.push({
+        p50: summary.p50,
+        p99: summary.p99,
+        ok: statusesOk(result.statuses),
+        scheduled: result.scheduled,
+        statuses: result.statuses,
+        errors: result.errors,
+        firstErrors: result.firstErrors,
+      });
       out.set(entry.contender.name, list);
     }
   }
@@ -275,7 +287,12 @@ async function startSimulators(count: number, tpm: number, timeScale: number): P
   const simulators: Simulator[] = [];
   for (let index = 0; index < count; index++) {
     simulators.push(
-      await startSimulator({ deployments: [{ name: quotaDeployment, model: 'gpt-4o-mini', tpm }], apiKeys: [simulatorKey], timeScale, region: `Bench Region ${index + 1}` }),
+      await startSimulator({
+        deployments: [{ name: quotaDeployment, model: 'gpt-4o-mini', tpm }],
+        apiKeys: [simulatorKey],
+        timeScale,
+        region: `Bench Region ${index + 1}`,
+      }),
     );
   }
   return simulators;
@@ -284,7 +301,20 @@ async function startSimulators(count: number, tpm: number, timeScale: number): P
 /** One trial: fresh simulators and a fresh contender, `load` × summed TPM offered as seeded Poisson arrivals, no client retries. */
 export async function quotaRun(load: LoadGenerator, contender: Contender, settings: QuotaSettings, offered: number, seed: number): Promise<QuotaRun> {
   const simulators = await startSimulators(settings.backends, settings.tpm, settings.timeScale);
-  const empty: QuotaRun = { contender: contender.name, load: offered, seed, scheduled: 0, succeeded: 0, client429: 0, otherStatuses: {}, errors: 0, upstream429: 0, tokensCharged: 0, tokensChargedTotal: 0, perBackendAdmitted: [] };
+  const empty: QuotaRun = {
+    contender: contender.name,
+    load: offered,
+    seed,
+    scheduled: 0,
+    succeeded: 0,
+    client429: 0,
+    otherStatuses: {},
+    errors: 0,
+    upstream429: 0,
+    tokensCharged: 0,
+    tokensChargedTotal: 0,
+    perBackendAdmitted: [],
+  };
   let running: Running | undefined;
   try {
     const entry = await startBehind(contender, simulators, settings);
@@ -295,7 +325,8 @@ export async function quotaRun(load: LoadGenerator, contender: Contender, settin
     const requestsPerSimulatedMinute = (offered * settings.backends * settings.tpm) / settings.maxTokens;
     const rate = (requestsPerSimulatedMinute / 60) * settings.timeScale;
     const durationMs = (settings.simulatedSeconds * 1000) / settings.timeScale;
-    const charged = (): number => simulators.reduce((sum, simulator) => sum + simulator.stats().deployments.find((deployment) => deployment.name === quotaDeployment)!.tokensCharged, 0);
+    const charged = (): number =>
+      simulators.reduce((sum, simulator) => sum + simulator.stats().deployments.find((deployment) => deployment.name === quotaDeployment)!.tokensCharged, 0);
     let chargedInWindow = Number.NaN;
     const snapshot = setTimeout(() => (chargedInWindow = charged()), durationMs);
     const results = await Promise.all(
@@ -350,7 +381,8 @@ export interface QuotaFigures {
 
 export function quotaFigures(runs: QuotaRun[], settings: QuotaSettings): QuotaFigures {
   const first = runs[0]!;
-  const sum = (key: 'scheduled' | 'succeeded' | 'client429' | 'errors' | 'upstream429' | 'tokensCharged'): number => runs.reduce((total, run) => total + run[key], 0);
+  const sum = (key: 'scheduled' | 'succeeded' | 'client429' | 'errors' | 'upstream429' | 'tokensCharged'): number =>
+    runs.reduce((total, run) => total + run[key], 0);
   const minutes = (settings.simulatedSeconds / 60) * runs.length;
   const others = new Map<string, number>();
   for (const run of runs) for (const [status, count] of Object.entries(run.otherStatuses)) others.set(status, (others.get(status) ?? 0) + count);
@@ -406,7 +438,17 @@ export async function resilienceRun(contender: Contender, settings: ResilienceSe
   simulators[1]!.addFault({ kind: '500' });
   simulators[2]!.addFault({ kind: 'reset' });
   simulators[3]!.addFault({ kind: 'hang' });
-  const empty: ResilienceResult = { contender: contender.name, scheduled: 0, succeeded: 0, statuses: {}, clientErrors: 0, firstErrors: [], p50: Number.NaN, p99: Number.NaN, perBackendRequests: [] };
+  const empty: ResilienceResult = {
+    contender: contender.name,
+    scheduled: 0,
+    succeeded: 0,
+    statuses: {},
+    clientErrors: 0,
+    firstErrors: [],
+    p50: Number.NaN,
+    p99: Number.NaN,
+    perBackendRequests: [],
+  };
   let running: Running | undefined;
   const agent = new Agent({ connections: 256, headersTimeout: settings.clientTimeoutMs, bodyTimeout: settings.clientTimeoutMs, keepAliveTimeout: 30_000 });
   try {
@@ -446,7 +488,8 @@ export async function resilienceRun(contender: Contender, settings: ResilienceSe
           .catch((error: unknown) => {
             result.clientErrors++;
             latencies.push(performance.now() - sentAt);
-            if (result.firstErrors.length < 3) result.firstErrors.push(error instanceof Error ? `${(error as { code?: string }).code ?? error.name}: ${error.message}` : String(error));
+            if (result.firstErrors.length < 3)
+              result.firstErrors.push(error instanceof Error ? `${(error as { code?: string }).code ?? error.name}: ${error.message}` : String(error));
           }),
       );
     }
@@ -454,7 +497,9 @@ export async function resilienceRun(contender: Contender, settings: ResilienceSe
     const summary = summarize(latencies);
     result.p50 = summary.p50;
     result.p99 = summary.p99;
-    result.perBackendRequests = simulators.map((simulator) => simulator.stats().deployments.find((deployment) => deployment.name === quotaDeployment)!.requests);
+    result.perBackendRequests = simulators.map(
+      (simulator) => simulator.stats().deployments.find((deployment) => deployment.name === quotaDeployment)!.requests,
+    );
     return result;
   } finally {
     await running?.stop();

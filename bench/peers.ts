@@ -61,7 +61,16 @@ const settings = quick
       throughput: { connections: 128, rounds: 1, warmupMs: 500, durationMs: 1500 },
       firstByte: { rate: 50, rounds: 2, roundMs: 800, warmupMs: 200 },
       intactStreams: 10,
-      quota: { backends: 3, tpm: 30_000, loads: [0.6, 0.8, 1.0, 1.2], maxTokens: 500, timeScale: 60, simulatedSeconds: 60, trials: 1, upstreamTimeoutMs: 2000 } satisfies QuotaSettings,
+      quota: {
+        backends: 3,
+        tpm: 30_000,
+        loads: [0.6, 0.8, 1.0, 1.2],
+        maxTokens: 500,
+        timeScale: 60,
+        simulatedSeconds: 60,
+        trials: 1,
+        upstreamTimeoutMs: 2000,
+      } satisfies QuotaSettings,
       resilience: { rate: 20, durationMs: 2000, clientTimeoutMs: 6000, upstreamTimeoutMs: 2000, timeScale: 20, maxTokens: 50 } satisfies ResilienceSettings,
     }
   : {
@@ -70,7 +79,16 @@ const settings = quick
       throughput: { connections: 128, rounds: 2, warmupMs: 1000, durationMs: 4000 },
       firstByte: { rate: 50, rounds: 4, roundMs: 1500, warmupMs: 500 },
       intactStreams: 30,
-      quota: { backends: 3, tpm: 30_000, loads: [0.6, 0.8, 1.0, 1.2], maxTokens: 500, timeScale: 60, simulatedSeconds: 180, trials: 2, upstreamTimeoutMs: 2000 } satisfies QuotaSettings,
+      quota: {
+        backends: 3,
+        tpm: 30_000,
+        loads: [0.6, 0.8, 1.0, 1.2],
+        maxTokens: 500,
+        timeScale: 60,
+        simulatedSeconds: 180,
+        trials: 2,
+        upstreamTimeoutMs: 2000,
+      } satisfies QuotaSettings,
       resilience: { rate: 25, durationMs: 8000, clientTimeoutMs: 6000, upstreamTimeoutMs: 2000, timeScale: 20, maxTokens: 50 } satisfies ResilienceSettings,
     };
 
@@ -91,13 +109,21 @@ interface Results {
 
 async function overheadMeasures(load: LoadGenerator, results: Results): Promise<void> {
   const backend = await startFastBackend();
-  const entries: Entry[] = await startAll(contenders, { backends: [{ url: backend.url, apiKey: backendKey }], deployment: 'chat', upstreamTimeoutMs: 30_000, timeScale: 1 });
+  const entries: Entry[] = await startAll(contenders, {
+    backends: [{ url: backend.url, apiKey: backendKey }],
+    deployment: 'chat',
+    upstreamTimeoutMs: 30_000,
+    timeScale: 1,
+  });
   try {
     for (const entry of entries) if (entry.error !== undefined) results.startErrors[entry.contender.name] = entry.error;
     const live = entries.filter((entry) => entry.running !== undefined);
-    const samplers = new Map(live.filter((entry) => entry.running!.pids().length > 0).map((entry) => [entry.contender.name, new PeakRss(() => entry.running!.pids())]));
+    const samplers = new Map(
+      live.filter((entry) => entry.running!.pids().length > 0).map((entry) => [entry.contender.name, new PeakRss(() => entry.running!.pids())]),
+    );
     log(`warming up: ${settings.warmupMs / 1000} s closed loop through each contender`);
-    for (const entry of live) await load.run({ kind: 'closed', ...entry.running!.targets(chatBody)[0]!, connections: 64, warmupMs: 0, durationMs: settings.warmupMs });
+    for (const entry of live)
+      await load.run({ kind: 'closed', ...entry.running!.targets(chatBody)[0]!, connections: 64, warmupMs: 0, durationMs: settings.warmupMs });
     log(`1a added latency at ${settings.latency.rate} requests/s, ${settings.latency.rounds} rotated rounds`);
     results.latency = await latencyRounds(load, entries, { ...settings.latency, body: chatBody, firstByte: false });
     log(`1b peak throughput, closed loop, ${settings.throughput.rounds} round(s)`);
@@ -106,8 +132,15 @@ async function overheadMeasures(load: LoadGenerator, results: Results): Promise<
     log(`2 streaming: first byte at ${settings.firstByte.rate}/s, then ${settings.intactStreams} streams checked byte by byte`);
     results.firstByte = await latencyRounds(load, entries, { ...settings.firstByte, body: streamBody, firstByte: true });
     const directTarget = live.find((entry) => entry.contender === direct)!.running!.targets(streamBody)[0]!;
-    const reference = await (await fetch(`${directTarget.origin}${directTarget.path}`, { method: 'POST', headers: { ...directTarget.headers, 'content-type': 'application/json' }, body: streamBody })).text();
-    for (const entry of live) results.intact.set(entry.contender.name, await streamsIntact(entry.running!.targets(streamBody)[0]!, reference, settings.intactStreams));
+    const reference = await (
+      await fetch(`${directTarget.origin}${directTarget.path}`, {
+        method: 'POST',
+        headers: { ...directTarget.headers, 'content-type': 'application/json' },
+        body: streamBody,
+      })
+    ).text();
+    for (const entry of live)
+      results.intact.set(entry.contender.name, await streamsIntact(entry.running!.targets(streamBody)[0]!, reference, settings.intactStreams));
   } finally {
     await stopAllEntries(entries);
     await backend.stop();
@@ -117,14 +150,22 @@ async function overheadMeasures(load: LoadGenerator, results: Results): Promise<
 async function quotaMeasure(load: LoadGenerator, results: Results): Promise<void> {
   const q = settings.quota;
   for (const offered of q.loads) {
-    log(`3 quota at ${offered * 100} % of ${(q.backends * q.tpm).toLocaleString('en-US')} TPM (${q.trials} trial(s) × ${contenders.length} contenders, ${(q.simulatedSeconds / q.timeScale).toFixed(1)} s each)`);
+    log(
+      `3 quota at ${offered * 100} % of ${(q.backends * q.tpm).toLocaleString('en-US')} TPM (${q.trials} trial(s) × ${contenders.length} contenders, ${(q.simulatedSeconds / q.timeScale).toFixed(1)} s each)`,
+    );
     const runs: QuotaRun[] = [];
     for (let trial = 0; trial < q.trials; trial++) {
       const order = rotate(contenders, trial + q.loads.indexOf(offered));
       for (const contender of order) runs.push(await quotaRun(load, contender, q, offered, 1000 + trial));
     }
     results.quotaRuns.push(...runs);
-    for (const contender of contenders) results.quota.push(quotaFigures(runs.filter((run) => run.contender === contender.name), q));
+    for (const contender of contenders)
+      results.quota.push(
+        quotaFigures(
+          runs.filter((run) => run.contender === contender.name),
+          q,
+        ),
+      );
   }
 }
 
@@ -142,7 +183,9 @@ function cell(results: Results, name: string, value: () => string): string {
 }
 
 function statusText(statuses: Record<string, number>, errors: number): string {
-  const bad = Object.entries(statuses).filter(([status]) => status !== '200').map(([status, count]) => `${status}×${count}`);
+  const bad = Object.entries(statuses)
+    .filter(([status]) => status !== '200')
+    .map(([status, count]) => `${status}×${count}`);
   if (errors > 0) bad.push(`errors×${errors}`);
   return bad.length === 0 ? 'all 200' : bad.join(', ');
 }
@@ -160,7 +203,13 @@ function buildReport(results: Results, meta: { machineTable: string; versions: R
   const medianRound = (rounds: LatencyRound[] | undefined, key: 'p50' | 'p99'): number => median((rounds ?? []).map((r) => r[key]));
   const okShare = (rounds: LatencyRound[] | undefined): number => {
     const list = rounds ?? [];
-    return list.reduce((s, r) => s + r.ok, 0) / Math.max(1, list.reduce((s, r) => s + r.scheduled, 0));
+    return (
+      list.reduce((s, r) => s + r.ok, 0) /
+      Math.max(
+        1,
+        list.reduce((s, r) => s + r.scheduled, 0),
+      )
+    );
   };
 
   parts.push(`Generated by \`npm run bench:peers${quick ? ' -- --quick' : ''}\` on ${meta.finishedAt}, in ${meta.seconds.toFixed(0)} s (without the build).`);
@@ -168,7 +217,10 @@ function buildReport(results: Results, meta: { machineTable: string; versions: R
   parts.push(
     markdownTable(
       ['contender', 'how it runs'],
-      contenders.map((contender) => [contender.name, `${contender.describe}${results.startErrors[contender.name] === undefined ? '' : ` — **${results.startErrors[contender.name]}**`}`]),
+      contenders.map((contender) => [
+        contender.name,
+        `${contender.describe}${results.startErrors[contender.name] === undefined ? '' : ` — **${results.startErrors[contender.name]}**`}`,
+      ]),
     ),
   );
 
@@ -197,7 +249,17 @@ function buildReport(results: Results, meta: { machineTable: string; versions: R
         ['throughput per round', ...names.map((n) => cell(results, n, () => (results.throughput.get(n) ?? []).map((r) => fmt(r.okPerSecond, 0)).join(', ')))],
         ['share of direct', ...names.map((n) => cell(results, n, () => `${fmt((tp(n) / tp('direct')) * 100, 1)} %`))],
         ['latency p50 under peak load, ms', ...names.map((n) => cell(results, n, () => fmt(median((results.throughput.get(n) ?? []).map((r) => r.p50)), 2)))],
-        ['non-200 answers / errors', ...names.map((n) => cell(results, n, () => statusText(Object.assign({}, ...[...(lat.get(n) ?? []), ...(results.throughput.get(n) ?? [])].map((r) => r.statuses)) as Record<string, number>, [...(lat.get(n) ?? []), ...(results.throughput.get(n) ?? [])].reduce((s, r) => s + r.errors, 0))))],
+        [
+          'non-200 answers / errors',
+          ...names.map((n) =>
+            cell(results, n, () =>
+              statusText(
+                Object.assign({}, ...[...(lat.get(n) ?? []), ...(results.throughput.get(n) ?? [])].map((r) => r.statuses)) as Record<string, number>,
+                [...(lat.get(n) ?? []), ...(results.throughput.get(n) ?? [])].reduce((s, r) => s + r.errors, 0),
+              ),
+            ),
+          ),
+        ],
       ],
     ),
   );
@@ -219,9 +281,24 @@ function buildReport(results: Results, meta: { machineTable: string; versions: R
     markdownTable(
       ['', ...names],
       [
-        ['first byte p50, ms', ...names.map((n) => cell(results, n, () => (okShare(fb.get(n)) < 0.5 ? `n/a (${statusText(Object.assign({}, ...(fb.get(n) ?? []).map((r) => r.statuses)) as Record<string, number>, 0)})` : fmt(medianRound(fb.get(n), 'p50'), 3))))],
-        ['added first byte p50, ms', ...names.map((n) => (n === 'direct' ? '–' : cell(results, n, () => (okShare(fb.get(n)) < 0.5 ? 'n/a' : fmt(addedOver(fb, n, 'p50'), 3)))))],
-        ['added first byte p99, ms', ...names.map((n) => (n === 'direct' ? '–' : cell(results, n, () => (okShare(fb.get(n)) < 0.5 ? 'n/a' : fmt(addedOver(fb, n, 'p99'), 3)))))],
+        [
+          'first byte p50, ms',
+          ...names.map((n) =>
+            cell(results, n, () =>
+              okShare(fb.get(n)) < 0.5
+                ? `n/a (${statusText(Object.assign({}, ...(fb.get(n) ?? []).map((r) => r.statuses)) as Record<string, number>, 0)})`
+                : fmt(medianRound(fb.get(n), 'p50'), 3),
+            ),
+          ),
+        ],
+        [
+          'added first byte p50, ms',
+          ...names.map((n) => (n === 'direct' ? '–' : cell(results, n, () => (okShare(fb.get(n)) < 0.5 ? 'n/a' : fmt(addedOver(fb, n, 'p50'), 3))))),
+        ],
+        [
+          'added first byte p99, ms',
+          ...names.map((n) => (n === 'direct' ? '–' : cell(results, n, () => (okShare(fb.get(n)) < 0.5 ? 'n/a' : fmt(addedOver(fb, n, 'p99'), 3))))),
+        ],
         ['streams with HTTP 200', ...names.map((n) => cell(results, n, () => `${intact(n)?.ok200 ?? 0}/${intact(n)?.tried ?? 0}`))],
         ['streams intact (same events)', ...names.map((n) => cell(results, n, () => `${intact(n)?.intact ?? 0}/${intact(n)?.tried ?? 0}`))],
         ['streams byte-identical', ...names.map((n) => cell(results, n, () => `${intact(n)?.identical ?? 0}/${intact(n)?.tried ?? 0}`))],
@@ -232,7 +309,9 @@ function buildReport(results: Results, meta: { machineTable: string; versions: R
 
   // 3. quota
   const q = settings.quota;
-  parts.push(`#### P3. Quota use: 3 simulated backends × ${q.tpm.toLocaleString('en-US')} TPM, offered ${q.loads.map((l) => `${l * 100} %`).join(' / ')}, client retries off`);
+  parts.push(
+    `#### P3. Quota use: 3 simulated backends × ${q.tpm.toLocaleString('en-US')} TPM, offered ${q.loads.map((l) => `${l * 100} %`).join(' / ')}, client retries off`,
+  );
   parts.push(
     [
       `- per offered load, ${q.trials} trial(s) per contender, each from fresh simulators (src/simulator, deployment "chat", max_tokens ${q.maxTokens}, so ${q.tpm / q.maxTokens} requests per backend per 60 s token window) and a fresh contender; contenders in rotated order`,
@@ -252,19 +331,28 @@ function buildReport(results: Results, meta: { machineTable: string; versions: R
     parts.push(
       markdownTable(
         ['offered', ...names],
-        q.loads.map((load) => [`${load * 100} %`, ...names.map((n) => { const f = qf(n, load); return f === undefined ? 'n/a' : f.error ?? render(f); })]),
+        q.loads.map((load) => [
+          `${load * 100} %`,
+          ...names.map((n) => {
+            const f = qf(n, load);
+            return f === undefined ? 'n/a' : (f.error ?? render(f));
+          }),
+        ]),
       ),
     );
   }
   parts.push('![Quota used vs offered load](peers-quota.svg)');
   const at80 = (n: string): QuotaFigures | undefined => qf(n, 0.8);
   const lb80 = at80('aoai-lb');
-  const peers80 = contenders.filter((c) => c.name !== 'aoai-lb').map((c) => at80(c.name)).filter((f): f is QuotaFigures => f !== undefined && f.error === undefined);
+  const peers80 = contenders
+    .filter((c) => c.name !== 'aoai-lb')
+    .map((c) => at80(c.name))
+    .filter((f): f is QuotaFigures => f !== undefined && f.error === undefined);
   goals.push(goal('P3 aoai-lb success at 80 %', lb80?.successRate ?? Number.NaN, '%', '>=', 99.5));
   goals.push(goal('P3 aoai-lb upstream 429s per success at 80 %', lb80?.upstreamPerSuccess ?? Number.NaN, '', '<', 0.1));
   const bestPeerSuccess = Math.max(...peers80.map((f) => f.successRate));
   const fewestPeer429 = Math.min(...peers80.map((f) => f.upstreamPerSuccess));
-  goals.push(goal('P3 aoai-lb success at 80 % − best peer\'s', (lb80?.successRate ?? Number.NaN) - bestPeerSuccess, 'points', '>=', 0));
+  goals.push(goal("P3 aoai-lb success at 80 % − best peer's", (lb80?.successRate ?? Number.NaN) - bestPeerSuccess, 'points', '>=', 0));
   goals.push(goal('P3 aoai-lb upstream 429s/success at 80 % − fewest of a peer', (lb80?.upstreamPerSuccess ?? Number.NaN) - fewestPeer429, '', '<=', 0));
   goals.push(goal('P3 aoai-lb tokens used at 120 %', qf('aoai-lb', 1.2)?.tokenShare ?? Number.NaN, '% of summed TPM', '>=', 95));
 
@@ -282,27 +370,72 @@ function buildReport(results: Results, meta: { machineTable: string; versions: R
     markdownTable(
       ['', ...names],
       [
-        ['success rate', ...names.map((n) => { const x = rr(n); return x === undefined ? 'n/a' : x.error ?? `${fmt((x.succeeded / Math.max(1, x.scheduled)) * 100, 2)} % (${x.succeeded}/${x.scheduled})`; })],
-        ['latency p50, ms', ...names.map((n) => { const x = rr(n); return x === undefined ? 'n/a' : x.error ?? fmt(x.p50, 1); })],
-        ['latency p99, ms', ...names.map((n) => { const x = rr(n); return x === undefined ? 'n/a' : x.error ?? fmt(x.p99, 1); })],
-        ['other answers / client errors', ...names.map((n) => { const x = rr(n); return x === undefined ? 'n/a' : x.error ?? statusText(x.statuses, x.clientErrors); })],
-        ['requests seen by healthy / 500 / reset / hang backend', ...names.map((n) => { const x = rr(n); return x === undefined ? 'n/a' : x.error ?? x.perBackendRequests.join(' / '); })],
+        [
+          'success rate',
+          ...names.map((n) => {
+            const x = rr(n);
+            return x === undefined ? 'n/a' : (x.error ?? `${fmt((x.succeeded / Math.max(1, x.scheduled)) * 100, 2)} % (${x.succeeded}/${x.scheduled})`);
+          }),
+        ],
+        [
+          'latency p50, ms',
+          ...names.map((n) => {
+            const x = rr(n);
+            return x === undefined ? 'n/a' : (x.error ?? fmt(x.p50, 1));
+          }),
+        ],
+        [
+          'latency p99, ms',
+          ...names.map((n) => {
+            const x = rr(n);
+            return x === undefined ? 'n/a' : (x.error ?? fmt(x.p99, 1));
+          }),
+        ],
+        [
+          'other answers / client errors',
+          ...names.map((n) => {
+            const x = rr(n);
+            return x === undefined ? 'n/a' : (x.error ?? statusText(x.statuses, x.clientErrors));
+          }),
+        ],
+        [
+          'requests seen by healthy / 500 / reset / hang backend',
+          ...names.map((n) => {
+            const x = rr(n);
+            return x === undefined ? 'n/a' : (x.error ?? x.perBackendRequests.join(' / '));
+          }),
+        ],
       ],
     ),
   );
   const lbR = rr('aoai-lb');
-  goals.push(goal('P4 aoai-lb success with one healthy backend', lbR === undefined || lbR.error !== undefined ? Number.NaN : (lbR.succeeded / Math.max(1, lbR.scheduled)) * 100, '%', '>=', 100));
+  goals.push(
+    goal(
+      'P4 aoai-lb success with one healthy backend',
+      lbR === undefined || lbR.error !== undefined ? Number.NaN : (lbR.succeeded / Math.max(1, lbR.scheduled)) * 100,
+      '%',
+      '>=',
+      100,
+    ),
+  );
 
   // 5. memory
   parts.push(`#### P5. Peak RSS under the overhead test`);
   parts.push(`- VmRSS of the contender's processes (nginx: master + worker), summed, sampled every 50 ms through warm-up, latency and throughput of P1`);
-  parts.push(markdownTable(['', ...proxies], [['peak RSS, MiB', ...proxies.map((n) => cell(results, n, () => fmt((results.rssKb.get(n) ?? Number.NaN) / 1024, 1)))]]));
+  parts.push(
+    markdownTable(['', ...proxies], [['peak RSS, MiB', ...proxies.map((n) => cell(results, n, () => fmt((results.rssKb.get(n) ?? Number.NaN) / 1024, 1)))]]),
+  );
 
   parts.push('#### Goals for aoai-lb');
   parts.push(
     markdownTable(
       ['goal', 'measured', 'goal', 'result'],
-      goals.map((g) => [g.figure, `${fmt(g.value, Math.abs(g.value) < 10 ? 3 : 1)} ${g.unit}`, `${g.comparator === '<=' ? '≤' : g.comparator === '>=' ? '≥' : '<'} ${g.limit} ${g.unit}`, g.met ? 'met' : 'MISSED']),
+      goals.map((g) => [
+        g.figure,
+        `${fmt(g.value, Math.abs(g.value) < 10 ? 3 : 1)} ${g.unit}`,
+        `${g.comparator === '<=' ? '≤' : g.comparator === '>=' ? '≥' : '<'} ${g.limit} ${g.unit}`,
+        g.met ? 'met' : 'MISSED',
+      ]),
     ),
   );
 
@@ -322,7 +455,11 @@ function buildReport(results: Results, meta: { machineTable: string; versions: R
       throughputRounds: mapJson(results.throughput),
       peakThroughput: Object.fromEntries(names.map((n) => [n, round(tp(n), 1)])),
     },
-    streaming: { firstByteRounds: mapJson(results.firstByte), addedFirstByteP50: Object.fromEntries(proxies.map((n) => [n, round(addedOver(fb, n, 'p50'), 4)])), intact: mapJson(results.intact) },
+    streaming: {
+      firstByteRounds: mapJson(results.firstByte),
+      addedFirstByteP50: Object.fromEntries(proxies.map((n) => [n, round(addedOver(fb, n, 'p50'), 4)])),
+      intact: mapJson(results.intact),
+    },
     quota: { figures: results.quota, runs: results.quotaRuns },
     resilience: results.resilience,
     peakRssKb: mapJson(results.rssKb),
@@ -367,7 +504,17 @@ async function main(): Promise<void> {
   };
   const machineTable = renderMachine(machineInfo(), versions);
   process.stdout.write(`## aoai-lb and its peers${quick ? ' (--quick)' : ''}\n\n`);
-  const results: Results = { startErrors: {}, latency: new Map(), throughput: new Map(), firstByte: new Map(), intact: new Map(), rssKb: new Map(), quota: [], quotaRuns: [], resilience: [] };
+  const results: Results = {
+    startErrors: {},
+    latency: new Map(),
+    throughput: new Map(),
+    firstByte: new Map(),
+    intact: new Map(),
+    rssKb: new Map(),
+    quota: [],
+    quotaRuns: [],
+    resilience: [],
+  };
   const load = await LoadGenerator.start();
   try {
     await overheadMeasures(load, results);
@@ -381,7 +528,13 @@ async function main(): Promise<void> {
   const report = buildReport(results, { machineTable, versions, seconds, finishedAt });
   process.stdout.write(`${report.markdown}\n\nbench took ${seconds.toFixed(0)} s (without the build)\n`);
   const chart = quotaChart(
-    contenders.map((c) => ({ name: c.name, points: settings.quota.loads.map((load): [number, number] => [load * 100, results.quota.find((f) => f.contender === c.name && f.load === load)?.tokenShare ?? Number.NaN]) })),
+    contenders.map((c) => ({
+      name: c.name,
+      points: settings.quota.loads.map((load): [number, number] => [
+        load * 100,
+        results.quota.find((f) => f.contender === c.name && f.load === load)?.tokenShare ?? Number.NaN,
+      ]),
+    })),
     {
       title: 'Quota used vs offered load (higher is better, up to 100 %)',
       subtitle: `3 simulated Azure OpenAI backends × ${settings.quota.tpm.toLocaleString('en-US')} TPM, client retries off${quick ? ' (--quick run)' : ''}`,

@@ -97,7 +97,11 @@ async function runTrial(load: LoadGenerator, settings: QuotaSettings, seed: numb
 /** Informational: the same offer held for 5 simulated minutes, so that the 60 s token windows are full. */
 export const steadyStateSettings: QuotaSettings = { ...defaultQuotaSettings, timeScale: 60, simulatedSeconds: 300, trials: 1 };
 
-export async function measureQuota(load: LoadGenerator, settings: QuotaSettings = defaultQuotaSettings, steady: QuotaSettings | undefined = steadyStateSettings): Promise<Section> {
+export async function measureQuota(
+  load: LoadGenerator,
+  settings: QuotaSettings = defaultQuotaSettings,
+  steady: QuotaSettings | undefined = steadyStateSettings,
+): Promise<Section> {
   const trials: Trial[] = [];
   for (let index = 0; index < settings.trials; index++) trials.push(await runTrial(load, settings, 1000 + index));
   const steadyTrial = steady === undefined ? undefined : await runTrial(load, steady, 2000);
@@ -128,7 +132,7 @@ export async function measureQuota(load: LoadGenerator, settings: QuotaSettings 
       ['success rate', `${fmt(successRate, 2)} %`],
       ['client-visible 429s', String(total('client429'))],
       ['other statuses / errors', `${others.length > 0 ? others.join(', ') : 'none'} / ${total('errors')}`],
-      ['upstream 429s (simulators\' count)', String(total('upstream429'))],
+      ["upstream 429s (simulators' count)", String(total('upstream429'))],
       ['upstream 429s (balancer /status "throttled")', String(total('balancerThrottled'))],
       ['upstream 429s per success', fmt(upstreamPerSuccess, 4)],
       ['tokens charged per simulated minute, share of summed TPM', `${fmt(tokenShare, 1)} % (offered ${fmt(offeredShare, 1)} %)`],
@@ -136,7 +140,15 @@ export async function measureQuota(load: LoadGenerator, settings: QuotaSettings 
     ],
     goals: [goal('success rate', successRate, '%', '>=', 99.5), goal('upstream 429s per success', upstreamPerSuccess, '', '<', 0.1)],
     notes: steadyTrial === undefined || steady === undefined ? [] : [steadyNote(steadyTrial, steady)],
-    raw: { settings, trials, successRate, upstreamPerSuccess, tokenSharePercent: tokenShare, offeredSharePercent: offeredShare, steadyState: steadyTrial && { settings: steady, trial: steadyTrial } },
+    raw: {
+      settings,
+      trials,
+      successRate,
+      upstreamPerSuccess,
+      tokenSharePercent: tokenShare,
+      offeredSharePercent: offeredShare,
+      steadyState: steadyTrial && { settings: steady, trial: steadyTrial },
+    },
   };
 }
 

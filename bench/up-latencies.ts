@@ -29,7 +29,8 @@ export const latencyFigures: LatencyFigure[] = [
   {
     operationId: 'Workspaces_CreateOrUpdate',
     seconds: 20,
-    source: 'not recorded; the nearest recorded Log Analytics operation, the workspace force-delete in azd-up-down-containerapp-remotebuild.yaml (#158 → #159), took 20 s',
+    source:
+      'not recorded; the nearest recorded Log Analytics operation, the workspace force-delete in azd-up-down-containerapp-remotebuild.yaml (#158 → #159), took 20 s',
   },
   {
     operationId: 'ManagedEnvironments_CreateOrUpdate',

@@ -53,7 +53,9 @@ const latencySeconds = (operationId: string): number => (scaledMs[operationId] ?
 
 /** Requests that change something, as test/up/up.test.ts counts them. */
 function countWrites(world: UpWorld, from: number): number {
-  return world.twin.requests.slice(from).filter((r) => r.method !== 'GET' && r.method !== 'HEAD' && !/listSecrets|getAuthtoken|listBuildSourceUploadUrl|listLogSasUrl/i.test(r.path)).length;
+  return world.twin.requests
+    .slice(from)
+    .filter((r) => r.method !== 'GET' && r.method !== 'HEAD' && !/listSecrets|getAuthtoken|listBuildSourceUploadUrl|listLogSasUrl/i.test(r.path)).length;
 }
 
 async function timedUp(world: UpWorld, args: string[]): Promise<TimedRun> {
@@ -87,7 +89,10 @@ async function main(): Promise<void> {
 
     // The twin's local build (npm ci + tsc of templates/balancer), run start to finish.
     const runs = [...world.twin.auth.registries.values()].flatMap((registry) => [...registry.runs.values()]);
-    const localBuild = runs.reduce((sum, run) => sum + (run.startTime && run.finishTime ? (Date.parse(run.finishTime) - Date.parse(run.startTime)) / 1000 : 0), 0);
+    const localBuild = runs.reduce(
+      (sum, run) => sum + (run.startTime && run.finishTime ? (Date.parse(run.finishTime) - Date.parse(run.startTime)) / 1000 : 0),
+      0,
+    );
 
     const steps = plan({
       environmentName,
@@ -175,7 +180,13 @@ async function main(): Promise<void> {
       ],
       goals: [
         goal('re-run wall time', again.wall, 's', '<=', reRunGoalSeconds),
-        goal(`re-run, requests at ${fmt(recordedArmGetMedianSeconds * 1000, 0)} ms serial`, again.wall + again.requests * recordedArmGetMedianSeconds, 's', '<=', reRunGoalSeconds),
+        goal(
+          `re-run, requests at ${fmt(recordedArmGetMedianSeconds * 1000, 0)} ms serial`,
+          again.wall + again.requests * recordedArmGetMedianSeconds,
+          's',
+          '<=',
+          reRunGoalSeconds,
+        ),
         goal('re-run writes (changed: false)', again.writes + (again.json.changed ? 1 : 0), '', '<=', 0),
       ],
       notes: [],

@@ -31,9 +31,12 @@ let installNote: string | undefined;
 export function ensureNginx(log: (line: string) => void): string {
   binary ??= findNginx();
   if (binary !== undefined) return binary;
-  log('nginx not found: installing Debian\'s nginx-light with apt-get (apt-get install -y nginx-light)');
+  log("nginx not found: installing Debian's nginx-light with apt-get (apt-get install -y nginx-light)");
   const install = (): void => {
-    execFileSync('apt-get', ['install', '-y', 'nginx-light'], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    execFileSync('apt-get', ['install', '-y', 'nginx-light'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
   };
   try {
     install();
@@ -56,9 +59,18 @@ function versionText(): string {
   return `${result.stdout}${result.stderr}`.trim();
 }
 
-export function nginxConfig(options: { prefix: string; port: number; backends: { url: string }[]; apiKey: string; upstreamTimeoutMs: number; failTimeoutMs: number }): string {
+export function nginxConfig(options: {
+  prefix: string;
+  port: number;
+  backends: { url: string }[];
+  apiKey: string;
+  upstreamTimeoutMs: number;
+  failTimeoutMs: number;
+}): string {
   const { prefix, port } = options;
-  const servers = options.backends.map((backend) => `    server ${new URL(backend.url).host} max_fails=1 fail_timeout=${Math.max(1, Math.round(options.failTimeoutMs / 1000))}s;`).join('\n');
+  const servers = options.backends
+    .map((backend) => `    server ${new URL(backend.url).host} max_fails=1 fail_timeout=${Math.max(1, Math.round(options.failTimeoutMs / 1000))}s;`)
+    .join('\n');
   return `# written by bench/contenders/nginx.ts
 worker_processes 1;
 daemon off;
@@ -99,7 +111,8 @@ ${servers}
 
 export const nginx: Contender = {
   name: 'nginx',
-  version: () => `${binary === undefined ? 'not installed' : versionText().replace(/^nginx version: /, '')} (Debian package${installNote === undefined ? '' : `, ${installNote}`})`,
+  version: () =>
+    `${binary === undefined ? 'not installed' : versionText().replace(/^nginx version: /, '')} (Debian package${installNote === undefined ? '' : `, ${installNote}`})`,
   describe:
     'worker_processes 1; round robin, max_fails=1 with fail_timeout 10 s ÷ time scale (at least 1 s: nginx counts it in seconds); proxy_next_upstream error timeout http_429 http_500 non_idempotent; keepalive 64; proxy_buffering off; no client auth',
   async start({ backends, deployment, upstreamTimeoutMs, timeScale }) {
@@ -108,7 +121,10 @@ export const nginx: Contender = {
     mkdirSync(join(prefix, 'logs'));
     const port = await freePort();
     const apiKey = backends[0]?.apiKey ?? '';
-    writeFileSync(join(prefix, 'nginx.conf'), nginxConfig({ prefix, port, backends, apiKey, upstreamTimeoutMs, failTimeoutMs: Math.max(1, Math.round(10_000 / timeScale)) }));
+    writeFileSync(
+      join(prefix, 'nginx.conf'),
+      nginxConfig({ prefix, port, backends, apiKey, upstreamTimeoutMs, failTimeoutMs: Math.max(1, Math.round(10_000 / timeScale)) }),
+    );
     const tracked = spawnTracked('nginx', path, ['-p', prefix, '-c', join(prefix, 'nginx.conf')], { PATH: process.env.PATH });
     const url = `http://127.0.0.1:${port}`;
     try {

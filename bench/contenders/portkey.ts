@@ -29,7 +29,8 @@ export function portkeyConfig(backends: Backend[], deployment: string, upstreamT
     custom_host: `${backend.url}/openai`,
     request_timeout: upstreamTimeoutMs,
   });
-  const rotated = (start: number): Record<string, unknown>[] => backends.map((_, offset) => target(backends[(start + offset) % backends.length]!, (start + offset) % backends.length));
+  const rotated = (start: number): Record<string, unknown>[] =>
+    backends.map((_, offset) => target(backends[(start + offset) % backends.length]!, (start + offset) % backends.length));
   const config = {
     strategy: { mode: 'loadbalance' },
     targets: backends.map((_, start) => ({

@@ -11,7 +11,8 @@ export async function putBlockBlob(sasUrl: string, body: Buffer): Promise<void> 
     body,
   });
   await response.arrayBuffer();
-  if (response.status !== 201) throw new Error(`uploading the build context failed: HTTP ${response.status} ${response.headers.get('x-ms-error-code') ?? ''}`.trim());
+  if (response.status !== 201)
+    throw new Error(`uploading the build context failed: HTTP ${response.status} ${response.headers.get('x-ms-error-code') ?? ''}`.trim());
 }
 
 export interface LogFollowOptions {

@@ -60,7 +60,9 @@ export function cloudFromEnvironment(env: Record<string, string | undefined>): C
     name: 'custom',
     resourceManagerEndpoint: endpoint,
     // A custom endpoint still takes tokens for its cloud's Resource Manager audience unless told otherwise.
-    resourceManagerScope: env.AZURE_RESOURCE_MANAGER_AUDIENCE?.trim() ? `${env.AZURE_RESOURCE_MANAGER_AUDIENCE.trim().replace(/\/+$/, '')}/.default` : settings.resourceManagerScope,
+    resourceManagerScope: env.AZURE_RESOURCE_MANAGER_AUDIENCE?.trim()
+      ? `${env.AZURE_RESOURCE_MANAGER_AUDIENCE.trim().replace(/\/+$/, '')}/.default`
+      : settings.resourceManagerScope,
     authorityHost: env.AZURE_AUTHORITY_HOST?.trim() || settings.authorityHost,
   };
 }

@@ -103,9 +103,22 @@ export function logStreamUrl(target: LogStreamTarget, request: Pick<LogStreamReq
   const cut = target.eventStreamEndpoint.indexOf('/subscriptions/');
   const base = (cut >= 0 ? target.eventStreamEndpoint.slice(0, cut) : target.eventStreamEndpoint).replace(/\/+$/, '');
   const path = [
-    'subscriptions', target.subscriptionId, 'resourceGroups', target.group, 'containerApps', target.app,
-    'revisions', target.revision, 'replicas', target.replica, 'containers', target.container, 'logstream',
-  ].map(encodeURIComponent).join('/');
+    'subscriptions',
+    target.subscriptionId,
+    'resourceGroups',
+    target.group,
+    'containerApps',
+    target.app,
+    'revisions',
+    target.revision,
+    'replicas',
+    target.replica,
+    'containers',
+    target.container,
+    'logstream',
+  ]
+    .map(encodeURIComponent)
+    .join('/');
   return `${base}/${path}?follow=${request.follow}&output=text&tailLines=${request.tailLines}`;
 }
 

@@ -13,7 +13,11 @@ export async function getManagedEnvironment(context: ArmContext, group: string, 
   const client = await containerAppsClient(context);
   return ifExists(async () => {
     const environment = await client.managedEnvironments.get(group, name);
-    return { id: environment.id ?? '', provisioningState: environment.provisioningState, customerId: environment.appLogsConfiguration?.logAnalyticsConfiguration?.customerId };
+    return {
+      id: environment.id ?? '',
+      provisioningState: environment.provisioningState,
+      customerId: environment.appLogsConfiguration?.logAnalyticsConfiguration?.customerId,
+    };
   });
 }
 

@@ -39,7 +39,13 @@ export async function getDeletedAccount(context: ArmContext, location: string, g
   const client = await cognitiveClient(context);
   try {
     const account = await client.deletedAccounts.get(location, group, name);
-    return { name: account.name ?? name, location: account.location ?? location, resourceGroup: group, tags: account.tags ?? {}, scheduledPurgeDate: account.properties?.scheduledPurgeDate };
+    return {
+      name: account.name ?? name,
+      location: account.location ?? location,
+      resourceGroup: group,
+      tags: account.tags ?? {},
+      scheduledPurgeDate: account.properties?.scheduledPurgeDate,
+    };
   } catch (error) {
     if (isNotFound(error)) return undefined;
     throw error;

@@ -82,7 +82,13 @@ export async function putDeployment(context: ArmContext, group: string, account:
 }
 
 /** Changes only the capacity (PATCH), the deployment keeps serving while it changes. */
-export async function setDeploymentCapacity(context: ArmContext, group: string, account: string, name: string, sku: { name: string; capacity: number }): Promise<void> {
+export async function setDeploymentCapacity(
+  context: ArmContext,
+  group: string,
+  account: string,
+  name: string,
+  sku: { name: string; capacity: number },
+): Promise<void> {
   const client = await cognitiveClient(context);
   await client.deployments.beginUpdateAndWait(group, account, name, { sku });
 }

@@ -78,7 +78,12 @@ export async function runLogUrl(context: ArmContext, group: string, registry: st
   return (await client.runs.getLogSasUrl(group, registry, runId)).logLink ?? '';
 }
 
-function toRunState(run: { runId?: string; status?: string; runErrorMessage?: string; outputImages?: Array<{ registry?: string; repository?: string; tag?: string }> }): RunState {
+function toRunState(run: {
+  runId?: string;
+  status?: string;
+  runErrorMessage?: string;
+  outputImages?: Array<{ registry?: string; repository?: string; tag?: string }>;
+}): RunState {
   return {
     runId: run.runId ?? '',
     status: run.status ?? 'Queued',

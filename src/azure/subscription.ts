@@ -20,14 +20,7 @@ export interface SubscriptionChoice {
   isDefault?: boolean;
 }
 
-export type SubscriptionSource =
-  | 'flag'
-  | 'environment variable'
-  | 'azd environment'
-  | 'azd default'
-  | 'Azure CLI default'
-  | 'prompt'
-  | 'only subscription';
+export type SubscriptionSource = 'flag' | 'environment variable' | 'azd environment' | 'azd default' | 'Azure CLI default' | 'prompt' | 'only subscription';
 
 export interface ResolvedSubscription {
   id: string;

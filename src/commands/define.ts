@@ -14,6 +14,8 @@ export interface CommandContext {
   /** Positional arguments, as commander parsed them. */
   readonly args: string[];
   readonly output: OutputMode;
+  /** Text output on a terminal, and NO_COLOR not set. */
+  readonly color: boolean;
   /** Aborted by Ctrl-C or SIGTERM (for commands that stop cleanly) and when stdout's reader goes away. */
   readonly signal: AbortSignal;
   readonly processEnv: NodeJS.ProcessEnv;
@@ -82,13 +84,16 @@ async function runDefined<Options extends object, Result>(definition: CommandDef
   const ctx: CommandContext = {
     args,
     output,
+    color: output === 'text' && process.stdout.isTTY === true && !process.env.NO_COLOR,
     signal: stop.signal,
     processEnv: process.env,
     interactive: canPrompt(),
     stdout: process.stdout,
     stderr: process.stderr,
     reporter: () =>
-      (reporter ??= import('../ui/progress.js').then(({ createReporter, reporterMode }) => createReporter({ mode: reporterMode({ json: output === 'json' }) }))),
+      (reporter ??= import('../ui/progress.js').then(({ createReporter, reporterMode }) =>
+        createReporter({ mode: reporterMode({ json: output === 'json' }) }),
+      )),
   };
   try {
     const result = await definition.run(options, ctx);

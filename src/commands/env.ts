@@ -53,7 +53,10 @@ const create = defineCommand<EnvOptions, string>({
     validateEnvName(name);
     const store = new EnvStore(projectDir(options));
     if (await store.exists(name)) {
-      throw new UserError('env-exists', `environment "${name}" already exists.`, { suggestion: `select it with \`aoai-lb env select ${name}\``, exitCode: ExitCode.usage });
+      throw new UserError('env-exists', `environment "${name}" already exists.`, {
+        suggestion: `select it with \`aoai-lb env select ${name}\``,
+        exitCode: ExitCode.usage,
+      });
     }
     await store.create(name);
     await store.setDefaultEnvironment(name);

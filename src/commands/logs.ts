@@ -17,8 +17,7 @@ export const logsCommand = defineCommand<LogsFlags, number>({
   interruptible: (flags) => flags.follow === true,
   async run(flags, ctx) {
     const [{ runLogs }, { createLogPrinter }] = await Promise.all([import('../ops/logs/index.js'), import('../ui/log-lines.js')]);
-    const color = ctx.output === 'text' && ctx.stdout.isTTY === true && !ctx.processEnv.NO_COLOR;
-    const printer = createLogPrinter({ json: ctx.output === 'json', color, stdout: ctx.stdout, stderr: ctx.stderr });
+    const printer = createLogPrinter({ json: ctx.output === 'json', color: ctx.color, stdout: ctx.stdout, stderr: ctx.stderr });
     await runLogs(flags, { printer, signal: ctx.signal, processEnv: ctx.processEnv, interactive: ctx.interactive });
     return 0;
   },

@@ -40,9 +40,18 @@ export const serveCommand = defineCommand<ServeOptions, number>({
         collect,
       )
       .option('--priority <list>', 'comma-separated priorities, one per --backend, lower first (BACKEND_<n>_PRIORITY; default 1 each)')
-      .option('--deployment-name <list>', 'comma-separated deployment names, one per --backend, empty to keep the client\'s (BACKEND_<n>_DEPLOYMENT_NAME; default: the client\'s)')
-      .option('--client-api-keys-file <path>', 'a file of the keys clients must present, comma- or newline-separated; - reads them from stdin (CLIENT_API_KEYS_FILE; preferred over --client-api-keys; required unless --allow-anonymous)')
-      .option('--client-api-keys <keys>', 'comma-separated keys clients must present; `ps` shows them, prefer --client-api-keys-file (CLIENT_API_KEYS; required unless --allow-anonymous)')
+      .option(
+        '--deployment-name <list>',
+        "comma-separated deployment names, one per --backend, empty to keep the client's (BACKEND_<n>_DEPLOYMENT_NAME; default: the client's)",
+      )
+      .option(
+        '--client-api-keys-file <path>',
+        'a file of the keys clients must present, comma- or newline-separated; - reads them from stdin (CLIENT_API_KEYS_FILE; preferred over --client-api-keys; required unless --allow-anonymous)',
+      )
+      .option(
+        '--client-api-keys <keys>',
+        'comma-separated keys clients must present; `ps` shows them, prefer --client-api-keys-file (CLIENT_API_KEYS; required unless --allow-anonymous)',
+      )
       .option('--allow-anonymous', 'accept requests without a client key (ALLOW_ANONYMOUS=true; default false)')
       .option('--azure-client-id <id>', 'user-assigned managed identity for backend tokens (AZURE_CLIENT_ID; default: the system identity or az login)')
       .option('--http-timeout <seconds>', `longest silence allowed from a backend (HTTP_TIMEOUT_SECONDS; default ${d.HTTP_TIMEOUT_SECONDS})`)
@@ -56,7 +65,6 @@ export const serveCommand = defineCommand<ServeOptions, number>({
     return runBalancer(env);
   },
 });
-
 
 /**
  * The balancer's environment: the process's, with the flags given laid over it. Keys read from files or
@@ -97,7 +105,11 @@ export async function serveEnvironment(
 }
 
 /** --client-api-keys-file (a file, or - for stdin) or --client-api-keys; either replaces both variables. */
-async function clientKeys(options: ServeOptions, env: Record<string, string | undefined>, io: { stdin: NodeJS.ReadStream; warn(line: string): void }): Promise<void> {
+async function clientKeys(
+  options: ServeOptions,
+  env: Record<string, string | undefined>,
+  io: { stdin: NodeJS.ReadStream; warn(line: string): void },
+): Promise<void> {
   const flag = '--client-api-keys-file';
   if (options.clientApiKeysFile !== undefined && options.clientApiKeys !== undefined) {
     throw new UserError('invalid-flag', `${flag} and --client-api-keys both give the client keys.`, {

@@ -10,9 +10,16 @@ const usage = invalidFlag;
 export function parseDeployment(value: string): DeploymentSpec {
   const match = /^([A-Za-z0-9._-]{1,64})=([^:=\s]+):(\d+)$/.exec(value.trim());
   if (!match) {
-    throw usage(`--deployment "${value}" is not name=model:tpm`, 'for example --deployment chat=gpt-35-turbo:30000 --deployment embedding=text-embedding-ada-002:30000');
+    throw usage(
+      `--deployment "${value}" is not name=model:tpm`,
+      'for example --deployment chat=gpt-35-turbo:30000 --deployment embedding=text-embedding-ada-002:30000',
+    );
   }
-  return { name: match[1]!, model: match[2]!, tpm: wholeNumber(`the tpm in --deployment ${value}`, match[3]!, { min: 1, suggestion: 'for example --deployment chat=gpt-35-turbo:30000' }) };
+  return {
+    name: match[1]!,
+    model: match[2]!,
+    tpm: wholeNumber(`the tpm in --deployment ${value}`, match[3]!, { min: 1, suggestion: 'for example --deployment chat=gpt-35-turbo:30000' }),
+  };
 }
 
 /** `none`, or `<firstTokenMs>,<perTokenMs>`. */
@@ -25,7 +32,10 @@ export function parseLatency(value: string): SimulatorOptions['latency'] {
 
 export function simulateOptions(options: Record<string, unknown>, defaults: readonly DeploymentSpec[]): SimulatorOptions {
   const specs = (options.deployment as string[] | undefined)?.map(parseDeployment);
-  const tpm = options.tpm === undefined ? undefined : wholeNumber('--tpm', String(options.tpm), { min: 1, suggestion: 'for example --tpm 30 (30K tokens per minute)' }) * 1000;
+  const tpm =
+    options.tpm === undefined
+      ? undefined
+      : wholeNumber('--tpm', String(options.tpm), { min: 1, suggestion: 'for example --tpm 30 (30K tokens per minute)' }) * 1000;
   if (specs && tpm !== undefined) throw usage('--tpm applies to the default deployments only', 'give the TPM inside each --deployment name=model:tpm instead');
   const names = new Set<string>();
   for (const spec of specs ?? []) {
@@ -33,12 +43,17 @@ export function simulateOptions(options: Record<string, unknown>, defaults: read
     names.add(spec.name);
   }
   const timeScale =
-    options.timeScale === undefined ? undefined : decimalNumber('--time-scale', String(options.timeScale), { min: 0, above: true, suggestion: 'for example --time-scale 60 (a 1 s token window)' });
+    options.timeScale === undefined
+      ? undefined
+      : decimalNumber('--time-scale', String(options.timeScale), { min: 0, above: true, suggestion: 'for example --time-scale 60 (a 1 s token window)' });
   const region = options.region as string | undefined;
   if (region !== undefined && region.trim() === '') throw usage('--region must not be empty', 'for example --region "East US"');
   return {
     host: options.host as string | undefined,
-    port: options.port === undefined ? 0 : wholeNumber('--port', String(options.port), { min: 0, max: 65_535, suggestion: 'for example --port 8080, or --port 0 for a free one' }),
+    port:
+      options.port === undefined
+        ? 0
+        : wholeNumber('--port', String(options.port), { min: 0, max: 65_535, suggestion: 'for example --port 8080, or --port 0 for a free one' }),
     region,
     deployments: specs ?? defaults.map((d) => ({ ...d, tpm: tpm ?? d.tpm })),
     apiKeys: options.apiKey as string[] | undefined,
@@ -54,7 +69,11 @@ export const simulateCommand = defineCommand<Record<string, unknown>, number>({
     command
       .option('--port <n>', 'port to listen on; 0 picks a free one and prints it', '0')
       .option('--host <address>', 'address to bind', '127.0.0.1')
-      .option('--deployment <name=model:tpm>', 'a deployment, repeatable (default: chat=gpt-35-turbo:30000 and embedding=text-embedding-ada-002:30000)', collect)
+      .option(
+        '--deployment <name=model:tpm>',
+        'a deployment, repeatable (default: chat=gpt-35-turbo:30000 and embedding=text-embedding-ada-002:30000)',
+        collect,
+      )
       .option('--tpm <k>', 'thousands of tokens per minute for the default deployments (30 = 30K TPM, as OPENAI_CAPACITY counts)')
       .option('--api-key <key>', 'accepted API key, repeatable (none: auth is off)', collect)
       .option('--time-scale <n>', 'run windows and latencies this many times faster (60 → a 1 s token window)')

@@ -15,8 +15,7 @@ export const statusCommand = defineCommand<StatusFlags, number>({
   interruptible: (flags) => flags.watch === true,
   async run(flags, ctx) {
     const [{ runStatus }, { createStatusOutput }] = await Promise.all([import('../ops/status/index.js'), import('../ui/status-view.js')]);
-    const color = ctx.output === 'text' && ctx.stdout.isTTY === true && !ctx.processEnv.NO_COLOR;
-    const output = createStatusOutput({ json: ctx.output === 'json', watch: flags.watch === true, color, stdout: ctx.stdout });
+    const output = createStatusOutput({ json: ctx.output === 'json', watch: flags.watch === true, color: ctx.color, stdout: ctx.stdout });
     try {
       return await runStatus(flags, {
         show: (snapshot) => output.show(snapshot),

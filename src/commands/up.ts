@@ -10,7 +10,7 @@ export const upCommand = defineCommand<UpFlags, { outcome: UpOutcome; text: stri
   summary: 'provision the Azure OpenAI accounts and deploy the balancer to Container Apps, then print CONTAINER_APP_URL',
   options(command) {
     addEnvironmentOptions(command, 'the environment (default: the selected one; created when new)')
-      .option('--location <region>', 'region of the resource group, Container Apps and registry (AZURE_LOCATION; default: the first account\'s region)')
+      .option('--location <region>', "region of the resource group, Container Apps and registry (AZURE_LOCATION; default: the first account's region)")
       .option('--regions <list|auto>', 'one region per OpenAI account, comma-separated, or auto: the regions with the most free quota (OPENAI_REGIONS)')
       .option('--accounts <n>', 'how many OpenAI accounts with --regions auto (default 3)')
       .option('--capacity <k>', 'thousands of tokens per minute per deployment (OPENAI_CAPACITY, default 30)')
@@ -20,8 +20,16 @@ export const upCommand = defineCommand<UpFlags, { outcome: UpOutcome; text: stri
       .option('--chat-deployment <name>', 'chat deployment name (default chat)')
       .option('--embedding-deployment <name>', 'embedding deployment name (default embedding)')
       .option('--priorities <list>', 'balancer priority per account, lower first, e.g. 1,1,2 (default all 1)')
-      .addOption(new Option('--client-auth <mode>', 'how clients authenticate: keys (the client key), entra (Entra ID tokens, keyless) or both (BALANCER_CLIENT_AUTH, default keys)').choices(['keys', 'entra', 'both']))
-      .option('--allowed-client-ids <list>', 'with entra/both: the client (app) or object ids allowed, comma-separated, e.g. the chat app identity\'s (default: any client of the tenant)')
+      .addOption(
+        new Option(
+          '--client-auth <mode>',
+          'how clients authenticate: keys (the client key), entra (Entra ID tokens, keyless) or both (BALANCER_CLIENT_AUTH, default keys)',
+        ).choices(['keys', 'entra', 'both']),
+      )
+      .option(
+        '--allowed-client-ids <list>',
+        "with entra/both: the client (app) or object ids allowed, comma-separated, e.g. the chat app identity's (default: any client of the tenant)",
+      )
       .option('--image <ref>', 'deploy this prebuilt image instead of building templates/balancer with ACR Tasks')
       .option('--dry-run', 'print the plan and the quota check; change nothing')
       .option('--json', 'print one JSON result on stdout (progress stays on stderr)')

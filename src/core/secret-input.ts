@@ -33,8 +33,12 @@ export function readSecretFile(flag: string, path: string, what: string): string
       if (read === 0) break;
       length += read;
     }
-    if (length > maxSecretBytes) throw usage(`${flag}: "${path}" is larger than ${maxSecretBytes / 1024} KiB`, `point ${flag} at the file that holds only ${what}`);
-    return buffer.subarray(0, length).toString('utf8').replace(/^\uFEFF/, '');
+    if (length > maxSecretBytes)
+      throw usage(`${flag}: "${path}" is larger than ${maxSecretBytes / 1024} KiB`, `point ${flag} at the file that holds only ${what}`);
+    return buffer
+      .subarray(0, length)
+      .toString('utf8')
+      .replace(/^\uFEFF/, '');
   } catch (error) {
     if (error instanceof UserError) throw error;
     const code = (error as NodeJS.ErrnoException).code ?? '';
@@ -61,7 +65,9 @@ export async function readSecretStdin(flag: string, what: string, stdin: NodeJS.
     }
     chunks.push(buffer);
   }
-  return Buffer.concat(chunks).toString('utf8').replace(/^\uFEFF/, '');
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/^\uFEFF/, '');
 }
 
 /** Keys separated by commas or newlines; blank lines and surrounding whitespace dropped. */
@@ -93,7 +99,8 @@ export function parseBackendSpec(flag: string, value: string): BackendSpec {
   const path = rest.slice(1).trim();
   if (!path) throw usage(`${flag} ${url}=@ names no file`, `give the path of the file that holds the key: ${flag} ${url}=@/run/secrets/backend-key`);
   const key = readSecretFile(flag, path, `the backend's key`).trim();
-  if (!key) throw usage(`${flag}: the key file "${path}" for ${url} is empty`, `put the backend's key in it, or leave out "=@…" to use az login / managed identity`);
+  if (!key)
+    throw usage(`${flag}: the key file "${path}" for ${url} is empty`, `put the backend's key in it, or leave out "=@…" to use az login / managed identity`);
   if (/[\r\n]/.test(key)) throw usage(`${flag}: the key file "${path}" for ${url} holds more than one line`, `put only the backend's key in it`);
   return { url, apiKey: key, keyFile: path };
 }

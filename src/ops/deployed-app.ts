@@ -24,7 +24,11 @@ export async function activeReplicas(arm: ArmContext, group: string, app: string
 }
 
 /** The balancer app `up` deployed in this environment (CONTAINER_APP_NAME), as ARM has it now. */
-export async function deployedApp(arm: ArmContext, environment: { name: string; values: Record<string, string | undefined> }, group: string): Promise<AppRef & { fqdn: string | undefined }> {
+export async function deployedApp(
+  arm: ArmContext,
+  environment: { name: string; values: Record<string, string | undefined> },
+  group: string,
+): Promise<AppRef & { fqdn: string | undefined }> {
   const name = environment.values.CONTAINER_APP_NAME;
   if (!name) {
     throw new UserError('env-not-deployed', `environment "${environment.name}" has no CONTAINER_APP_NAME: \`up\` has not finished for it.`, {

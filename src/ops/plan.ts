@@ -152,7 +152,14 @@ function quotaNeeds(accounts: PlannedAccount[]): Plan['quotaNeeds'] {
       const key = `${account.region}\u0000${deployment.usageName}`;
       const need = needs.get(key);
       if (need) need.capacity += deployment.sku.capacity;
-      else needs.set(key, { region: account.region, usageName: deployment.usageName, model: { name: deployment.model.name, version: deployment.model.version }, sku: deployment.sku.name, capacity: deployment.sku.capacity });
+      else
+        needs.set(key, {
+          region: account.region,
+          usageName: deployment.usageName,
+          model: { name: deployment.model.name, version: deployment.model.version },
+          sku: deployment.sku.name,
+          capacity: deployment.sku.capacity,
+        });
     }
   }
   return [...needs.values()];

@@ -12,7 +12,13 @@ import { armErrorOf } from '../azure/errors.js';
 import type { DeploymentSku, ModelChoice } from './plan.js';
 
 /** ARM's answers for a region a subscription or resource type cannot use. */
-const regionUnavailable = new Set(['LocationNotAvailableForResourceType', 'NoRegisteredProviderFound', 'InvalidLocation', 'LocationNotAvailable', 'DisallowedLocation']);
+const regionUnavailable = new Set([
+  'LocationNotAvailableForResourceType',
+  'NoRegisteredProviderFound',
+  'InvalidLocation',
+  'LocationNotAvailable',
+  'DisallowedLocation',
+]);
 
 export interface RegionQuota {
   region: string;
@@ -63,7 +69,9 @@ export async function pickRegions(context: ArmContext, ask: QuotaAsk, count: num
  */
 export async function preflight(context: ArmContext, ask: QuotaAsk, regions: string[], alreadyOurs: Map<string, number>): Promise<RegionQuota[]> {
   const quotas = await Promise.all([...new Set(regions)].map((region) => regionQuota(context, region, ask)));
-  const notOffered = quotas.flatMap((quota) => quota.models.filter((m) => !m.offered).map((m) => `${m.model.name} ${m.model.version} (${ask.sku}) in ${quota.region}`));
+  const notOffered = quotas.flatMap((quota) =>
+    quota.models.filter((m) => !m.offered).map((m) => `${m.model.name} ${m.model.version} (${ask.sku}) in ${quota.region}`),
+  );
   if (notOffered.length > 0) {
     throw new UserError('model-not-offered', `the region does not offer the model with this SKU: ${notOffered.join('; ')}.`, {
       suggestion: 'pick regions that offer it (--regions auto), another version (--chat-model / --embedding-model name:version), or --sku GlobalStandard',
@@ -104,9 +112,20 @@ function shortage(ask: QuotaAsk, quotas: RegionQuota[], why: string, count: numb
     .slice(0, Math.max(8, chosen.length));
   const table = quotaTable(ask, rows);
   const enough = quotas.filter((q) => q.models.every((m) => m.offered && m.free >= ask.capacity)).sort((a, b) => headroom(b) - headroom(a));
-  const fits = chosen.length > 0 ? fittingCapacity(quotas, chosen, alreadyOurs) : (quotas.filter((q) => q.models.every((m) => m.offered)).map(headroom).sort((a, b) => b - a)[count - 1] ?? 0);
+  const fits =
+    chosen.length > 0
+      ? fittingCapacity(quotas, chosen, alreadyOurs)
+      : (quotas
+          .filter((q) => q.models.every((m) => m.offered))
+          .map(headroom)
+          .sort((a, b) => b - a)[count - 1] ?? 0);
   const fixes = [
-    enough.length >= count ? `--regions ${enough.slice(0, count).map((q) => q.region).join(',')}` : undefined,
+    enough.length >= count
+      ? `--regions ${enough
+          .slice(0, count)
+          .map((q) => q.region)
+          .join(',')}`
+      : undefined,
     fits > 0 ? `--capacity ${fits}` : undefined,
     'or request more quota at https://aka.ms/oai/quotaincrease',
   ].filter(Boolean);

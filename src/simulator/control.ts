@@ -92,5 +92,9 @@ function putDeployment(control: Control, res: ServerResponse, name: string, valu
   const problem = validateDeployment(spec);
   if (problem !== undefined) return fail(res, 400, existing ? problem : `${problem} (a new deployment needs "model")`);
   control.addDeployment(spec);
-  return sendJson(res, 200, control.stats().deployments.find((d) => d.name === name));
+  return sendJson(
+    res,
+    200,
+    control.stats().deployments.find((d) => d.name === name),
+  );
 }

@@ -5,16 +5,7 @@
 import { startSimulatorWithClock } from './server.js';
 import type { Simulator, SimulatorOptions } from './types.js';
 
-export type {
-  DeploymentSpec,
-  DeploymentStats,
-  FaultKind,
-  FaultSpec,
-  PendingFault,
-  Simulator,
-  SimulatorOptions,
-  SimulatorStats,
-} from './types.js';
+export type { DeploymentSpec, DeploymentStats, FaultKind, FaultSpec, PendingFault, Simulator, SimulatorOptions, SimulatorStats } from './types.js';
 export { DEFAULT_DEPLOYMENTS } from './types.js';
 export { FAULT_KINDS } from './faults.js';
 

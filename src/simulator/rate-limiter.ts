@@ -29,8 +29,7 @@ export interface LimiterSnapshot {
 }
 
 export type AdmitResult =
-  | ({ admitted: true } & LimiterSnapshot)
-  | ({ admitted: false; reason: LimitReason; retryAfterMs: number; oversized: boolean } & LimiterSnapshot);
+  ({ admitted: true } & LimiterSnapshot) | ({ admitted: false; reason: LimitReason; retryAfterMs: number; oversized: boolean } & LimiterSnapshot);
 
 interface Entry {
   at: number;

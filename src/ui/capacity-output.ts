@@ -15,6 +15,10 @@ export function formatCapacity(result: CapacityResult): string {
     const parts = same ? `${a.perAccount.length} × ${a.perAccount[0]}K` : a.perAccount.map((k) => `${k}K`).join(' + ');
     lines.push(`  ${a.deployment.padEnd(width)}  ${parts} = ${a.totalK}K TPM`);
   }
-  lines.push(result.saved ? `OPENAI_CAPACITY=${result.capacity} is saved in environment ${result.environment}.` : `OPENAI_CAPACITY stays ${result.storedCapacity ?? 'unset'} in environment ${result.environment} (the deployments differ; see the warning above).`);
+  lines.push(
+    result.saved
+      ? `OPENAI_CAPACITY=${result.capacity} is saved in environment ${result.environment}.`
+      : `OPENAI_CAPACITY stays ${result.storedCapacity ?? 'unset'} in environment ${result.environment} (the deployments differ; see the warning above).`,
+  );
   return `${lines.join('\n')}\n`;
 }

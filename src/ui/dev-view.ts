@@ -124,10 +124,16 @@ const fixedLines = 8;
  * Past `max` rows the least used are folded into one row (clients can send any name; each that reached
  * the balancer has a row, and a flood of made-up names must not push the real ones off the screen).
  */
-export function visibleDeployments(backend: DevBackendStatus, configured: readonly string[], max: number): { shown: DeploymentStatus[]; folded: DeploymentStatus[] } {
+export function visibleDeployments(
+  backend: DevBackendStatus,
+  configured: readonly string[],
+  max: number,
+): { shown: DeploymentStatus[]; folded: DeploymentStatus[] } {
   const known = new Map(backend.deployments.map((d) => [d.deployment, d]));
   const first = configured.map((name) => known.get(name) ?? emptyDeployment(name));
-  const others = backend.deployments.filter((d) => !configured.includes(d.deployment)).sort((a, b) => b.requests - a.requests || a.deployment.localeCompare(b.deployment));
+  const others = backend.deployments
+    .filter((d) => !configured.includes(d.deployment))
+    .sort((a, b) => b.requests - a.requests || a.deployment.localeCompare(b.deployment));
   const all = [...first, ...others];
   if (all.length <= max) return { shown: all, folded: [] };
   const keep = Math.max(first.length, max - 1);
@@ -191,7 +197,12 @@ function paintState(chalk: ChalkInstance, kind: 'healthy' | 'cooling' | 'broken'
 function renderTable(columns: Column[], rows: Row[], chalk: ChalkInstance): string[] {
   const widths = columns.map((column, i) => Math.max(column.title.length, column.minWidth ?? 0, ...rows.map((row) => row.cells[i]!.length)));
   const pad = (text: string, i: number): string => (columns[i]!.align === 'left' ? text.padEnd(widths[i]!) : text.padStart(widths[i]!));
-  const header = chalk.dim(columns.map((column, i) => pad(column.title, i)).join('  ').trimEnd());
+  const header = chalk.dim(
+    columns
+      .map((column, i) => pad(column.title, i))
+      .join('  ')
+      .trimEnd(),
+  );
   const lines = rows.map((row) =>
     row.cells
       .map((cell, i) => {

@@ -6,7 +6,8 @@ export function formatDownPlan(plan: DownPlan): string {
   const lines: string[] = [];
   if (plan.group) {
     lines.push(`Resource group ${plan.resourceGroup} (${plan.group.location}) of environment ${plan.environment} will be deleted, with everything in it:`);
-    for (const resource of plan.group.resources) lines.push(`  ${resource.kind.padEnd(28)} ${resource.name}${resource.location ? ` (${resource.location})` : ''}`);
+    for (const resource of plan.group.resources)
+      lines.push(`  ${resource.kind.padEnd(28)} ${resource.name}${resource.location ? ` (${resource.location})` : ''}`);
     if (plan.group.resources.length === 0) lines.push('  (none of the resources aoai-lb creates)');
     lines.push(
       plan.purgeFlag
@@ -35,6 +36,7 @@ export function formatDownResult(result: DownResult): string {
   };
   const lines = [group[result.group]];
   if (result.purged.length > 0) lines.push(`Purged ${result.purged.join(', ')}: their names and quota are free.`);
-  if (result.clearedOutputs.length > 0) lines.push(`Cleared ${result.clearedOutputs.join(', ')} from environment ${result.environment}; its settings stay for the next \`aoai-lb up\`.`);
+  if (result.clearedOutputs.length > 0)
+    lines.push(`Cleared ${result.clearedOutputs.join(', ')} from environment ${result.environment}; its settings stay for the next \`aoai-lb up\`.`);
   return `${lines.join('\n')}\n`;
 }

@@ -68,7 +68,8 @@ export function createTtySink(stream: NodeJS.WriteStream, now: Clock): ProgressS
     close(unfinished) {
       stopSpinner();
       running = [];
-      for (const { step, elapsedMs } of unfinished) stream.write(`${color.yellow('■')} ${step.title} ${color.dim(`(stopped after ${formatElapsed(elapsedMs)})`)}\n`);
+      for (const { step, elapsedMs } of unfinished)
+        stream.write(`${color.yellow('■')} ${step.title} ${color.dim(`(stopped after ${formatElapsed(elapsedMs)})`)}\n`);
     },
   };
 }

@@ -22,12 +22,27 @@ export function stateText(backend: BackendStatus, deployment: BackendStatus['dep
   return { text: `${deployment.state} ${Math.ceil(deployment.cooldownRemainingMs / 1000)} s`, kind: deployment.state };
 }
 
-function table(headers: string[], rows: string[][], chalk: ChalkInstance, paint: (row: number, column: number, text: string) => string = (_r, _c, t) => t): string[] {
+function table(
+  headers: string[],
+  rows: string[][],
+  chalk: ChalkInstance,
+  paint: (row: number, column: number, text: string) => string = (_r, _c, t) => t,
+): string[] {
   const widths = headers.map((header, i) => Math.max(header.length, ...rows.map((row) => row[i]!.length)));
-  const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) => cell.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [
     `  ${chalk.dim(line(headers))}`,
-    ...rows.map((row, r) => `  ${row.map((cell, c) => paint(r, c, cell.padEnd(widths[c]!))).join('  ').trimEnd()}`),
+    ...rows.map(
+      (row, r) =>
+        `  ${row
+          .map((cell, c) => paint(r, c, cell.padEnd(widths[c]!)))
+          .join('  ')
+          .trimEnd()}`,
+    ),
   ];
 }
 
@@ -46,13 +61,7 @@ export function renderStatus(snapshot: StatusSnapshot, options: StatusViewOption
   const accountRows = snapshot.accounts.flatMap((account) => {
     const head = [account.name, account.region || '?'];
     if (account.deployments.length === 0) return [[...head, account.provisioningState || 'not found', '', '', '']];
-    return account.deployments.map((d, i) => [
-      ...(i === 0 ? head : ['', '']),
-      d.name,
-      d.model || 'not found',
-      d.sku,
-      d.model ? `${d.capacity}K TPM` : '',
-    ]);
+    return account.deployments.map((d, i) => [...(i === 0 ? head : ['', '']), d.name, d.model || 'not found', d.sku, d.model ? `${d.capacity}K TPM` : '']);
   });
   lines.push(...table(['account', 'region', 'deployment', 'model', 'sku', 'capacity'], accountRows, chalk), '');
 
@@ -61,7 +70,10 @@ export function renderStatus(snapshot: StatusSnapshot, options: StatusViewOption
     lines.push(`${chalk.bold('Balancer')}  ${chalk.red(`not reachable: ${balancer.error}`)}`);
     return lines.join('\n');
   }
-  const responses = Object.entries(balancer.responses).map(([status, count]) => `${status}×${count}`).join(', ') || 'none yet';
+  const responses =
+    Object.entries(balancer.responses)
+      .map(([status, count]) => `${status}×${count}`)
+      .join(', ') || 'none yet';
   lines.push(`${chalk.bold('Balancer')}  up ${formatDuration(balancer.uptimeSeconds)}  responses: ${responses}`);
   const rows: string[][] = [];
   const kinds: Array<'healthy' | 'cooling' | 'broken'> = [];
@@ -92,7 +104,9 @@ export function renderStatus(snapshot: StatusSnapshot, options: StatusViewOption
     const kind = kinds[row];
     return kind === 'healthy' ? chalk.green(text) : kind === 'cooling' ? chalk.yellow(text) : chalk.red(text);
   };
-  lines.push(...table(['backend', 'account', 'priority', 'deployment', 'state', 'tokens left', 'requests', '429s absorbed', 'failovers'], rows, chalk, paintState));
+  lines.push(
+    ...table(['backend', 'account', 'priority', 'deployment', 'state', 'tokens left', 'requests', '429s absorbed', 'failovers'], rows, chalk, paintState),
+  );
   return lines.join('\n');
 }
 
@@ -110,7 +124,10 @@ export function createStatusOutput(options: { json: boolean; watch: boolean; col
   }
   if (options.watch && stdout.isTTY) {
     const view = createLogUpdate(stdout, { defaultWidth: 120 });
-    return { show: (snapshot) => view(`${renderStatus(snapshot, { color: options.color })}\n${chalkDim(options.color, 'Ctrl-C to stop')}`), done: () => view.done() };
+    return {
+      show: (snapshot) => view(`${renderStatus(snapshot, { color: options.color })}\n${chalkDim(options.color, 'Ctrl-C to stop')}`),
+      done: () => view.done(),
+    };
   }
   let first = true;
   return {

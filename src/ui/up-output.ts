@@ -5,19 +5,25 @@ import type { UpResult } from '../ops/up/index.js';
 export function formatPlan(plan: Plan, subscriptionId: string): string {
   const lines = [
     `Plan for subscription ${subscriptionId} (dry run: nothing was created or changed)`,
-    `  resource group        ${plan.resourceGroup.name} (${plan.resourceGroup.location}), tags ${Object.entries(plan.tags).map(([k, v]) => `${k}=${v}`).join(', ')}`,
+    `  resource group        ${plan.resourceGroup.name} (${plan.resourceGroup.location}), tags ${Object.entries(plan.tags)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(', ')}`,
   ];
   for (const account of plan.accounts) {
     lines.push(`  OpenAI account ${account.index}      ${account.name} (${account.region}), S0, priority ${account.priority}`);
     for (const deployment of account.deployments) {
-      lines.push(`    deployment          ${deployment.name}: ${deployment.model.name} ${deployment.model.version}, ${deployment.sku.name}, ${deployment.sku.capacity}K TPM`);
+      lines.push(
+        `    deployment          ${deployment.name}: ${deployment.model.name} ${deployment.model.version}, ${deployment.sku.name}, ${deployment.sku.capacity}K TPM`,
+      );
     }
   }
   lines.push(
     `  Log Analytics         ${plan.workspace.name}`,
     `  Container Apps env    ${plan.environment.name}`,
     `  managed identity      ${plan.identity.name} (OpenAI User on each account${plan.registry ? ', AcrPull on the registry' : ''})`,
-    plan.registry ? `  container registry    ${plan.registry.name} (Basic, admin user off), remote build of templates/balancer` : `  image                 ${plan.image} (prebuilt, no build)`,
+    plan.registry
+      ? `  container registry    ${plan.registry.name} (Basic, admin user off), remote build of templates/balancer`
+      : `  image                 ${plan.image} (prebuilt, no build)`,
     `  container app         ${plan.containerApp.name}: image ${plan.image}, ingress 8080, ${plan.containerApp.minReplicas}-${plan.containerApp.maxReplicas} replicas`,
     '',
     'Quota preflight passed for every region.',

@@ -11,7 +11,9 @@ export function formatWireChat(result: WireChatResult, deploying: boolean): stri
   if (result.changes.length === 0) {
     lines.push(`Already wired to balancer environment ${result.balancerEnvironment}: nothing changed.`);
   } else {
-    lines.push(`Set ${result.changes.length} value${result.changes.length === 1 ? '' : 's'} ${result.via === 'azd' ? 'with azd env set' : `in ${result.envFile}`}:`);
+    lines.push(
+      `Set ${result.changes.length} value${result.changes.length === 1 ? '' : 's'} ${result.via === 'azd' ? 'with azd env set' : `in ${result.envFile}`}:`,
+    );
     const shown = result.changes.map(displayed);
     const width = Math.max(...shown.map((change) => change.key.length));
     for (const change of shown) lines.push(`  ${change.key.padEnd(width)}  ${change.old} → ${change.new}`);

@@ -41,8 +41,12 @@ describe('the client factories with the credential chain reach the twin (child p
     twin.faults.inject('ResourceGroups_CreateOrUpdate', { kind: 'throttle', times: 2, retryAfterSeconds: 0 });
     twin.faults.inject('Accounts_ListByResourceGroup', { kind: 'serverError', times: 1 });
     const env = {
-      PATH: cli.env.PATH, HOME: process.env.HOME, AZURE_CONFIG_DIR: cli.env.AZURE_CONFIG_DIR, AZD_CONFIG_DIR: cli.env.AZD_CONFIG_DIR,
-      NODE_EXTRA_CA_CERTS: twin.caPath, AZURE_RESOURCE_MANAGER_ENDPOINT: twin.url,
+      PATH: cli.env.PATH,
+      HOME: process.env.HOME,
+      AZURE_CONFIG_DIR: cli.env.AZURE_CONFIG_DIR,
+      AZD_CONFIG_DIR: cli.env.AZD_CONFIG_DIR,
+      NODE_EXTRA_CA_CERTS: twin.caPath,
+      AZURE_RESOURCE_MANAGER_ENDPOINT: twin.url,
     };
     const { stdout } = await run(process.execPath, ['--import', 'tsx', childScript], { env, cwd: process.cwd(), timeout: 60_000 });
     const result = JSON.parse(stdout) as { subscription: unknown; group: string; counts: Record<string, number> };
@@ -52,8 +56,16 @@ describe('the client factories with the credential chain reach the twin (child p
     // One token for every client: the credential caches what az gave.
     assert.deepEqual(cli.calls(), ['az account get-access-token --output json --resource https://management.azure.com']);
     const answered = new Set(twin.requests.filter((r) => r.status < 300).map((r) => r.operationId));
-    for (const operation of ['Subscriptions_List', 'ResourceGroups_CreateOrUpdate', 'Accounts_ListByResourceGroup', 'ContainerApps_ListByResourceGroup',
-      'Registries_ListByResourceGroup', 'RoleAssignments_ListForScope', 'Workspaces_ListByResourceGroup', 'UserAssignedIdentities_ListByResourceGroup']) {
+    for (const operation of [
+      'Subscriptions_List',
+      'ResourceGroups_CreateOrUpdate',
+      'Accounts_ListByResourceGroup',
+      'ContainerApps_ListByResourceGroup',
+      'Registries_ListByResourceGroup',
+      'RoleAssignments_ListForScope',
+      'Workspaces_ListByResourceGroup',
+      'UserAssignedIdentities_ListByResourceGroup',
+    ]) {
       assert.ok(answered.has(operation), `${operation} in ${[...answered].join(', ')}`);
     }
     assert.equal(twin.faults.fired.get('ResourceGroups_CreateOrUpdate'), 2);

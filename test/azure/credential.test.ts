@@ -9,9 +9,23 @@ const cloud = cloudFromEnvironment({});
 const armResource = 'https://management.azure.com';
 
 // The library's credentials read process.env themselves, so these tests set it and put it back.
-const ambient = ['AZURE_CLIENT_ID', 'AZURE_CLIENT_SECRET', 'AZURE_TENANT_ID', 'AZURE_CLIENT_CERTIFICATE_PATH', 'AZURE_USERNAME',
-  'AZURE_PASSWORD', 'AZURE_TOKEN_CREDENTIALS', 'IDENTITY_ENDPOINT', 'MSI_ENDPOINT', 'IMDS_ENDPOINT', 'AZURE_FEDERATED_TOKEN_FILE',
-  'AZURE_POD_IDENTITY_AUTHORITY_HOST', 'PATH', 'AZURE_CONFIG_DIR', 'AZD_CONFIG_DIR'];
+const ambient = [
+  'AZURE_CLIENT_ID',
+  'AZURE_CLIENT_SECRET',
+  'AZURE_TENANT_ID',
+  'AZURE_CLIENT_CERTIFICATE_PATH',
+  'AZURE_USERNAME',
+  'AZURE_PASSWORD',
+  'AZURE_TOKEN_CREDENTIALS',
+  'IDENTITY_ENDPOINT',
+  'MSI_ENDPOINT',
+  'IMDS_ENDPOINT',
+  'AZURE_FEDERATED_TOKEN_FILE',
+  'AZURE_POD_IDENTITY_AUTHORITY_HOST',
+  'PATH',
+  'AZURE_CONFIG_DIR',
+  'AZD_CONFIG_DIR',
+];
 
 describe('credentialSources', () => {
   it('tries environment, Azure CLI and azd on a developer machine, without managed identity', () => {
@@ -32,8 +46,10 @@ describe('credentialSources', () => {
   });
 
   it('refuses an AZURE_TOKEN_CREDENTIALS it does not know', () => {
-    assert.throws(() => credentialSources({ AZURE_TOKEN_CREDENTIALS: 'VisualStudioCodeCredential' }),
-      (error: unknown) => error instanceof UserError && error.code === 'credential-selection-invalid' && /VisualStudioCodeCredential/.test(error.message));
+    assert.throws(
+      () => credentialSources({ AZURE_TOKEN_CREDENTIALS: 'VisualStudioCodeCredential' }),
+      (error: unknown) => error instanceof UserError && error.code === 'credential-selection-invalid' && /VisualStudioCodeCredential/.test(error.message),
+    );
   });
 });
 
@@ -72,7 +88,10 @@ describe('azureCredential with the fake CLIs on PATH', () => {
     const cli = withFake({ az: 'logged-out', azd: 'logged-in' });
     const token = await azureCredential(cloud).getToken(cloud.resourceManagerScope);
     assert.equal(token?.token, cli.token);
-    assert.deepEqual(cli.calls().map((call) => call.split(' ').slice(0, 3).join(' ')), ['az account get-access-token', 'azd auth token']);
+    assert.deepEqual(
+      cli.calls().map((call) => call.split(' ').slice(0, 3).join(' ')),
+      ['az account get-access-token', 'azd auth token'],
+    );
     assert.match(cli.calls()[1]!, /--scope https:\/\/management\.azure\.com\/\.default/);
   });
 
@@ -86,7 +105,10 @@ describe('azureCredential with the fake CLIs on PATH', () => {
     const credential = azureCredential(cloud);
     const tokens = await Promise.all([1, 2, 3].map(() => credential.getToken(cloud.resourceManagerScope)));
     await credential.getToken([cloud.resourceManagerScope]);
-    assert.deepEqual(tokens.map((t) => t?.token), [cli.token, cli.token, cli.token]);
+    assert.deepEqual(
+      tokens.map((t) => t?.token),
+      [cli.token, cli.token, cli.token],
+    );
     assert.equal(cli.calls().length, 1);
   });
 
@@ -121,7 +143,11 @@ describe('azureCredential with the fake CLIs on PATH', () => {
   }
 
   it('signIn passes a UserError of the chain through unchanged', async () => {
-    const failing = { getToken: async () => { throw new UserError('credential-selection-invalid', 'bad'); } };
+    const failing = {
+      getToken: async () => {
+        throw new UserError('credential-selection-invalid', 'bad');
+      },
+    };
     await assert.rejects(signIn(failing, cloud), (error: unknown) => error instanceof UserError && error.code === 'credential-selection-invalid');
   });
 });

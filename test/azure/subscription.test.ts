@@ -37,12 +37,14 @@ function input(overrides: Partial<SubscriptionInput> & { subscriptions?: Subscri
   return { value, listed: () => listed };
 }
 
-const rejectsWith = (code: string, check: (error: UserError) => void = () => {}) => (error: unknown) => {
-  assert.ok(error instanceof UserError, String(error));
-  assert.equal(error.code, code);
-  check(error);
-  return true;
-};
+const rejectsWith =
+  (code: string, check: (error: UserError) => void = () => {}) =>
+  (error: unknown) => {
+    assert.ok(error instanceof UserError, String(error));
+    assert.equal(error.code, code);
+    check(error);
+    return true;
+  };
 
 describe('resolveSubscription', () => {
   it('takes --subscription first, without listing', async () => {
@@ -68,7 +70,12 @@ describe('resolveSubscription', () => {
   });
 
   it("then the Azure CLI's default from azureProfile.json, which starts with a byte-order mark", async () => {
-    const env = configDirs({ azureCliSubscriptions: [{ id: D, name: 'Other' }, { id: E, name: 'Dev subscription', isDefault: true }] });
+    const env = configDirs({
+      azureCliSubscriptions: [
+        { id: D, name: 'Other' },
+        { id: E, name: 'Dev subscription', isDefault: true },
+      ],
+    });
     const { value, listed } = input({ env });
     assert.deepEqual(await resolveSubscription(value), { id: E, name: 'Dev subscription', source: 'Azure CLI default' });
     assert.equal(listed(), 0);
@@ -94,30 +101,42 @@ describe('resolveSubscription', () => {
     let offered: SubscriptionChoice[] = [];
     const { value } = input({
       interactive: true,
-      subscriptions: [{ id: A, name: 'Zeta' }, { id: B, name: 'Alpha' }],
+      subscriptions: [
+        { id: A, name: 'Zeta' },
+        { id: B, name: 'Alpha' },
+      ],
       prompt: async (choices) => {
         offered = choices;
         return A;
       },
     });
     assert.deepEqual(await resolveSubscription(value), { id: A, name: 'Zeta', source: 'prompt' });
-    assert.deepEqual(offered.map((c) => c.name), ['Alpha', 'Zeta']);
+    assert.deepEqual(
+      offered.map((c) => c.name),
+      ['Alpha', 'Zeta'],
+    );
   });
 
   it('refuses to guess when several are visible and nobody can be asked', async () => {
     const many = Array.from({ length: 12 }, (_, i) => ({ id: `${String(i).padStart(8, '0')}-0000-0000-0000-000000000000`, name: `Sub ${i}` }));
-    await assert.rejects(resolveSubscription(input({ subscriptions: many }).value), rejectsWith('subscription-ambiguous', (error) => {
-      assert.match(error.message, /^12 subscriptions are available and none was chosen: Sub 0 \(00000000-0000-0000-0000-000000000000\), Sub 1 \(00000001-/);
-      assert.match(error.message, /Sub 9 \(00000009-0000-0000-0000-000000000000\), and 2 more\.$/);
-      assert.doesNotMatch(error.message, /Sub 10/);
-      assert.equal(error.suggestion, 'pass --subscription <id>, or set AZURE_SUBSCRIPTION_ID');
-    }));
+    await assert.rejects(
+      resolveSubscription(input({ subscriptions: many }).value),
+      rejectsWith('subscription-ambiguous', (error) => {
+        assert.match(error.message, /^12 subscriptions are available and none was chosen: Sub 0 \(00000000-0000-0000-0000-000000000000\), Sub 1 \(00000001-/);
+        assert.match(error.message, /Sub 9 \(00000009-0000-0000-0000-000000000000\), and 2 more\.$/);
+        assert.doesNotMatch(error.message, /Sub 10/);
+        assert.equal(error.suggestion, 'pass --subscription <id>, or set AZURE_SUBSCRIPTION_ID');
+      }),
+    );
   });
 
   it('reports when the identity sees no subscription at all', async () => {
-    await assert.rejects(resolveSubscription(input({ subscriptions: [] }).value), rejectsWith('subscription-none', (error) => {
-      assert.match(error.suggestion ?? '', /az login --tenant/);
-    }));
+    await assert.rejects(
+      resolveSubscription(input({ subscriptions: [] }).value),
+      rejectsWith('subscription-none', (error) => {
+        assert.match(error.suggestion ?? '', /az login --tenant/);
+      }),
+    );
   });
 
   for (const [where, overrides, named] of [
@@ -127,17 +146,22 @@ describe('resolveSubscription', () => {
   ] as const) {
     it(`refuses an id from ${where} that is not a GUID, naming the value and its source`, async () => {
       const { value, listed } = input({ ...overrides, env: { ...configDirs(), ...('env' in overrides ? overrides.env : {}) } });
-      await assert.rejects(resolveSubscription(value), rejectsWith('subscription-invalid', (error) => {
-        assert.match(error.message, named);
-        assert.match(error.suggestion ?? '', /az account list/);
-      }));
+      await assert.rejects(
+        resolveSubscription(value),
+        rejectsWith('subscription-invalid', (error) => {
+          assert.match(error.message, named);
+          assert.match(error.suggestion ?? '', /az account list/);
+        }),
+      );
       assert.equal(listed(), 0);
     });
   }
 
   it("refuses an azd default that is not a GUID, naming azd's file", async () => {
     const env = configDirs({ azdDefaultSubscription: 'nope' });
-    await assert.rejects(resolveSubscription(input({ env }).value),
-      rejectsWith('subscription-invalid', (error) => assert.ok(error.message.includes(join(env.AZD_CONFIG_DIR!, 'config.json')))));
+    await assert.rejects(
+      resolveSubscription(input({ env }).value),
+      rejectsWith('subscription-invalid', (error) => assert.ok(error.message.includes(join(env.AZD_CONFIG_DIR!, 'config.json')))),
+    );
   });
 });

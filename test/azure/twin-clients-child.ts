@@ -1,6 +1,14 @@
 // Run by clients.test.ts as a child process (NODE_EXTRA_CA_CERTS trusts the twin; PATH has the fake az):
 // signs in, resolves the subscription and makes one call with each client factory, as `up` will.
-import { authorizationClient, cognitiveClient, containerAppsClient, logAnalyticsClient, msiClient, registryClient, resourcesClient } from '../../src/azure/clients.js';
+import {
+  authorizationClient,
+  cognitiveClient,
+  containerAppsClient,
+  logAnalyticsClient,
+  msiClient,
+  registryClient,
+  resourcesClient,
+} from '../../src/azure/clients.js';
 import { cloudFromEnvironment } from '../../src/azure/cloud.js';
 import { azureCredential, signIn } from '../../src/azure/credential.js';
 import { listSubscriptions, resolveSubscription } from '../../src/azure/subscription.js';

@@ -41,7 +41,7 @@ describe('client authentication', () => {
     assert.equal(backend.requests.length, 2);
     for (const request of backend.requests) {
       assert.equal(request.headers['api-key'], 'backend-secret');
-      assert.equal(request.headers.authorization, undefined, 'the client\'s bearer key is not forwarded');
+      assert.equal(request.headers.authorization, undefined, "the client's bearer key is not forwarded");
     }
   });
 

@@ -57,7 +57,10 @@ describe('bad input never reaches a backend and never crashes the balancer', () 
   });
 
   it('refuses a request target that is not a path', async () => {
-    const reply = await rawRequest(topology.url, `GET http://example.com/openai/v1/models HTTP/1.1\r\nHost: example.com\r\napi-key: ${clientKey}\r\nConnection: close\r\n\r\n`);
+    const reply = await rawRequest(
+      topology.url,
+      `GET http://example.com/openai/v1/models HTTP/1.1\r\nHost: example.com\r\napi-key: ${clientKey}\r\nConnection: close\r\n\r\n`,
+    );
     assert.match(reply, /^HTTP\/1\.1 400/);
   });
 
@@ -72,7 +75,9 @@ describe('bad input never reaches a backend and never crashes the balancer', () 
     const { port } = new URL(topology.url);
     await new Promise<void>((resolve) => {
       const socket = connect(Number(port), '127.0.0.1', () => {
-        socket.write(`POST ${chatPath} HTTP/1.1\r\nHost: x\r\napi-key: ${clientKey}\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{"messages":`);
+        socket.write(
+          `POST ${chatPath} HTTP/1.1\r\nHost: x\r\napi-key: ${clientKey}\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{"messages":`,
+        );
         socket.destroy();
         resolve();
       });

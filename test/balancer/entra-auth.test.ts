@@ -30,7 +30,8 @@ describe('CLIENT_AUTH=entra', () => {
     await issuer.close();
   });
 
-  const azure = (token: () => Promise<string>): AzureOpenAI => new AzureOpenAI({ endpoint: topology.url, azureADTokenProvider: token, apiVersion, maxRetries: 0 });
+  const azure = (token: () => Promise<string>): AzureOpenAI =>
+    new AzureOpenAI({ endpoint: topology.url, azureADTokenProvider: token, apiVersion, maxRetries: 0 });
   const refusal = async (token: string): Promise<{ status: number; message: string; authenticate: string | null }> => {
     const response = await fetch(`${topology.url}/openai/deployments/chat/chat/completions?api-version=${apiVersion}`, {
       method: 'POST',
@@ -41,14 +42,14 @@ describe('CLIENT_AUTH=entra', () => {
     return { status: response.status, message: body.error.message, authenticate: response.headers.get('www-authenticate') };
   };
 
-  it('accepts a token from the openai package\'s token provider (AzureOpenAI) and as the v1 client\'s api key', async () => {
+  it("accepts a token from the openai package's token provider (AzureOpenAI) and as the v1 client's api key", async () => {
     const completion = await azure(() => issuer.issueToken()).chat.completions.create({ model: 'chat', messages: hello });
     assert.equal(completion.object, 'chat.completion');
     const v1 = new OpenAI({ baseURL: `${topology.url}/openai/v1`, apiKey: () => issuer.issueToken({ version: 2 }), maxRetries: 0 });
     assert.equal((await v1.chat.completions.create({ model: 'chat', messages: hello })).object, 'chat.completion');
   });
 
-  it('sends the backend its own key, never the client\'s token, and logs no token', async () => {
+  it("sends the backend its own key, never the client's token, and logs no token", async () => {
     const token = await issuer.issueToken();
     const before = backend.requests.length;
     await azure(async () => token).chat.completions.create({ model: 'chat', messages: hello });

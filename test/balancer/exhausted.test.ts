@@ -30,7 +30,7 @@ describe('when every backend is cooling', () => {
     const body = (await response.json()) as { error: { code: string; message: string } };
     assert.equal(body.error.code, 'RateLimitReached');
     assert.match(body.error.message, /deployment 'chat'.*Please retry after [1-3] seconds\./);
-    assert.equal((await topology.status()).responses['429'], 1, 'the balancer\'s own 429 is counted');
+    assert.equal((await topology.status()).responses['429'], 1, "the balancer's own 429 is counted");
   });
 
   it('answers at once, without asking a backend, while all still cool', async () => {

@@ -68,7 +68,10 @@ describe('failover to another backend, at once, for the same request', () => {
   it('tries each backend at most once per request', async () => {
     await fresh();
     for (const simulator of topology.simulators) simulator.addFault({ kind: '500', count: 5 });
-    const error = await topology.azure().chat.completions.create({ model: 'chat', messages: hello }).catch((e: unknown) => e);
+    const error = await topology
+      .azure()
+      .chat.completions.create({ model: 'chat', messages: hello })
+      .catch((e: unknown) => e);
     assert.equal((error as { status?: number }).status, 503);
     assert.equal(requestsSeen(topology.simulators[first]!), 1);
     assert.equal(requestsSeen(topology.simulators[second]!), 1);

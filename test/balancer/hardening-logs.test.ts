@@ -38,7 +38,7 @@ describe('text logs cannot be forged by a client', () => {
     assert.match(written, /deployment="chat\\u000d\\u000a2026-01-01T00:00:00\.000Z info {2}Proxying to https:\/\/attacker\.example\/\\u0000\\u2028x"/);
   });
 
-  it('escapes a v1 body\'s model, and quotes a value that would read as more fields', async () => {
+  it("escapes a v1 body's model, and quotes a value that would read as more fields", async () => {
     const before = topology.logs.length;
     const model = `chat status=200 backend=9\n${forged}`;
     await (await send('/openai/v1/chat/completions', { body: JSON.stringify({ model, messages: [] }) })).arrayBuffer();

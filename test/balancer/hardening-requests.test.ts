@@ -33,7 +33,9 @@ describe('slow and refused clients', () => {
 
   it('an authenticated upload that stalls gets 408 and the connection closes', async () => {
     const connection = await openRaw(topology.url);
-    connection.send(`POST ${chatPath} HTTP/1.1\r\nHost: x\r\napi-key: ${clientKey}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"messages":`);
+    connection.send(
+      `POST ${chatPath} HTTP/1.1\r\nHost: x\r\napi-key: ${clientKey}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"messages":`,
+    );
     const text = await connection.untilClosed();
     assert.match(text, /^HTTP\/1\.1 408 /);
     assert.match(text, /"code":"RequestTimeout".*CLIENT_BODY_TIMEOUT_SECONDS/);
@@ -73,7 +75,13 @@ describe('a backend that trickles its error body', () => {
       }, 500);
     });
     healthy = await startRecordingBackend(okChat);
-    topology = await startTopology([{ url: slow.url, apiKey: 'k', priority: 1 }, { url: healthy.url, apiKey: 'k', priority: 2 }], { HTTP_TIMEOUT_SECONDS: '3' });
+    topology = await startTopology(
+      [
+        { url: slow.url, apiKey: 'k', priority: 1 },
+        { url: healthy.url, apiKey: 'k', priority: 2 },
+      ],
+      { HTTP_TIMEOUT_SECONDS: '3' },
+    );
   });
   after(async () => {
     await topology.close();
@@ -81,7 +89,7 @@ describe('a backend that trickles its error body', () => {
     await healthy.close();
   });
 
-  it('fails over without waiting for the rest of it, and takes its headers\' cooldown', async () => {
+  it("fails over without waiting for the rest of it, and takes its headers' cooldown", async () => {
     const completion = await topology.azure().chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'hi' }] });
     assert.equal(completion.object, 'chat.completion');
     assert.equal(trickleDone, false, 'answered while the 429 body was still trickling');
@@ -146,7 +154,11 @@ describe('deployment names no backend has', () => {
     }
     await topology.azure().chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'hi' }] });
     const status = await topology.status();
-    for (const backend of status.backends) assert.ok(backend.deployments.every((d) => d.deployment === 'chat'), JSON.stringify(backend.deployments.map((d) => d.deployment)));
+    for (const backend of status.backends)
+      assert.ok(
+        backend.deployments.every((d) => d.deployment === 'chat'),
+        JSON.stringify(backend.deployments.map((d) => d.deployment)),
+      );
     const metrics = await (await fetch(`${topology.url}/metrics`, { headers: { 'api-key': clientKey } })).text();
     assert.doesNotMatch(metrics, /junk-/);
     assert.ok(metrics.length < 20_000, `${metrics.length} bytes of metrics`);
@@ -165,7 +177,8 @@ describe('request targets and methods that never reach a backend', () => {
     await backend.close();
   });
 
-  const raw = (line: string): Promise<string> => exchange(topology.url, `${line}\r\nHost: x\r\napi-key: ${clientKey}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+  const raw = (line: string): Promise<string> =>
+    exchange(topology.url, `${line}\r\nHost: x\r\napi-key: ${clientKey}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
 
   it('refuses dot segments that climb above the root, plain or percent-encoded', async () => {
     for (const target of ['/../admin/x', '/openai/../../admin/x', '/%2e%2e/admin', '/openai/%2E%2E/%2e%2e/admin']) {
@@ -176,7 +189,7 @@ describe('request targets and methods that never reach a backend', () => {
     assert.equal(backend.requests.length, 0);
   });
 
-  it('resolves the others before adding the backend\'s path prefix', async () => {
+  it("resolves the others before adding the backend's path prefix", async () => {
     const reply = await raw('GET /openai/deployments/x/../chat/%2e/models?api-version=2024-10-21 HTTP/1.1');
     assert.match(reply, /^HTTP\/1\.1 200 /);
     assert.equal(backend.requests.at(-1)!.url, '/aoai/openai/deployments/chat/models?api-version=2024-10-21');
@@ -221,7 +234,7 @@ describe('answers in order on a connection', () => {
   });
 });
 
-describe('the balancer\'s own answers', () => {
+describe("the balancer's own answers", () => {
   let topology: Topology;
   before(async () => {
     topology = await startTopology([{}], { MAX_BODY_BYTES: '100' });
@@ -240,7 +253,10 @@ describe('the balancer\'s own answers', () => {
       await ask({ method: 'POST', headers, body: '{' }),
       await ask({ method: 'POST', headers, body: 'x'.repeat(500) }),
     ];
-    assert.deepEqual(answers.map((r) => r.status), [401, 400, 413]);
+    assert.deepEqual(
+      answers.map((r) => r.status),
+      [401, 400, 413],
+    );
     const refusedMethod = await exchange(topology.url, `PROPFIND ${chatPath} HTTP/1.1\r\nHost: x\r\napi-key: ${clientKey}\r\nConnection: close\r\n\r\n`);
     assert.match(refusedMethod, /^HTTP\/1\.1 405 [^]*\r\nx-aoai-lb-backend: none\r\n/i);
     for (const response of answers) assert.equal(response.headers.get('x-aoai-lb-backend'), 'none', String(response.status));

@@ -24,12 +24,15 @@ describe('route styles against simulators', () => {
     assert.equal(embedding.data.length, 1);
   });
 
-  it('passes a backend\'s own 4xx answer through unchanged', async () => {
-    await assert.rejects(topology.azure().chat.completions.create({ model: 'no-such-deployment', messages: hello }), (error: { status?: number; code?: string }) => {
-      assert.equal(error.status, 404);
-      assert.equal(error.code, 'DeploymentNotFound');
-      return true;
-    });
+  it("passes a backend's own 4xx answer through unchanged", async () => {
+    await assert.rejects(
+      topology.azure().chat.completions.create({ model: 'no-such-deployment', messages: hello }),
+      (error: { status?: number; code?: string }) => {
+        assert.equal(error.status, 404);
+        assert.equal(error.code, 'DeploymentNotFound');
+        return true;
+      },
+    );
   });
 });
 
@@ -58,7 +61,7 @@ describe('paths sent to each backend', () => {
       body: JSON.stringify(body),
     });
 
-  it('puts a backend URL\'s path prefix in front of the client\'s path and keeps the query', async () => {
+  it("puts a backend URL's path prefix in front of the client's path and keeps the query", async () => {
     const response = await send('/openai/deployments/chat/chat/completions?api-version=2024-10-21', { messages: hello });
     await response.arrayBuffer();
     assert.equal(prefixed.requests[0]!.url, '/gateway/aoai/openai/deployments/chat/chat/completions?api-version=2024-10-21');

@@ -15,7 +15,7 @@ function resetAll(topology: Topology): void {
   }
 }
 
-describe('cooldown from the backend\'s own signals', () => {
+describe("cooldown from the backend's own signals", () => {
   let topology: Topology;
   before(async () => {
     topology = await startTopology([{ priority: 1 }, { priority: 2 }]);
@@ -98,13 +98,13 @@ describe('throttle state per backend AND deployment', () => {
     assert.equal(embedding.data.length, 1);
     assert.equal(admitted(topology.simulators[0]!, 'embedding'), 1, 'embedding stayed on backend 1');
     const backend1 = (await topology.status()).backends[0]!;
-    assert.deepEqual(
-      backend1.deployments.map((d) => [d.deployment, d.state]).sort(),
-      [['chat', 'cooling'], ['embedding', 'healthy']],
-    );
+    assert.deepEqual(backend1.deployments.map((d) => [d.deployment, d.state]).sort(), [
+      ['chat', 'cooling'],
+      ['embedding', 'healthy'],
+    ]);
   });
 
-  it('tracks the v1 route by the body\'s model', async () => {
+  it("tracks the v1 route by the body's model", async () => {
     const v1 = topology.v1();
     await v1.embeddings.create({ model: 'embedding', input: 'hi' });
     assert.equal(admitted(topology.simulators[0]!, 'embedding'), 2, 'v1 embedding went to backend 1 though its chat cools');

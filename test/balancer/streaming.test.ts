@@ -8,7 +8,10 @@ import { waitFor } from '../helpers/wait.js';
 describe('streaming through simulators', () => {
   let topology: Topology;
   before(async () => {
-    topology = await startTopology([{ simulator: { latency: { firstTokenMs: 5, perTokenMs: 2 } } }, { simulator: { latency: { firstTokenMs: 5, perTokenMs: 2 } } }]);
+    topology = await startTopology([
+      { simulator: { latency: { firstTokenMs: 5, perTokenMs: 2 } } },
+      { simulator: { latency: { firstTokenMs: 5, perTokenMs: 2 } } },
+    ]);
   });
   after(() => topology.close());
 

@@ -81,7 +81,10 @@ describe('aoai-lb dev with simulated backends', () => {
     const status = await waitForLine(dev, 'a status with the request counted', (line) => line.type === 'status' && (line.totals?.succeeded ?? 0) >= 1);
     assert.equal(status.totals!.requests, 1);
     const chat = status.status!.backends.flatMap((b) => b.deployments).filter((d) => d.deployment === 'chat');
-    assert.equal(chat.reduce((sum, d) => sum + d.requests, 0), 1);
+    assert.equal(
+      chat.reduce((sum, d) => sum + d.requests, 0),
+      1,
+    );
   });
 
   it('refuses requests without the client key', async () => {

@@ -25,10 +25,18 @@ describe('aoai-lb env, as azd keeps environments', () => {
     assert.equal((await cli('set', 'AZURE_LOCATION', 'eastus2')).code, 0);
     assert.equal((await cli('set', 'CONTAINER_APP_URL', 'https://lb.example.azurecontainerapps.io')).code, 0);
     const dotenv = await cli('get-values');
-    assert.equal(dotenv.stdout, 'AZURE_ENV_NAME="lb-dev"\nAZURE_LOCATION="eastus2"\nCONTAINER_APP_URL="https://lb.example.azurecontainerapps.io"\nOPENAI_CAPACITY=50\n');
+    assert.equal(
+      dotenv.stdout,
+      'AZURE_ENV_NAME="lb-dev"\nAZURE_LOCATION="eastus2"\nCONTAINER_APP_URL="https://lb.example.azurecontainerapps.io"\nOPENAI_CAPACITY=50\n',
+    );
     assert.equal(await readFile(join(dir, '.azure/lb-dev/.env'), 'utf8'), dotenv.stdout);
     const json = JSON.parse((await cli('get-values', '--json')).stdout) as Record<string, string>;
-    assert.deepEqual(json, { AZURE_ENV_NAME: 'lb-dev', AZURE_LOCATION: 'eastus2', CONTAINER_APP_URL: 'https://lb.example.azurecontainerapps.io', OPENAI_CAPACITY: '50' });
+    assert.deepEqual(json, {
+      AZURE_ENV_NAME: 'lb-dev',
+      AZURE_LOCATION: 'eastus2',
+      CONTAINER_APP_URL: 'https://lb.example.azurecontainerapps.io',
+      OPENAI_CAPACITY: '50',
+    });
   });
 
   it('lists environments with the selected one marked, and selects another', async () => {

@@ -35,7 +35,10 @@ describe('an incomplete install', () => {
     const run = await runCli(['--help'], {}, { bin, cwd: scratch });
     assert.equal(run.code, 1);
     assert.match(run.stderr, /^error: aoai-lb is not installed completely: Cannot find module '.*\/dist\/cli\.js'\.$/m);
-    assert.match(run.stderr, new RegExp(`^ {2}→ run \`npm ci\` in ${root.replace(/[.]/g, '\\.')}/? \\(it installs the dependencies and builds aoai-lb\\)$`, 'm'));
+    assert.match(
+      run.stderr,
+      new RegExp(`^ {2}→ run \`npm ci\` in ${root.replace(/[.]/g, '\\.')}/? \\(it installs the dependencies and builds aoai-lb\\)$`, 'm'),
+    );
     assertNoStack(run.stderr);
   });
 

@@ -38,7 +38,15 @@ function startIdentityEndpoint(issued: Issued[], refused: string[]): Promise<Ser
     const token = `mi-token-${issued.length + 1}`;
     issued.push({ token, issuedAt, expiresAt: expiresAt * 1000 });
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ access_token: token, expires_on: String(expiresAt), resource: 'https://cognitiveservices.azure.com', token_type: 'Bearer', client_id: clientId }));
+    res.end(
+      JSON.stringify({
+        access_token: token,
+        expires_on: String(expiresAt),
+        resource: 'https://cognitiveservices.azure.com',
+        token_type: 'Bearer',
+        client_id: clientId,
+      }),
+    );
   });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
@@ -95,10 +103,14 @@ describe('backend tokens from the managed identity, as in Container Apps', () =>
   });
 
   it('refreshes the token before it expires, so no request ever carries an expired one', async () => {
-    await waitFor('a second token', async () => {
-      await chat();
-      return issued.length >= 2;
-    }, 20_000);
+    await waitFor(
+      'a second token',
+      async () => {
+        await chat();
+        return issued.length >= 2;
+      },
+      20_000,
+    );
     assert.ok(issued[1]!.issuedAt < issued[0]!.expiresAt, 'the refresh came before the first token expired');
     await chat();
     assert.deepEqual(rejectedTokens, []);

@@ -82,7 +82,8 @@ function startCliWithStdin(args: string[], input: string): CliProcess {
     child,
     stdout: () => out,
     stderr: () => err,
-    waitForOutput: (pattern, timeoutMs = 15_000) => waitFor(`output matching ${pattern} (stderr: ${err.slice(-500)})`, () => (out + err).match(pattern) ?? undefined, timeoutMs),
+    waitForOutput: (pattern, timeoutMs = 15_000) =>
+      waitFor(`output matching ${pattern} (stderr: ${err.slice(-500)})`, () => (out + err).match(pattern) ?? undefined, timeoutMs),
     exited,
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
@@ -113,7 +114,10 @@ describe('aoai-lb serve: keys from files and stdin, never on the command line', 
 
   it('--client-api-keys-file - reads the keys from stdin', async () => {
     const backend = file('backend-key-stdin', backendKey);
-    const serve = startCliWithStdin(['serve', '--port', '0', '--backend', `${simulator.url}=@${backend}`, '--client-api-keys-file', '-'], `${clientKey},${otherClientKey}\n`);
+    const serve = startCliWithStdin(
+      ['serve', '--port', '0', '--backend', `${simulator.url}=@${backend}`, '--client-api-keys-file', '-'],
+      `${clientKey},${otherClientKey}\n`,
+    );
     const url = (await serve.waitForOutput(/listening on (http:\/\/\S+)/))[1]!;
     assertNoKeyExposed(serve.child.pid!, '--client-api-keys-file');
     await assertServes(url, [otherClientKey, clientKey]);
@@ -137,7 +141,11 @@ describe('aoai-lb serve: keys from files and stdin, never on the command line', 
     const serve = start(['serve', '--port', '0', '--backend', `${simulator.url}=${backendKey}`, '--client-api-keys', clientKey]);
     const url = (await serve.waitForOutput(/listening on (http:\/\/\S+)/))[1]!;
     // The check the other tests pass: here, where the keys are on the command line, it sees them.
-    if (procReadable) assert.ok(exposed(serve.child.pid!).argv.some((arg) => arg.includes(clientKey)), 'what ps shows holds the key');
+    if (procReadable)
+      assert.ok(
+        exposed(serve.child.pid!).argv.some((arg) => arg.includes(clientKey)),
+        'what ps shows holds the key',
+      );
     await assertServes(url, [clientKey, clientKey]);
     assert.match(serve.stderr(), /warning: --backend <url>=<key> puts a key on the command line, where `ps` shows it .*prefer --backend <url>=@<file>/);
     assert.match(serve.stderr(), /warning: --client-api-keys puts a key on the command line.*prefer --client-api-keys-file <path> \(or - for stdin\)/);
@@ -163,7 +171,13 @@ describe('aoai-lb serve: secret problems name the flag or variable and the path,
     const empty = await runCli(['serve', '--client-api-keys-file', file('k2', clientKey), '--backend', `${simulator.url}=@${file('empty-key', '\n')}`]);
     assert.equal(empty.code, 2);
     assert.match(empty.stderr, /--backend: the key file ".*empty-key" for .* is empty/);
-    const twoLines = await runCli(['serve', '--client-api-keys-file', file('k3', clientKey), '--backend', `${simulator.url}=@${file('two-keys', `${backendKey}\n${otherClientKey}\n`)}`]);
+    const twoLines = await runCli([
+      'serve',
+      '--client-api-keys-file',
+      file('k3', clientKey),
+      '--backend',
+      `${simulator.url}=@${file('two-keys', `${backendKey}\n${otherClientKey}\n`)}`,
+    ]);
     assert.equal(twoLines.code, 2);
     assert.match(twoLines.stderr, /holds more than one line/);
     for (const run of [unreadable, empty, twoLines]) assert.ok(![backendKey, clientKey, otherClientKey].some((key) => run.stderr.includes(key)), run.stderr);
@@ -210,8 +224,25 @@ describe('--help shows the file forms', () => {
 
 describe('aoai-lb dev --backend <url>=@<path>', () => {
   it('fronts the endpoint with the key from the file, which is not in argv', async () => {
-    const dev = start(['dev', '--port', '0', '--json', '--backend', `${simulator.url}=@${file('dev-backend-key', `${backendKey}\n`)}`, '--client-key', 'my-local-key']);
-    const ready = await waitFor(`the ready line (stderr: ${dev.stderr().slice(-300)})`, () => dev.stdout().split('\n').find((line) => line.startsWith('{"type":"ready"')), 30_000);
+    const dev = start([
+      'dev',
+      '--port',
+      '0',
+      '--json',
+      '--backend',
+      `${simulator.url}=@${file('dev-backend-key', `${backendKey}\n`)}`,
+      '--client-key',
+      'my-local-key',
+    ]);
+    const ready = await waitFor(
+      `the ready line (stderr: ${dev.stderr().slice(-300)})`,
+      () =>
+        dev
+          .stdout()
+          .split('\n')
+          .find((line) => line.startsWith('{"type":"ready"')),
+      30_000,
+    );
     const { url } = JSON.parse(ready) as { url: string };
     assertNoKeyExposed(dev.child.pid!, '--backend');
     const v1 = new OpenAI({ baseURL: `${url}/openai/v1`, apiKey: 'my-local-key', maxRetries: 0 });

@@ -133,14 +133,17 @@ describe('configuration errors', () => {
     }
   });
 
-  it('refuses a host that is not an address (exit 2, like other bad flags), and one that is not this machine\'s', async () => {
+  it("refuses a host that is not an address (exit 2, like other bad flags), and one that is not this machine's", async () => {
     const malformed = await runCli(['serve', '--host', '999.1.1.1', '--allow-anonymous', '--backend', 'https://a.openai.azure.com=k']);
     assert.equal(malformed.code, 2);
     assert.match(malformed.stderr, /^ {2}HOST: "999\.1\.1\.1" is not an IP address or host name\. Use 0\.0\.0\.0 \(every interface\), 127\.0\.0\.1/m);
     // 192.0.2.1 is TEST-NET-1 (RFC 5737): never an address of this machine, and nothing is sent to it.
     const elsewhere = await runCli(['serve', '--host', '192.0.2.1', '--allow-anonymous', '--backend', 'https://a.openai.azure.com=k']);
     assert.equal(elsewhere.code, 2);
-    assert.match(elsewhere.stderr, /cannot listen on 192\.0\.2\.1:8080: 192\.0\.2\.1 is not an address of this machine; set HOST to 0\.0\.0\.0 or 127\.0\.0\.1/);
+    assert.match(
+      elsewhere.stderr,
+      /cannot listen on 192\.0\.2\.1:8080: 192\.0\.2\.1 is not an address of this machine; set HOST to 0\.0\.0\.0 or 127\.0\.0\.1/,
+    );
   });
 });
 
@@ -148,7 +151,10 @@ describe('aoai-lb serve --help', () => {
   it('shows the default of every option', async () => {
     const help = await runCli(['serve', '--help']);
     assert.equal(help.code, 0);
-    const options = help.stdout.split('\n  -').slice(1).map((option) => `-${option.replace(/\s+/g, ' ')}`);
+    const options = help.stdout
+      .split('\n  -')
+      .slice(1)
+      .map((option) => `-${option.replace(/\s+/g, ' ')}`);
     assert.ok(options.length >= 11, help.stdout);
     for (const option of options.filter((text) => !text.startsWith('-h, --help'))) {
       assert.match(option, /default|required unless/, `no default shown: ${option}`);

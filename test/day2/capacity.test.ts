@@ -60,7 +60,8 @@ describe('aoai-lb capacity against the Azure twin', { timeout: 5 * 60_000 }, () 
     const clientId = values.AZURE_MANAGED_IDENTITY_CLIENT_ID!;
     const identity = world.twin.identityEndpointFor(clientId);
     const tokenUrl = `${identity.IDENTITY_ENDPOINT}?api-version=2019-08-01&resource=${encodeURIComponent('https://cognitiveservices.azure.com')}&client_id=${clientId}`;
-    const token = ((await (await fetch(tokenUrl, { headers: { 'X-IDENTITY-HEADER': identity.IDENTITY_HEADER } })).json()) as { access_token: string }).access_token;
+    const token = ((await (await fetch(tokenUrl, { headers: { 'X-IDENTITY-HEADER': identity.IDENTITY_HEADER } })).json()) as { access_token: string })
+      .access_token;
     return new AzureOpenAI({
       endpoint,
       azureADTokenProvider: async () => token,
@@ -115,7 +116,10 @@ describe('aoai-lb capacity against the Azure twin', { timeout: 5 * 60_000 }, () 
       const from = world.twin.requests.length;
       const run = await capacity(['50']);
       assert.equal(run.code, 1, run.stderr);
-      assert.match(run.stderr, /not enough Azure OpenAI quota for 50K TPM per deployment: swedencentral gpt-5\.4-mini \(Standard\): needs 50K, 40K available \(10K free \+ 30K this environment holds\)\. Nothing was changed\./);
+      assert.match(
+        run.stderr,
+        /not enough Azure OpenAI quota for 50K TPM per deployment: swedencentral gpt-5\.4-mini \(Standard\): needs 50K, 40K available \(10K free \+ 30K this environment holds\)\. Nothing was changed\./,
+      );
       assert.match(run.stderr, /region\s+gpt-5\.4-mini free\s+text-embedding-3-large free/);
       assert.match(run.stderr, /^\s+swedencentral\s+10K\s+270K$/m);
       assert.match(run.stderr, /^\s+eastus\s+270K\s+270K$/m);
@@ -132,8 +136,12 @@ describe('aoai-lb capacity against the Azure twin', { timeout: 5 * 60_000 }, () 
     const from = world.twin.requests.length;
     const failed = await capacity(['50']);
     assert.equal(failed.code, 1, failed.stderr);
-    assert.match(failed.stderr, /the capacity change to 50K TPM stopped part-way: deployment \w+ on openai\d-\w+ failed: InternalServerError: An internal error occurred\./);
-    const listed = (label: string) => [...(new RegExp(`^\\s+${label}: (.*)$`, 'm').exec(failed.stderr)?.[1] ?? '').matchAll(/(\w+) on (openai\d-\w+)/g)].map((m) => `${m[2]}/${m[1]}`);
+    assert.match(
+      failed.stderr,
+      /the capacity change to 50K TPM stopped part-way: deployment \w+ on openai\d-\w+ failed: InternalServerError: An internal error occurred\./,
+    );
+    const listed = (label: string) =>
+      [...(new RegExp(`^\\s+${label}: (.*)$`, 'm').exec(failed.stderr)?.[1] ?? '').matchAll(/(\w+) on (openai\d-\w+)/g)].map((m) => `${m[2]}/${m[1]}`);
     const changed = listed('changed to 50K');
     const notChanged = listed('not changed');
     assert.ok(notChanged.length >= 1, failed.stderr);
@@ -156,7 +164,12 @@ describe('aoai-lb capacity against the Azure twin', { timeout: 5 * 60_000 }, () 
       { deployment: 'chat', perAccount: [50, 50, 50], totalK: 150 },
       { deployment: 'embedding', perAccount: [50, 50, 50], totalK: 150 },
     ]);
-    const patched = patchesSince(before).map((r) => r.path.match(/accounts\/([^/]+)\/deployments\/([^/?]+)/)!.slice(1).join('/'));
+    const patched = patchesSince(before).map((r) =>
+      r.path
+        .match(/accounts\/([^/]+)\/deployments\/([^/?]+)/)!
+        .slice(1)
+        .join('/'),
+    );
     assert.deepEqual(patched.sort(), [...notChanged].sort(), 'the re-run changes exactly the deployments that were not changed');
     assert.ok([...(await deployments()).values()].every((d) => d.capacity === 50 && d.state === 'Succeeded'));
     assert.match((await runCli(['env', 'get-values', '--cwd', world.projectDir], world.env)).stdout, /^OPENAI_CAPACITY=50$/m);
@@ -198,7 +211,10 @@ describe('aoai-lb capacity against the Azure twin', { timeout: 5 * 60_000 }, () 
     const run = await world.up(['--json']);
     assert.equal(run.code, 0, run.stderr);
     assert.equal((JSON.parse(run.stdout) as UpJson).changed, false);
-    assert.deepEqual(writesSince(from).filter((r) => !/listSecrets|getAuthtoken|listBuildSourceUploadUrl|listLogSasUrl/i.test(r.path)), []);
+    assert.deepEqual(
+      writesSince(from).filter((r) => !/listSecrets|getAuthtoken|listBuildSourceUploadUrl|listLogSasUrl/i.test(r.path)),
+      [],
+    );
   });
 
   it('--deployment embedding changes only the embedding deployments and keeps OPENAI_CAPACITY, with a warning', async () => {

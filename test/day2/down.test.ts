@@ -16,7 +16,15 @@ import { startUpWorld, type UpWorld } from '../helpers/up-world.js';
 
 const regions = ['eastus', 'swedencentral', 'westus3'];
 const chatUsage = 'OpenAI.Standard.gpt-5.4-mini';
-const outputs = ['CONTAINER_APP_URL', 'CONTAINER_APP_NAME', 'AZURE_OPENAI_ACCOUNTS', 'AZURE_OPENAI_ENDPOINTS', 'AZURE_MANAGED_IDENTITY_CLIENT_ID', 'AZURE_CONTAINER_REGISTRY_NAME', 'BALANCER_IMAGE_DEPLOYED'];
+const outputs = [
+  'CONTAINER_APP_URL',
+  'CONTAINER_APP_NAME',
+  'AZURE_OPENAI_ACCOUNTS',
+  'AZURE_OPENAI_ENDPOINTS',
+  'AZURE_MANAGED_IDENTITY_CLIENT_ID',
+  'AZURE_CONTAINER_REGISTRY_NAME',
+  'BALANCER_IMAGE_DEPLOYED',
+];
 
 describe('aoai-lb down against the Azure twin', { timeout: 5 * 60_000 }, () => {
   let world: UpWorld;
@@ -52,7 +60,11 @@ describe('aoai-lb down against the Azure twin', { timeout: 5 * 60_000 }, () => {
     }
   };
   const namesAvailable = async (): Promise<boolean[]> =>
-    Promise.all(accountNames.map(async (name) => (await cs.checkDomainAvailability(name, 'Microsoft.CognitiveServices/accounts', { kind: 'OpenAI' })).isSubdomainAvailable === true));
+    Promise.all(
+      accountNames.map(
+        async (name) => (await cs.checkDomainAvailability(name, 'Microsoft.CognitiveServices/accounts', { kind: 'OpenAI' })).isSubdomainAvailable === true,
+      ),
+    );
 
   before(async () => {
     world = await startUpWorld();
@@ -78,16 +90,22 @@ describe('aoai-lb down against the Azure twin', { timeout: 5 * 60_000 }, () => {
     assert.ok((await envValues()).CONTAINER_APP_URL, 'the outputs stay');
   });
 
-  it('refuses a group that does not carry the environment\'s tag, even with --force', async () => {
+  it("refuses a group that does not carry the environment's tag, even with --force", async () => {
     await resources.resourceGroups.createOrUpdate('shared-rg', { location: 'eastus', tags: { owner: 'data-team' } });
-    for (const args of [['new', 'foreign'], ['set', 'AZURE_RESOURCE_GROUP', 'shared-rg', '--env', 'foreign']]) {
+    for (const args of [
+      ['new', 'foreign'],
+      ['set', 'AZURE_RESOURCE_GROUP', 'shared-rg', '--env', 'foreign'],
+    ]) {
       const run = await runCli(['env', '--cwd', world.projectDir, ...args], world.env);
       assert.equal(run.code, 0, run.stderr);
     }
     const before = world.twin.requests.length;
     const untagged = await down(['--env', 'foreign', '--force', '--purge']);
     assert.equal(untagged.code, 1, untagged.stderr);
-    assert.match(untagged.stderr, /error: resource group shared-rg was not created by aoai-lb for environment "foreign" \(it has no aoai-lb-env tag\); nothing was deleted\./);
+    assert.match(
+      untagged.stderr,
+      /error: resource group shared-rg was not created by aoai-lb for environment "foreign" \(it has no aoai-lb-env tag\); nothing was deleted\./,
+    );
     assert.match(untagged.stderr, /→ down deletes only a group tagged aoai-lb-env=foreign/);
 
     // Another environment's group (tagged, but for demo) is not foreign's to delete either.
@@ -126,7 +144,14 @@ describe('aoai-lb down against the Azure twin', { timeout: 5 * 60_000 }, () => {
     assert.equal(result.resourceGroup, 'demo-rg');
     assert.deepEqual([...result.purged].sort(), accountNames);
     assert.deepEqual(result.resources.map((r: { kind: string }) => r.kind).sort(), [
-      'Azure OpenAI account', 'Azure OpenAI account', 'Azure OpenAI account', 'Container Apps environment', 'Log Analytics workspace', 'container app', 'container registry', 'managed identity',
+      'Azure OpenAI account',
+      'Azure OpenAI account',
+      'Azure OpenAI account',
+      'Container Apps environment',
+      'Log Analytics workspace',
+      'container app',
+      'container registry',
+      'managed identity',
     ]);
     assert.match(run.stderr, /✓ delete resource group demo-rg \(8 resources\)/);
     assert.match(run.stderr, new RegExp(`✓ purge soft-deleted OpenAI account ${accountNames[0]} \\(eastus\\)`));
@@ -141,7 +166,11 @@ describe('aoai-lb down against the Azure twin', { timeout: 5 * 60_000 }, () => {
     }
 
     const values = await envValues();
-    assert.deepEqual(outputs.filter((key) => key in values), [], 'the outputs are cleared');
+    assert.deepEqual(
+      outputs.filter((key) => key in values),
+      [],
+      'the outputs are cleared',
+    );
     assert.deepEqual([...result.clearedOutputs].sort(), [...outputs].sort());
     for (const key of ['AZURE_SUBSCRIPTION_ID', 'AZURE_LOCATION', 'AZURE_RESOURCE_GROUP', 'OPENAI_CAPACITY', 'OPENAI_REGIONS', 'OPENAI_SKU']) {
       assert.equal(values[key], settings[key], `${key} is kept for the next up`);
@@ -156,15 +185,32 @@ describe('aoai-lb down against the Azure twin', { timeout: 5 * 60_000 }, () => {
     // What `up` would create again under the same names; it succeeds only because the names and quota are free.
     const tags = { 'aoai-lb-env': 'demo', 'azd-env-name': 'demo' };
     await resources.resourceGroups.createOrUpdate('demo-rg', { location: 'eastus2', tags });
-    await Promise.all(accountNames.map(async (name, i) => {
-      await cs.accounts.beginCreateAndWait('demo-rg', name, { location: regions[i], kind: 'OpenAI', sku: { name: 'S0' }, tags, properties: { customSubDomainName: name } }, fastPoll);
-      await cs.deployments.beginCreateOrUpdateAndWait('demo-rg', name, 'chat', { sku: { name: 'Standard', capacity: 30 }, properties: { model: { format: 'OpenAI', name: 'gpt-5.4-mini', version: '2026-03-17' } } }, fastPoll);
-    }));
+    await Promise.all(
+      accountNames.map(async (name, i) => {
+        await cs.accounts.beginCreateAndWait(
+          'demo-rg',
+          name,
+          { location: regions[i], kind: 'OpenAI', sku: { name: 'S0' }, tags, properties: { customSubDomainName: name } },
+          fastPoll,
+        );
+        await cs.deployments.beginCreateOrUpdateAndWait(
+          'demo-rg',
+          name,
+          'chat',
+          { sku: { name: 'Standard', capacity: 30 }, properties: { model: { format: 'OpenAI', name: 'gpt-5.4-mini', version: '2026-03-17' } } },
+          fastPoll,
+        );
+      }),
+    );
 
     // A down without --purge, stopped while ARM deletes the group; the next down waits for that delete.
     world.twin.latencies.set('ResourceGroups_Delete', 10_000);
     const stopped = startCli(['down', '--cwd', world.projectDir, '--env', 'demo', '--force'], world.env);
-    await waitFor('demo-rg being deleted', async () => (await resources.resourceGroups.get('demo-rg')).properties?.provisioningState === 'Deleting' || undefined, 30_000);
+    await waitFor(
+      'demo-rg being deleted',
+      async () => (await resources.resourceGroups.get('demo-rg')).properties?.provisioningState === 'Deleting' || undefined,
+      30_000,
+    );
     await stopped.stop('SIGKILL');
     world.twin.latencies.set('ResourceGroups_Delete', 0);
     const resumed = await down(['--env', 'demo', '--force']);
@@ -186,9 +232,19 @@ describe('aoai-lb down against the Azure twin', { timeout: 5 * 60_000 }, () => {
     const before = world.twin.requests.length;
     const rerun = await down(['--env', 'demo', '--purge', '--force', '--json']);
     assert.equal(rerun.code, 0, rerun.stderr);
-    assert.deepEqual({ ...JSON.parse(rerun.stdout), seconds: 0 }, {
-      environment: 'demo', subscriptionId: world.twin.subscriptionId, resourceGroup: 'demo-rg', group: 'absent', resources: [], purged: [], clearedOutputs: [], seconds: 0,
-    });
+    assert.deepEqual(
+      { ...JSON.parse(rerun.stdout), seconds: 0 },
+      {
+        environment: 'demo',
+        subscriptionId: world.twin.subscriptionId,
+        resourceGroup: 'demo-rg',
+        group: 'absent',
+        resources: [],
+        purged: [],
+        clearedOutputs: [],
+        seconds: 0,
+      },
+    );
     assert.deepEqual(deletes(before), []);
   });
 });

@@ -18,7 +18,7 @@ const azureCliAppId = '04b07795-8ddb-461a-bbee-02f9e1bf7b46';
 const userObjectId = '7e57e57e-0000-4000-8000-000000000001';
 const fixture = (generation: string): string => fileURLToPath(new URL(`../fixtures/chat-app-${generation}/`, import.meta.url));
 
-describe('keyless: up --client-auth entra, wire-chat, the chat app\'s token', { timeout: 8 * 60_000 }, () => {
+describe("keyless: up --client-auth entra, wire-chat, the chat app's token", { timeout: 8 * 60_000 }, () => {
   let issuer: EntraIssuer;
   let world: UpWorld;
   const scratch: string[] = [];
@@ -46,9 +46,18 @@ describe('keyless: up --client-auth entra, wire-chat, the chat app\'s token', { 
     return { dir, path: [bin, ...noAzd].join(delimiter) };
   }
 
-  it('deploys a balancer that takes the chat app\'s token and nothing else', async () => {
+  it("deploys a balancer that takes the chat app's token and nothing else", async () => {
     const cli = (args: string[], env: Record<string, string> = {}) => runCli([...args, '--cwd', world.projectDir], { ...world.env, ...env });
-    const up = await world.up(['--env', 'keyless', '--regions', 'eastus,swedencentral', '--client-auth', 'entra', '--allowed-client-ids', `${chatAppId},${userObjectId}`]);
+    const up = await world.up([
+      '--env',
+      'keyless',
+      '--regions',
+      'eastus,swedencentral',
+      '--client-auth',
+      'entra',
+      '--allowed-client-ids',
+      `${chatAppId},${userObjectId}`,
+    ]);
     assert.equal(up.code, 0, up.stderr);
     const values = parseDotenv((await cli(['env', 'get-values'])).stdout);
     assert.equal(values.BALANCER_CLIENT_AUTH, 'entra');
@@ -73,8 +82,16 @@ describe('keyless: up --client-auth entra, wire-chat, the chat app\'s token', { 
         // What each generation builds from those values when it has no key: a token provider.
         const answer =
           generation === '2025'
-            ? await new OpenAI({ baseURL: chatEnv.AZURE_OPENAI_CUSTOM_URL, apiKey: token, maxRetries: 0, fetch: fetchVia(dispatcher) }).chat.completions.create({ model: deployment, messages: [{ role: 'user', content: 'Hi' }] })
-            : await new AzureOpenAI({ endpoint: chatEnv.AZURE_OPENAI_CUSTOM_URL, azureADTokenProvider: token, apiVersion: '2024-10-21', maxRetries: 0, fetch: fetchVia(dispatcher) }).chat.completions.create({ model: deployment, messages: [{ role: 'user', content: 'Hi' }] });
+            ? await new OpenAI({ baseURL: chatEnv.AZURE_OPENAI_CUSTOM_URL, apiKey: token, maxRetries: 0, fetch: fetchVia(dispatcher) }).chat.completions.create(
+                { model: deployment, messages: [{ role: 'user', content: 'Hi' }] },
+              )
+            : await new AzureOpenAI({
+                endpoint: chatEnv.AZURE_OPENAI_CUSTOM_URL,
+                azureADTokenProvider: token,
+                apiVersion: '2024-10-21',
+                maxRetries: 0,
+                fetch: fetchVia(dispatcher),
+              }).chat.completions.create({ model: deployment, messages: [{ role: 'user', content: 'Hi' }] });
         assert.ok(answer.choices[0]?.message.content, generation);
       }
 
@@ -89,7 +106,11 @@ describe('keyless: up --client-auth entra, wire-chat, the chat app\'s token', { 
         }
       };
       assert.equal(await modelsStatus('a-client-key'), 401, 'keys are not accepted');
-      assert.equal(await modelsStatus(await issuer.issueToken({ appid: '99999999-0000-0000-0000-000000000000', oid: '99999999-0000-0000-0000-000000000001' })), 401, 'another client');
+      assert.equal(
+        await modelsStatus(await issuer.issueToken({ appid: '99999999-0000-0000-0000-000000000000', oid: '99999999-0000-0000-0000-000000000001' })),
+        401,
+        'another client',
+      );
       assert.equal(await modelsStatus(await issuer.issueToken({ aud: 'https://management.azure.com' })), 401, 'a token for another audience');
     } finally {
       await dispatcher.close();

@@ -84,7 +84,8 @@ describe('the Learn article flow with aoai-lb', { timeout: 8 * 60_000 }, () => {
     assert.equal(capacity.code, 0, capacity.stderr);
     const cs = new CognitiveServicesManagementClient(staticCredential, world.twin.subscriptionId, sdkOptions(world.twin));
     for await (const account of cs.accounts.listByResourceGroup('learn-rg')) {
-      for await (const deployment of cs.deployments.list('learn-rg', account.name!)) assert.equal(deployment.sku?.capacity, 50, `${account.name}/${deployment.name}`);
+      for await (const deployment of cs.deployments.list('learn-rg', account.name!))
+        assert.equal(deployment.sku?.capacity, 50, `${account.name}/${deployment.name}`);
     }
 
     const down = await cli(['down', '--purge', '--force']);

@@ -16,7 +16,8 @@ import { fastPoll, sdkOptions, staticCredential } from '../twin/sdk.js';
 
 describe('logs: stream lines, filter, dedupe, reconcile (pure)', () => {
   it('parses a text line into its time and the container line, and the connection notices apart', () => {
-    const raw = '2025-01-01T10:00:00.123456789Z 2025-01-01T10:00:00.120Z info  Proxying to https://openai1-x.openai.azure.com/openai/deployments/chat/chat/completions?api-version=2024-10-21 backend=1';
+    const raw =
+      '2025-01-01T10:00:00.123456789Z 2025-01-01T10:00:00.120Z info  Proxying to https://openai1-x.openai.azure.com/openai/deployments/chat/chat/completions?api-version=2024-10-21 backend=1';
     const line = parseStreamLine(raw);
     assert.deepEqual(line, { kind: 'line', time: '2025-01-01T10:00:00.123456789Z', text: raw.slice(31) });
     assert.equal(parseStreamLine("2025-01-01T10:00:00Z Connecting to the container 'balancer'...").kind, 'connected');
@@ -25,7 +26,10 @@ describe('logs: stream lines, filter, dedupe, reconcile (pure)', () => {
   });
 
   it("finds the backend of a 'Proxying to' line: the endpoint before /openai/, or the origin", () => {
-    assert.equal(backendOf('info  Proxying to https://openai1-x.openai.azure.com/openai/deployments/chat/chat/completions?api-version=1 backend=1'), 'https://openai1-x.openai.azure.com');
+    assert.equal(
+      backendOf('info  Proxying to https://openai1-x.openai.azure.com/openai/deployments/chat/chat/completions?api-version=1 backend=1'),
+      'https://openai1-x.openai.azure.com',
+    );
     assert.equal(backendOf('warn  Proxying to https://127.0.0.1:4431/openai2-abc/openai/v1/chat/completions status=429'), 'https://127.0.0.1:4431/openai2-abc');
     assert.equal(backendOf('info  Proxying to https://example.com/v1/x'), 'https://example.com');
     assert.equal(backendOf('aoai-lb balancer listening on http://0.0.0.0:8080'), undefined);
@@ -39,7 +43,11 @@ describe('logs: stream lines, filter, dedupe, reconcile (pure)', () => {
   it('after a reconnect, shows only lines it has not shown (same-millisecond lines kept apart by text)', () => {
     const seen = new SeenLines();
     const first = ['2025-01-01T00:00:01.000Z a', '2025-01-01T00:00:02.000Z b', '2025-01-01T00:00:02.000Z c'];
-    const admitted = (lines: string[]) => lines.map(parseStreamLine).filter((l) => l.kind === 'line' && seen.admit(l)).map((l) => (l as { text: string }).text);
+    const admitted = (lines: string[]) =>
+      lines
+        .map(parseStreamLine)
+        .filter((l) => l.kind === 'line' && seen.admit(l))
+        .map((l) => (l as { text: string }).text);
     assert.deepEqual(admitted(first), ['a', 'b', 'c']);
     assert.deepEqual(admitted([...first, '2025-01-01T00:00:02.000Z d', '2025-01-01T00:00:03.000Z e']), ['d', 'e']);
     const late = new SeenLines(Date.parse('2025-01-01T00:00:02.000Z'));
@@ -63,7 +71,9 @@ describe('logs: stream lines, filter, dedupe, reconcile (pure)', () => {
     assert.equal(a, `${esc}2m[r-1]${esc}22m Proxying to ${esc}1m${esc}36mhttps://one${esc}39m${esc}22m/openai/x`);
     assert.ok(b!.includes(`${esc}35mhttps://two`), 'the second backend has another colour');
     let json = '';
-    createLogPrinter({ json: true, color: false, stdout: { write: (t: string) => (json += t) }, stderr: { write: () => true } }).entry(toEntry('x', 'v', { time: 't', text: 'hello' }));
+    createLogPrinter({ json: true, color: false, stdout: { write: (t: string) => (json += t) }, stderr: { write: () => true } }).entry(
+      toEntry('x', 'v', { time: 't', text: 'hello' }),
+    );
     assert.deepEqual(JSON.parse(json), { replica: 'x', revision: 'v', time: 't', line: 'hello' });
   });
 });
@@ -85,7 +95,11 @@ describe('aoai-lb logs against the balancer the twin runs', { timeout: 4 * 60_00
     const dispatcher = twinProxy(world);
     try {
       const client = new AzureOpenAI({
-        endpoint: url, apiKey: clientKey, apiVersion: '2024-10-21', deployment: 'chat', maxRetries: 0,
+        endpoint: url,
+        apiKey: clientKey,
+        apiVersion: '2024-10-21',
+        deployment: 'chat',
+        maxRetries: 0,
         fetch: fetchVia(dispatcher),
       });
       const completion = await client.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content }] });
@@ -140,17 +154,26 @@ describe('aoai-lb logs against the balancer the twin runs', { timeout: 4 * 60_00
 
     const json = await logs(['--json', '--all', '--tail', '300']);
     assert.equal(json.code, 0, json.stderr);
-    const entries = json.stdout.trim().split('\n').map((l) => JSON.parse(l) as { replica: string; revision: string; time: string; line: string; backend?: string });
+    const entries = json.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { replica: string; revision: string; time: string; line: string; backend?: string });
     assert.ok(entries.length > lines.length);
     for (const entry of entries) {
       assert.match(entry.replica, new RegExp(`^${appName}--`));
       assert.ok(entry.replica.startsWith(entry.revision));
       assert.ok(!Number.isNaN(Date.parse(entry.time)), entry.time);
     }
-    assert.ok(entries.some((e) => e.line.includes('aoai-lb balancer listening on')), '--all shows the other lines');
+    assert.ok(
+      entries.some((e) => e.line.includes('aoai-lb balancer listening on')),
+      '--all shows the other lines',
+    );
     const proxied = entries.filter((e) => e.line.includes('Proxying to'));
     assert.ok(proxied.length >= 1);
-    assert.ok(proxied.every((e) => /^https:\/\/127\.0\.0\.1:\d+\/openai\d-\w+$/.test(e.backend ?? '')), JSON.stringify(proxied));
+    assert.ok(
+      proxied.every((e) => /^https:\/\/127\.0\.0\.1:\d+\/openai\d-\w+$/.test(e.backend ?? '')),
+      JSON.stringify(proxied),
+    );
     assert.ok(entries.filter((e) => !e.line.includes('Proxying to')).every((e) => e.backend === undefined));
 
     const none = await logs(['--tail', '0']);

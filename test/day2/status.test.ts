@@ -13,25 +13,64 @@ import { fetchVia, startUpWorld, twinProxy, type UpWorld } from '../helpers/up-w
 import { waitFor } from '../helpers/wait.js';
 
 const deployment = (name: string) => ({
-  deployment: name, state: 'healthy' as const, cooldownRemainingMs: 0, remainingTokens: 29_000, remainingRequests: 29, requests: 4, throttled: 0,
-  errors: 0, failovers: 0, promptTokens: 10, completionTokens: 20,
+  deployment: name,
+  state: 'healthy' as const,
+  cooldownRemainingMs: 0,
+  remainingTokens: 29_000,
+  remainingRequests: 29,
+  requests: 4,
+  throttled: 0,
+  errors: 0,
+  failovers: 0,
+  promptTokens: 10,
+  completionTokens: 20,
 });
 
 const sample: StatusSnapshot = {
-  time: '2026-01-01T00:00:00.000Z', environment: 'demo', subscriptionId: 'sub', resourceGroup: 'demo-rg', url: 'https://ca-lb-x.eastus2.azurecontainerapps.io',
+  time: '2026-01-01T00:00:00.000Z',
+  environment: 'demo',
+  subscriptionId: 'sub',
+  resourceGroup: 'demo-rg',
+  url: 'https://ca-lb-x.eastus2.azurecontainerapps.io',
   app: { name: 'ca-lb-x', latestRevision: 'ca-lb-x--r1', replicas: [{ name: 'ca-lb-x--r1-a-b', revision: 'ca-lb-x--r1', runningState: 'Running' }] },
   accounts: [
-    { name: 'openai1-x', region: 'eastus', endpoint: 'https://openai1-x.openai.azure.com/', provisioningState: 'Succeeded', deployments: [
-      { name: 'chat', model: 'gpt-5.4-mini:2026-03-17', sku: 'Standard', capacity: 30, provisioningState: 'Succeeded' },
-      { name: 'embedding', model: '', sku: '', capacity: 0, provisioningState: 'not found' },
-    ] },
+    {
+      name: 'openai1-x',
+      region: 'eastus',
+      endpoint: 'https://openai1-x.openai.azure.com/',
+      provisioningState: 'Succeeded',
+      deployments: [
+        { name: 'chat', model: 'gpt-5.4-mini:2026-03-17', sku: 'Standard', capacity: 30, provisioningState: 'Succeeded' },
+        { name: 'embedding', model: '', sku: '', capacity: 0, provisioningState: 'not found' },
+      ],
+    },
   ],
   balancer: {
-    reachable: true, uptimeSeconds: 75, responses: { '200': 4 },
+    reachable: true,
+    uptimeSeconds: 75,
+    responses: { '200': 4 },
     backends: [
-      { id: '1', url: 'https://openai1-x.openai.azure.com/', account: 'openai1-x', priority: 1, authentication: 'managed-identity', deploymentName: null, state: 'healthy', brokenRemainingMs: 0,
-        deployments: [{ ...deployment('chat'), state: 'cooling', cooldownRemainingMs: 41_200, throttled: 3, failovers: 3 }] },
-      { id: '2', url: 'https://openai2-x.openai.azure.com/', priority: 2, authentication: 'managed-identity', deploymentName: null, state: 'healthy', brokenRemainingMs: 0, deployments: [] },
+      {
+        id: '1',
+        url: 'https://openai1-x.openai.azure.com/',
+        account: 'openai1-x',
+        priority: 1,
+        authentication: 'managed-identity',
+        deploymentName: null,
+        state: 'healthy',
+        brokenRemainingMs: 0,
+        deployments: [{ ...deployment('chat'), state: 'cooling', cooldownRemainingMs: 41_200, throttled: 3, failovers: 3 }],
+      },
+      {
+        id: '2',
+        url: 'https://openai2-x.openai.azure.com/',
+        priority: 2,
+        authentication: 'managed-identity',
+        deploymentName: null,
+        state: 'healthy',
+        brokenRemainingMs: 0,
+        deployments: [],
+      },
     ],
   },
 };
@@ -70,7 +109,11 @@ describe('aoai-lb status against the twin', { timeout: 4 * 60_000 }, () => {
     const dispatcher = twinProxy(world);
     try {
       const client = new AzureOpenAI({
-        endpoint: url, apiKey: clientKey, apiVersion: '2024-10-21', deployment: 'chat', maxRetries: 0,
+        endpoint: url,
+        apiKey: clientKey,
+        apiVersion: '2024-10-21',
+        deployment: 'chat',
+        maxRetries: 0,
         fetch: fetchVia(dispatcher),
       });
       await client.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'Hello' }] });
@@ -93,29 +136,50 @@ describe('aoai-lb status against the twin', { timeout: 4 * 60_000 }, () => {
     assert.equal(snapshot.resourceGroup, 'demo-rg');
     assert.equal(snapshot.subscriptionId, world.twin.subscriptionId);
     assert.equal(snapshot.url, url);
-    assert.deepEqual(snapshot.accounts.map((a) => a.region), ['eastus', 'swedencentral']);
+    assert.deepEqual(
+      snapshot.accounts.map((a) => a.region),
+      ['eastus', 'swedencentral'],
+    );
     for (const account of snapshot.accounts) {
-      assert.deepEqual(account.deployments.map((d) => `${d.name} ${d.model} ${d.sku} ${d.capacity}`), ['chat gpt-5.4-mini:2026-03-17 Standard 30', 'embedding text-embedding-3-large:1 Standard 30']);
+      assert.deepEqual(
+        account.deployments.map((d) => `${d.name} ${d.model} ${d.sku} ${d.capacity}`),
+        ['chat gpt-5.4-mini:2026-03-17 Standard 30', 'embedding text-embedding-3-large:1 Standard 30'],
+      );
     }
-    assert.ok(snapshot.app.replicas.some((r) => r.runningState === 'Running'), JSON.stringify(snapshot.app));
+    assert.ok(
+      snapshot.app.replicas.some((r) => r.runningState === 'Running'),
+      JSON.stringify(snapshot.app),
+    );
     assert.ok(snapshot.balancer.reachable);
-    assert.deepEqual(snapshot.balancer.backends.map((b) => [b.id, b.account, b.state]), [['1', snapshot.accounts[0]!.name, 'healthy'], ['2', snapshot.accounts[1]!.name, 'healthy']]);
+    assert.deepEqual(
+      snapshot.balancer.backends.map((b) => [b.id, b.account, b.state]),
+      [
+        ['1', snapshot.accounts[0]!.name, 'healthy'],
+        ['2', snapshot.accounts[1]!.name, 'healthy'],
+      ],
+    );
     assert.ok(!run.stdout.includes(clientKey), 'the client key is not printed');
   });
 
   it('shows a backend cooling after its account answered 429s, with the 429s absorbed and the failovers', async () => {
     const simulator = firstAccountSimulator();
     const fault = await undiciFetch(`${simulator.url}/__sim/faults`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ kind: '429', count: 1000, deployment: 'chat', retryAfterMs: 60_000 }),
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ kind: '429', count: 1000, deployment: 'chat', retryAfterMs: 60_000 }),
     });
     assert.ok(fault.ok, `fault: HTTP ${fault.status}`);
     await fault.arrayBuffer();
     // Equal priorities: keep chatting (every request succeeds through the other account) until one reached the first.
-    await waitFor('a 429 from the first account', async () => {
-      await chat();
-      const stats = (await (await undiciFetch(`${simulator.url}/__sim/stats`)).json()) as { deployments: Array<{ name: string; faultsServed: number }> };
-      return (stats.deployments.find((d) => d.name === 'chat')?.faultsServed ?? 0) > 0;
-    }, 60_000);
+    await waitFor(
+      'a 429 from the first account',
+      async () => {
+        await chat();
+        const stats = (await (await undiciFetch(`${simulator.url}/__sim/stats`)).json()) as { deployments: Array<{ name: string; faultsServed: number }> };
+        return (stats.deployments.find((d) => d.name === 'chat')?.faultsServed ?? 0) > 0;
+      },
+      60_000,
+    );
 
     const text = await status([]);
     assert.equal(text.code, 0, text.stderr);
@@ -126,7 +190,8 @@ describe('aoai-lb status against the twin', { timeout: 4 * 60_000 }, () => {
     assert.equal(json.code, 0, json.stderr);
     const snapshot = JSON.parse(json.stdout) as StatusSnapshot;
     assert.ok(snapshot.balancer.reachable);
-    const chatOn = (id: string) => snapshot.balancer.reachable ? snapshot.balancer.backends.find((b) => b.id === id)!.deployments.find((d) => d.deployment === 'chat')! : undefined;
+    const chatOn = (id: string) =>
+      snapshot.balancer.reachable ? snapshot.balancer.backends.find((b) => b.id === id)!.deployments.find((d) => d.deployment === 'chat')! : undefined;
     const cooling = chatOn('1')!;
     assert.equal(cooling.state, 'cooling');
     assert.ok(cooling.cooldownRemainingMs > 0 && cooling.cooldownRemainingMs <= 60_000, String(cooling.cooldownRemainingMs));

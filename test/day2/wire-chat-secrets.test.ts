@@ -16,7 +16,10 @@ import { startUpWorld, type UpWorld } from '../helpers/up-world.js';
 const fixtures = fileURLToPath(new URL('../fixtures/', import.meta.url));
 
 /** PATH entries that hold no azd, so only the fake one is found. */
-const systemPath = (process.env.PATH ?? '').split(delimiter).filter((dir) => dir && !existsSync(join(dir, 'azd'))).join(delimiter);
+const systemPath = (process.env.PATH ?? '')
+  .split(delimiter)
+  .filter((dir) => dir && !existsSync(join(dir, 'azd')))
+  .join(delimiter);
 
 const seededEnv = [
   'AZURE_ENV_NAME="dev"',
@@ -40,7 +43,7 @@ const onFile: Record<AzdKind, string> = {
   broken: 'echo "ERROR: failed to parse file $file: $(cat "$file")" >&2; exit 1',
 };
 
-describe('aoai-lb wire-chat keeps the client key off azd\'s command line', { timeout: 6 * 60_000 }, () => {
+describe("aoai-lb wire-chat keeps the client key off azd's command line", { timeout: 6 * 60_000 }, () => {
   let world: UpWorld;
   let root: string;
   let clientKey: string;
@@ -71,7 +74,13 @@ describe('aoai-lb wire-chat keeps the client key off azd\'s command line', { tim
     return {
       path: `${dir}${delimiter}${basePath}`,
       seen,
-      calls: (): string[][] => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean).map((line) => line.split('\0').slice(0, -1)) : []),
+      calls: (): string[][] =>
+        existsSync(log)
+          ? readFileSync(log, 'utf8')
+              .split('\n')
+              .filter(Boolean)
+              .map((line) => line.split('\0').slice(0, -1))
+          : [],
     };
   };
   const chatApp = (): string => {
@@ -125,11 +134,15 @@ describe('aoai-lb wire-chat keeps the client key off azd\'s command line', { tim
     const setCalls = calls.filter((argv) => argv[0] === 'env' && argv[1] === 'set' && !argv.includes('--file'));
     assert.ok(setCalls.length >= 8, `the other keys through azd env set: ${JSON.stringify(setCalls)}`);
     assert.ok(!setCalls.some((argv) => argv.includes('AZURE_OPENAI_API_KEY_OVERRIDE')));
-    assert.equal(parseDotenv(readFileSync(join(dir, '.azure', 'dev', '.env'), 'utf8')).AZURE_OPENAI_API_KEY_OVERRIDE, clientKey, 'the chat app\'s environment holds the key');
+    assert.equal(
+      parseDotenv(readFileSync(join(dir, '.azure', 'dev', '.env'), 'utf8')).AZURE_OPENAI_API_KEY_OVERRIDE,
+      clientKey,
+      "the chat app's environment holds the key",
+    );
     assert.match(run.stdout, /with azd env set/);
   });
 
-  it('azd older than 1.17.1 (no --file): the key is written into .azure/<env>/.env in azd\'s format, the rest through azd', async () => {
+  it("azd older than 1.17.1 (no --file): the key is written into .azure/<env>/.env in azd's format, the rest through azd", async () => {
     const azd = fakeAzd('old');
     const dir = chatApp();
     const run = await wire(dir, azd.path);
@@ -160,7 +173,10 @@ describe('aoai-lb wire-chat keeps the client key off azd\'s command line', { tim
     const run = await wire(dir, azd.path);
     assert.equal(run.code, 1, run.stderr);
     assertKeyNowhere(azd.calls(), run);
-    assert.match(run.stderr, /`azd env set --file \(AZURE_OPENAI_API_KEY_OVERRIDE\)` failed in .*: ERROR: failed to parse file .*AZURE_OPENAI_API_KEY_OVERRIDE="\*\*\*"/);
+    assert.match(
+      run.stderr,
+      /`azd env set --file \(AZURE_OPENAI_API_KEY_OVERRIDE\)` failed in .*: ERROR: failed to parse file .*AZURE_OPENAI_API_KEY_OVERRIDE="\*\*\*"/,
+    );
     assert.equal(readFileSync(join(dir, '.azure', 'dev', '.env'), 'utf8'), seededEnv, 'nothing written on failure');
   });
 });

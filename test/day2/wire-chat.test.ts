@@ -14,7 +14,10 @@ import { startUpWorld, type UpWorld } from '../helpers/up-world.js';
 const fixtures = fileURLToPath(new URL('../fixtures/', import.meta.url));
 
 /** PATH entries that hold no azd, so "azd is not installed" holds on any machine. */
-const systemPath = (process.env.PATH ?? '').split(delimiter).filter((dir) => dir && !existsSync(join(dir, 'azd'))).join(delimiter);
+const systemPath = (process.env.PATH ?? '')
+  .split(delimiter)
+  .filter((dir) => dir && !existsSync(join(dir, 'azd')))
+  .join(delimiter);
 
 /** The chat app's .env as azd wrote it before wire-chat: sorted, quoted, escaped ($ " !), "01" kept quoted. */
 const seededEnv = [
@@ -52,7 +55,13 @@ describe('aoai-lb wire-chat', { timeout: 6 * 60_000 }, () => {
     return dir;
   };
   const wire = (args: string[], path = noAzdPath) => runCli(['wire-chat', '--cwd', world.projectDir, '-e', 'demo', ...args], { ...world.env, PATH: path });
-  const azdCalls = (): string[][] => (existsSync(azdLog) ? readFileSync(azdLog, 'utf8').split('\n').filter(Boolean).map((line) => line.split('\0').slice(0, -1)) : []);
+  const azdCalls = (): string[][] =>
+    existsSync(azdLog)
+      ? readFileSync(azdLog, 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => line.split('\0').slice(0, -1))
+      : [];
   const masked = () => `${clientKey.slice(0, 4)}…(${clientKey.length} chars)`;
   const assertNoSecret = (run: { stdout: string; stderr: string }) => {
     assert.ok(!run.stdout.includes(clientKey) && !run.stderr.includes(clientKey), 'the client key is never printed');
@@ -145,16 +154,19 @@ describe('aoai-lb wire-chat', { timeout: 6 * 60_000 }, () => {
     // The key goes through a file (`azd env set --file`), never on azd's command line.
     assert.deepEqual(calls[2]!.slice(0, -1), ['env', 'set', '--environment', 'dev', '--cwd', dir, '--file']);
     assert.ok(!JSON.stringify(calls).includes(clientKey), 'no azd argv holds the key');
-    assert.deepEqual([...calls.slice(0, 2), ...calls.slice(3)], [
-      set('OPENAI_HOST', 'azure_custom'),
-      set('AZURE_OPENAI_CUSTOM_URL', url),
-      set('AZURE_OPENAI_CHATGPT_DEPLOYMENT', 'chat'),
-      set('AZURE_OPENAI_CHATGPT_MODEL', 'gpt-5.4-mini'),
-      set('AZURE_OPENAI_CHATGPT_DEPLOYMENT_VERSION', '2026-03-17'),
-      set('AZURE_OPENAI_EMB_DEPLOYMENT', 'embedding'),
-      set('AZURE_OPENAI_EMB_MODEL_NAME', 'text-embedding-3-large'),
-      set('AZURE_OPENAI_EMB_DEPLOYMENT_VERSION', '1'),
-    ]);
+    assert.deepEqual(
+      [...calls.slice(0, 2), ...calls.slice(3)],
+      [
+        set('OPENAI_HOST', 'azure_custom'),
+        set('AZURE_OPENAI_CUSTOM_URL', url),
+        set('AZURE_OPENAI_CHATGPT_DEPLOYMENT', 'chat'),
+        set('AZURE_OPENAI_CHATGPT_MODEL', 'gpt-5.4-mini'),
+        set('AZURE_OPENAI_CHATGPT_DEPLOYMENT_VERSION', '2026-03-17'),
+        set('AZURE_OPENAI_EMB_DEPLOYMENT', 'embedding'),
+        set('AZURE_OPENAI_EMB_MODEL_NAME', 'text-embedding-3-large'),
+        set('AZURE_OPENAI_EMB_DEPLOYMENT_VERSION', '1'),
+      ],
+    );
     assert.equal(readFileSync(join(dir, '.azure', 'dev', '.env'), 'utf8'), seededEnv, 'with azd, only azd writes the file');
   });
 
@@ -174,12 +186,21 @@ describe('aoai-lb wire-chat', { timeout: 6 * 60_000 }, () => {
     const run = await wire(['--chat-dir', dir, '--chat-env', 'lb', '--create', '--generation', '2025', '--json']);
     assert.equal(run.code, 0, run.stderr);
     assertNoSecret(run);
-    const result = JSON.parse(run.stdout) as { created: boolean; generation: string; generationFrom: string; via: string; changes: Array<{ key: string; old: string; new: string }> };
+    const result = JSON.parse(run.stdout) as {
+      created: boolean;
+      generation: string;
+      generationFrom: string;
+      via: string;
+      changes: Array<{ key: string; old: string; new: string }>;
+    };
     assert.equal(result.created, true);
     assert.equal(result.generation, '2025');
     assert.equal(result.generationFrom, '--generation');
     assert.equal(result.via, 'file');
-    assert.deepEqual(result.changes.find((change) => change.key === 'AZURE_OPENAI_API_KEY_OVERRIDE'), { key: 'AZURE_OPENAI_API_KEY_OVERRIDE', old: '(unset)', new: masked() });
+    assert.deepEqual(
+      result.changes.find((change) => change.key === 'AZURE_OPENAI_API_KEY_OVERRIDE'),
+      { key: 'AZURE_OPENAI_API_KEY_OVERRIDE', old: '(unset)', new: masked() },
+    );
     assert.equal(readFileSync(join(dir, '.azure', 'config.json'), 'utf8'), '{"version":1,"defaultEnvironment":"lb"}');
     assert.equal(readFileSync(join(dir, '.azure', '.gitignore'), 'utf8'), '# .azure is not intended to be committed\n*');
     const env = readFileSync(join(dir, '.azure', 'lb', '.env'), 'utf8');
@@ -203,7 +224,10 @@ describe('aoai-lb wire-chat', { timeout: 6 * 60_000 }, () => {
 
     const fresh = await runCli(['env', 'new', 'fresh', '--cwd', world.projectDir], world.env);
     assert.equal(fresh.code, 0, fresh.stderr);
-    const notDeployed = await runCli(['wire-chat', '--cwd', world.projectDir, '-e', 'fresh', '--chat-dir', chatApp('chat-app-2025', seededEnv)], { ...world.env, PATH: noAzdPath });
+    const notDeployed = await runCli(['wire-chat', '--cwd', world.projectDir, '-e', 'fresh', '--chat-dir', chatApp('chat-app-2025', seededEnv)], {
+      ...world.env,
+      PATH: noAzdPath,
+    });
     assert.equal(notDeployed.code, 1);
     assert.match(notDeployed.stderr, /environment "fresh" has no CONTAINER_APP_URL: `aoai-lb up` has not completed for it/);
     assert.match(notDeployed.stderr, /aoai-lb up --env fresh/);

@@ -52,7 +52,11 @@ export function startCli(args: string[], env: Record<string, string | undefined>
 }
 
 /** Runs the CLI to completion. */
-export async function runCli(args: string[], env: Record<string, string | undefined> = {}, where: CliLocation = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export async function runCli(
+  args: string[],
+  env: Record<string, string | undefined> = {},
+  where: CliLocation = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const cli = startCli(args, env, where);
   const code = await cli.exited;
   return { code, stdout: cli.stdout(), stderr: cli.stderr() };

@@ -55,14 +55,18 @@ export function fakeAzureCli(options: FakeAzureCliOptions = {}): FakeAzureCli {
   const tenant = options.tenantId ?? FAKE_TENANT_ID;
 
   // az prints expiresOn in local time without a zone, and (since 2.54) expires_on in epoch seconds.
-  const azToken = JSON.stringify({
-    accessToken: token,
-    expiresOn: localTimestamp(expires),
-    expires_on: Math.floor(expires.getTime() / 1000),
-    subscription,
-    tenant,
-    tokenType: 'Bearer',
-  }, null, 2);
+  const azToken = JSON.stringify(
+    {
+      accessToken: token,
+      expiresOn: localTimestamp(expires),
+      expires_on: Math.floor(expires.getTime() / 1000),
+      subscription,
+      tenant,
+      tokenType: 'Bearer',
+    },
+    null,
+    2,
+  );
   const azdToken = JSON.stringify({ token, expiresOn: expires.toISOString().replace(/\.\d{3}Z$/, 'Z') });
 
   writeScript(binDir, 'az', callLog, options.az ?? 'logged-in', {
@@ -80,9 +84,15 @@ export function fakeAzureCli(options: FakeAzureCliOptions = {}): FakeAzureCli {
     const profile = {
       installationId: '5b5c5c5c-0000-4000-8000-000000000001',
       subscriptions: options.azureCliSubscriptions.map((s) => ({
-        id: s.id, name: s.name, state: 'Enabled', user: { name: 'dev@example.com', type: 'user' },
-        isDefault: s.isDefault ?? false, tenantId: s.tenantId ?? tenant, environmentName: 'AzureCloud',
-        homeTenantId: s.tenantId ?? tenant, managedByTenants: [],
+        id: s.id,
+        name: s.name,
+        state: 'Enabled',
+        user: { name: 'dev@example.com', type: 'user' },
+        isDefault: s.isDefault ?? false,
+        tenantId: s.tenantId ?? tenant,
+        environmentName: 'AzureCloud',
+        homeTenantId: s.tenantId ?? tenant,
+        managedByTenants: [],
       })),
     };
     writeFileSync(join(azureConfigDir, 'azureProfile.json'), `\uFEFF${JSON.stringify(profile)}`);
@@ -110,18 +120,17 @@ interface ScriptAnswers {
 function writeScript(binDir: string, name: string, callLog: string, login: FakeLogin, answers: ScriptAnswers): void {
   const file = join(binDir, name);
   const [first, second] = answers.command.split(' ');
-  const body = login === 'missing'
-    // What /bin/sh prints for an unknown command; the credentials match "<name>:(.*)not found".
-    ? `echo "sh: 1: ${name}: not found" >&2\nexit 127`
-    : [
-      `if [ "$1" != "${first}" ] || [ "$2" != "${second}" ]; then`,
-      `  echo "ERROR: the fake ${name} answers only '${answers.command}'" >&2`,
-      '  exit 2',
-      'fi',
-      login === 'logged-out'
-        ? `echo ${shellQuote(answers.loggedOut)} >&2\nexit 1`
-        : `cat <<'FAKE_CLI_EOF'\n${answers.success}\nFAKE_CLI_EOF`,
-    ].join('\n');
+  const body =
+    login === 'missing'
+      ? // What /bin/sh prints for an unknown command; the credentials match "<name>:(.*)not found".
+        `echo "sh: 1: ${name}: not found" >&2\nexit 127`
+      : [
+          `if [ "$1" != "${first}" ] || [ "$2" != "${second}" ]; then`,
+          `  echo "ERROR: the fake ${name} answers only '${answers.command}'" >&2`,
+          '  exit 2',
+          'fi',
+          login === 'logged-out' ? `echo ${shellQuote(answers.loggedOut)} >&2\nexit 1` : `cat <<'FAKE_CLI_EOF'\n${answers.success}\nFAKE_CLI_EOF`,
+        ].join('\n');
   writeFileSync(file, `#!/bin/sh\necho "${name} $*" >> ${shellQuote(callLog)}\n${body}\n`);
   chmodSync(file, 0o755);
 }

@@ -31,7 +31,11 @@ export interface UpWorld {
 
 export async function startUpWorld(options: { twin?: TwinOptions; login?: FakeAzureCliOptions } = {}): Promise<UpWorld> {
   const twin = await startTwin({ runApps: true, models: chatAppModels, ...options.twin });
-  const cli = fakeAzureCli({ subscriptionId: twin.subscriptionId, azureCliSubscriptions: [{ id: twin.subscriptionId, name: 'Twin subscription', isDefault: true }], ...options.login });
+  const cli = fakeAzureCli({
+    subscriptionId: twin.subscriptionId,
+    azureCliSubscriptions: [{ id: twin.subscriptionId, name: 'Twin subscription', isDefault: true }],
+    ...options.login,
+  });
   const projectDir = mkdtempSync(join(tmpdir(), 'aoai-lb-up-'));
   const env: Record<string, string> = {
     ...cli.env,

@@ -14,14 +14,18 @@ const body = '{"messages":[{"role":"user","content":"hi"}]}';
 let caseNumber = 0;
 
 /** Writes raw bytes on the backend's socket instead of an HTTP response. */
-const rawAnswer = (bytes: string, close = true): Handler => (_request, res) => {
-  res.socket!.write(bytes);
-  if (close) res.socket!.end();
-};
-const status = (code: number, headers: Record<string, string> = {}, text = '{"error":{"code":"x","message":"x"}}'): Handler => (_request, res) => {
-  res.writeHead(code, { 'content-type': 'application/json', ...headers });
-  res.end(text);
-};
+const rawAnswer =
+  (bytes: string, close = true): Handler =>
+  (_request, res) => {
+    res.socket!.write(bytes);
+    if (close) res.socket!.end();
+  };
+const status =
+  (code: number, headers: Record<string, string> = {}, text = '{"error":{"code":"x","message":"x"}}'): Handler =>
+  (_request, res) => {
+    res.writeHead(code, { 'content-type': 'application/json', ...headers });
+    res.end(text);
+  };
 /** Writes `each` every `ms` up to `count` times, then `end` (or stops when the balancer goes away). */
 function trickle(res: ServerResponse, each: string, ms: number, count: number, end: () => void): void {
   let sent = 0;
@@ -81,26 +85,129 @@ interface Row {
   timeoutMs?: number;
 }
 const rows: Row[] = [
-  { name: '429 with a body trickling for 10 s: failover after at most 1 s of it', handler: (_r, res) => { res.writeHead(429, { 'content-type': 'application/json' }); trickle(res, ' ', 200, 50, () => res.end()); }, expect: failedOver(), timeoutMs: 6000 },
+  {
+    name: '429 with a body trickling for 10 s: failover after at most 1 s of it',
+    handler: (_r, res) => {
+      res.writeHead(429, { 'content-type': 'application/json' });
+      trickle(res, ' ', 200, 50, () => res.end());
+    },
+    expect: failedOver(),
+    timeoutMs: 6000,
+  },
   { name: '500 with a 200 KB body', handler: status(500, {}, `{"error":{"message":"${'e'.repeat(200_000)}"}}`), expect: failedOver() },
   { name: 'hangs before headers: failover after HTTP_TIMEOUT_SECONDS', handler: () => undefined, expect: failedOver(), timeoutMs: 8000 },
   { name: 'resets the connection', handler: (_r, res) => void res.socket!.resetAndDestroy(), expect: failedOver() },
   { name: 'closes the connection without answering', handler: (_r, res) => void res.socket!.destroy(), expect: failedOver() },
   { name: 'a header line without a colon', handler: rawAnswer('HTTP/1.1 200 OK\r\nBad Header\r\ncontent-length: 2\r\n\r\n{}'), expect: failedOver() },
-  { name: 'a bare CR inside a header value', handler: rawAnswer('HTTP/1.1 200 OK\r\nx-injected: a\rset-cookie: evil=1\r\ncontent-length: 2\r\n\r\n{}'), expect: failedOver() },
+  {
+    name: 'a bare CR inside a header value',
+    handler: rawAnswer('HTTP/1.1 200 OK\r\nx-injected: a\rset-cookie: evil=1\r\ncontent-length: 2\r\n\r\n{}'),
+    expect: failedOver(),
+  },
   { name: 'a status line that is not HTTP', handler: rawAnswer('SSH-2.0-OpenSSH_9.6\r\n\r\n'), expect: failedOver() },
-  { name: 'response headers of 100 KB', handler: (_r, res) => { res.writeHead(200, { 'x-big': 'b'.repeat(100_000), 'content-length': '2' }); res.end('{}'); }, expect: { status: [200, 502], reached: 'any', check: (o) => assert.equal(o.responses[0]?.headers['x-big'], undefined) } },
-  { name: 'both Content-Length and Transfer-Encoding in the response', handler: rawAnswer('HTTP/1.1 200 OK\r\ncontent-length: 5\r\ntransfer-encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n'), expect: { status: [200, 502], reached: 'any', check: (o) => assert.ok(o.responses[0]?.status !== 200 || o.responses[0].headers['x-aoai-lb-backend'] === '2' || o.responses[0].body === '{}') } },
-  { name: 'a response of 8 MB is passed on whole', handler: (_r, res) => { res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(8 * 1024 * 1024) }); res.end(Buffer.alloc(8 * 1024 * 1024, 0x61)); }, expect: { status: [200], reached: 1, check: (o) => assert.equal(o.responses[0]?.body.length, 8 * 1024 * 1024) }, timeoutMs: 20_000 },
-  { name: 'SSE cut mid-stream: a final BackendStreamInterrupted event', handler: (_r, res) => { sse(res); setImmediate(() => res.socket!.destroy()); }, expect: { status: [200], reached: 1, check: streamInterrupted } },
-  { name: 'SSE stalled mid-stream past HTTP_TIMEOUT_SECONDS: error event', handler: (_r, res) => { sse(res); trickle(res, '', 3000, 1, () => res.end()); }, expect: { status: [200], reached: 1, check: streamInterrupted }, timeoutMs: 10_000 },
-  { name: 'JSON response cut mid-body: the client connection drops', handler: (_r, res) => { res.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' }); res.write('{"partial":'); setImmediate(() => res.socket!.destroy()); }, expect: { status: [200], reached: 1, check: (o) => assert.ok(o.closed && !o.responses[0]?.complete) } },
-  { name: 'hop-by-hop and Connection-named headers in the response', handler: (_r, res) => { res.writeHead(200, { connection: 'x-internal', 'x-internal': 'secret', 'keep-alive': 'timeout=1', 'proxy-authenticate': 'Basic', upgrade: 'h2c', 'content-length': '2' }); res.end('{}'); }, expect: { status: [200], reached: 1, check: (o) => { for (const name of ['x-internal', 'keep-alive', 'proxy-authenticate', 'upgrade']) assert.equal(o.responses[0]?.headers[name], undefined, name); } } },
-  { name: 'both backends failing: 503 ServiceUnavailable', handler: status(500), second: (_r, res) => void res.socket!.destroy(), expect: exhausted(503, 'ServiceUnavailable') },
-  { name: 'both backends throttled for a day: 429 capped under a minute', handler: status(429, { 'retry-after': '86400' }), second: status(429, { 'retry-after-ms': '86400000' }, 'Please retry after 86400 seconds.'), expect: exhausted(429, 'RateLimitReached') },
-  { name: '404 is the backend\'s answer, not a failover', handler: status(404), expect: { status: [404], reached: 1, check: (o) => assert.equal(o.responses[0]?.headers['x-aoai-lb-backend'], '1') } },
-  { name: '401 from the backend is passed on unchanged', handler: status(401, { 'www-authenticate': 'Bearer' }), expect: { status: [401], reached: 1, check: (o) => assert.equal(o.responses[0]?.headers['x-aoai-lb-backend'], '1') } },
-  { name: '103 Early Hints before the answer', handler: (_r, res) => { res.writeEarlyHints({ link: '</x>; rel=preload' }); okChat(_r, res); }, expect: { status: [200], reached: 1 } },
+  {
+    name: 'response headers of 100 KB',
+    handler: (_r, res) => {
+      res.writeHead(200, { 'x-big': 'b'.repeat(100_000), 'content-length': '2' });
+      res.end('{}');
+    },
+    expect: { status: [200, 502], reached: 'any', check: (o) => assert.equal(o.responses[0]?.headers['x-big'], undefined) },
+  },
+  {
+    name: 'both Content-Length and Transfer-Encoding in the response',
+    handler: rawAnswer('HTTP/1.1 200 OK\r\ncontent-length: 5\r\ntransfer-encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n'),
+    expect: {
+      status: [200, 502],
+      reached: 'any',
+      check: (o) => assert.ok(o.responses[0]?.status !== 200 || o.responses[0].headers['x-aoai-lb-backend'] === '2' || o.responses[0].body === '{}'),
+    },
+  },
+  {
+    name: 'a response of 8 MB is passed on whole',
+    handler: (_r, res) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(8 * 1024 * 1024) });
+      res.end(Buffer.alloc(8 * 1024 * 1024, 0x61));
+    },
+    expect: { status: [200], reached: 1, check: (o) => assert.equal(o.responses[0]?.body.length, 8 * 1024 * 1024) },
+    timeoutMs: 20_000,
+  },
+  {
+    name: 'SSE cut mid-stream: a final BackendStreamInterrupted event',
+    handler: (_r, res) => {
+      sse(res);
+      setImmediate(() => res.socket!.destroy());
+    },
+    expect: { status: [200], reached: 1, check: streamInterrupted },
+  },
+  {
+    name: 'SSE stalled mid-stream past HTTP_TIMEOUT_SECONDS: error event',
+    handler: (_r, res) => {
+      sse(res);
+      trickle(res, '', 3000, 1, () => res.end());
+    },
+    expect: { status: [200], reached: 1, check: streamInterrupted },
+    timeoutMs: 10_000,
+  },
+  {
+    name: 'JSON response cut mid-body: the client connection drops',
+    handler: (_r, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
+      res.write('{"partial":');
+      setImmediate(() => res.socket!.destroy());
+    },
+    expect: { status: [200], reached: 1, check: (o) => assert.ok(o.closed && !o.responses[0]?.complete) },
+  },
+  {
+    name: 'hop-by-hop and Connection-named headers in the response',
+    handler: (_r, res) => {
+      res.writeHead(200, {
+        connection: 'x-internal',
+        'x-internal': 'secret',
+        'keep-alive': 'timeout=1',
+        'proxy-authenticate': 'Basic',
+        upgrade: 'h2c',
+        'content-length': '2',
+      });
+      res.end('{}');
+    },
+    expect: {
+      status: [200],
+      reached: 1,
+      check: (o) => {
+        for (const name of ['x-internal', 'keep-alive', 'proxy-authenticate', 'upgrade']) assert.equal(o.responses[0]?.headers[name], undefined, name);
+      },
+    },
+  },
+  {
+    name: 'both backends failing: 503 ServiceUnavailable',
+    handler: status(500),
+    second: (_r, res) => void res.socket!.destroy(),
+    expect: exhausted(503, 'ServiceUnavailable'),
+  },
+  {
+    name: 'both backends throttled for a day: 429 capped under a minute',
+    handler: status(429, { 'retry-after': '86400' }),
+    second: status(429, { 'retry-after-ms': '86400000' }, 'Please retry after 86400 seconds.'),
+    expect: exhausted(429, 'RateLimitReached'),
+  },
+  {
+    name: "404 is the backend's answer, not a failover",
+    handler: status(404),
+    expect: { status: [404], reached: 1, check: (o) => assert.equal(o.responses[0]?.headers['x-aoai-lb-backend'], '1') },
+  },
+  {
+    name: '401 from the backend is passed on unchanged',
+    handler: status(401, { 'www-authenticate': 'Bearer' }),
+    expect: { status: [401], reached: 1, check: (o) => assert.equal(o.responses[0]?.headers['x-aoai-lb-backend'], '1') },
+  },
+  {
+    name: '103 Early Hints before the answer',
+    handler: (_r, res) => {
+      res.writeEarlyHints({ link: '</x>; rel=preload' });
+      okChat(_r, res);
+    },
+    expect: { status: [200], reached: 1 },
+  },
 ];
 
 const cases: HostileCase[] = rows.map((row) => {

@@ -199,7 +199,14 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
   for (const index of priorities.keys()) {
     backends.push(await startRecordingBackend((request, res) => (isSentinel(request) ? okChat : current[index]!)(request, res)));
   }
-  const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', CLIENT_API_KEYS: clientKey, LOG_FORMAT: 'text', ...options.env };
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    CLIENT_API_KEYS: clientKey,
+    LOG_FORMAT: 'text',
+    ...options.env,
+  };
   for (const [index, priority] of priorities.entries()) {
     env[`BACKEND_${index + 1}_URL`] = `${backends[index]!.url}${prefix}/`;
     env[`BACKEND_${index + 1}_APIKEY`] = backendKey;
@@ -220,7 +227,11 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
   };
   let url: string;
   try {
-    const match = await waitFor(`the balancer to listen (stdout: ${out.slice(-300)} stderr: ${err.slice(-300)})`, () => /aoai-lb balancer listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out) ?? (child.exitCode !== null ? false : undefined), 20_000);
+    const match = await waitFor(
+      `the balancer to listen (stdout: ${out.slice(-300)} stderr: ${err.slice(-300)})`,
+      () => /aoai-lb balancer listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out) ?? (child.exitCode !== null ? false : undefined),
+      20_000,
+    );
     url = match[1]!;
   } catch (error) {
     await stopAll();
@@ -258,24 +269,43 @@ export async function exchange(url: string, data: string | Buffer, timeoutMs = 1
 }
 
 /** Runs a script on a new connection; resolves once `responses` complete answers arrived or the server closed. */
-export async function runScript(url: string, steps: Step[], options: { responses?: number; closes?: boolean; head?: boolean; timeoutMs?: number } = {}): Promise<Outcome> {
+export async function runScript(
+  url: string,
+  steps: Step[],
+  options: { responses?: number; closes?: boolean; head?: boolean; timeoutMs?: number } = {},
+): Promise<Outcome> {
   const socket = await openSocket(url);
   const timeoutMs = options.timeoutMs ?? 10_000;
   try {
     for (const step of steps) {
       if (typeof step === 'string' || Buffer.isBuffer(step)) socket.send(step);
-      else if ('pauseMs' in step) await new Promise((resolve) => setTimeout(resolve, step.pauseMs)); // the client's own pacing, part of the input
-      else if ('until' in step) await waitFor(`${step.until} (received ${JSON.stringify(socket.text().slice(0, 300))})`, () => step.until.test(socket.text()) || socket.closed() || undefined, timeoutMs);
+      else if ('pauseMs' in step)
+        await new Promise((resolve) => setTimeout(resolve, step.pauseMs)); // the client's own pacing, part of the input
+      else if ('until' in step)
+        await waitFor(
+          `${step.until} (received ${JSON.stringify(socket.text().slice(0, 300))})`,
+          () => step.until.test(socket.text()) || socket.closed() || undefined,
+          timeoutMs,
+        );
       else if ('untilClosed' in step) await waitFor('the server to close', () => socket.closed() || undefined, timeoutMs);
       else socket.end();
     }
     const want = options.responses ?? 1;
-    await waitFor(`an answer or a close (received ${JSON.stringify(socket.text().slice(0, 300))})`, () => {
-      if (socket.closed()) return true;
-      const complete = parseResponses(socket.text(), false, options.head).filter((response) => response.complete).length;
-      return complete >= want || undefined;
-    }, timeoutMs);
-    if (options.closes) await waitFor(`the server to close after answering (received ${JSON.stringify(socket.text().slice(0, 300))})`, () => socket.closed() || undefined, timeoutMs);
+    await waitFor(
+      `an answer or a close (received ${JSON.stringify(socket.text().slice(0, 300))})`,
+      () => {
+        if (socket.closed()) return true;
+        const complete = parseResponses(socket.text(), false, options.head).filter((response) => response.complete).length;
+        return complete >= want || undefined;
+      },
+      timeoutMs,
+    );
+    if (options.closes)
+      await waitFor(
+        `the server to close after answering (received ${JSON.stringify(socket.text().slice(0, 300))})`,
+        () => socket.closed() || undefined,
+        timeoutMs,
+      );
     return { text: socket.text(), closed: socket.closed(), responses: parseResponses(socket.text(), socket.closed(), options.head) };
   } finally {
     socket.destroy();
@@ -284,7 +314,11 @@ export async function runScript(url: string, steps: Step[], options: { responses
 
 /** The balancer's own answer: marked `x-aoai-lb-backend: none`, and a body if any is Azure-shaped JSON. */
 export function assertOwnAnswer(response: ParsedResponse, requireJson: boolean): void {
-  assert.equal(response.headers['x-aoai-lb-backend'], 'none', `the balancer's own ${response.status} must carry x-aoai-lb-backend: none (headers ${JSON.stringify(response.headers)})`);
+  assert.equal(
+    response.headers['x-aoai-lb-backend'],
+    'none',
+    `the balancer's own ${response.status} must carry x-aoai-lb-backend: none (headers ${JSON.stringify(response.headers)})`,
+  );
   if (response.body.length === 0 && !requireJson) return;
   assert.match(response.headers['content-type'] ?? '', /^application\/json/, `content-type of the balancer's ${response.status}`);
   const json = JSON.parse(response.body) as { error?: { code?: unknown; message?: unknown } };
@@ -317,7 +351,18 @@ export function assertUpstreamClean(request: RecordedRequest): void {
   }
   assert.ok(!request.url.includes(clientKey) && !safeDecode(request.url).includes(clientKey), `client key in the URL: ${where}`);
   assert.equal(request.headers['api-key'], backendKey, `the backend's own key: ${where}`);
-  for (const name of ['authorization', 'proxy-authorization', 'upgrade', 'te', 'trailer', 'keep-alive', 'proxy-connection', 'expect', 'transfer-encoding', 'http2-settings']) {
+  for (const name of [
+    'authorization',
+    'proxy-authorization',
+    'upgrade',
+    'te',
+    'trailer',
+    'keep-alive',
+    'proxy-connection',
+    'expect',
+    'transfer-encoding',
+    'http2-settings',
+  ]) {
     assert.equal(request.headers[name], undefined, `${name} forwarded: ${where}`);
   }
   for (const [name, value] of Object.entries(request.headers)) {
@@ -331,11 +376,19 @@ const forbidden = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029]/;
 
 /** One line per log call, no secret, no raw control character or line separator. */
 export function assertLogClean(logs: string, format: 'text' | 'json'): void {
-  for (const [label, value] of [['client key', clientKey], ['backend key', backendKey], ['secret query value', secret]] as const) {
+  for (const [label, value] of [
+    ['client key', clientKey],
+    ['backend key', backendKey],
+    ['secret query value', secret],
+  ] as const) {
     assert.ok(!logs.includes(value), `${label} in the log:\n${logs.slice(Math.max(0, logs.indexOf(value) - 300), logs.indexOf(value) + 100)}`);
   }
   const bad = forbidden.exec(logs);
-  assert.equal(bad, null, `raw control or separator U+${bad?.[0].charCodeAt(0).toString(16).padStart(4, '0')} in the log: ${JSON.stringify(logs.slice(Math.max(0, (bad?.index ?? 0) - 200), (bad?.index ?? 0) + 50))}`);
+  assert.equal(
+    bad,
+    null,
+    `raw control or separator U+${bad?.[0].charCodeAt(0).toString(16).padStart(4, '0')} in the log: ${JSON.stringify(logs.slice(Math.max(0, (bad?.index ?? 0) - 200), (bad?.index ?? 0) + 50))}`,
+  );
   for (const line of logs.split('\n').slice(0, -1)) {
     if (format === 'text') assert.match(line, textLine, `a log line that no log call wrote: ${JSON.stringify(line.slice(0, 300))}`);
     else {
@@ -377,18 +430,27 @@ export async function runCase(world: World, hostile: HostileCase, format: 'text'
   }
   const first = outcome?.responses[0];
   const answered: Status = first ? first.status : 'closed';
-  if (outcome) assert.ok(expect.status.includes(answered), `answer ${answered}, expected one of ${expect.status.join(', ')}; received ${JSON.stringify(outcome.text.slice(0, 400))}`);
+  if (outcome)
+    assert.ok(
+      expect.status.includes(answered),
+      `answer ${answered}, expected one of ${expect.status.join(', ')}; received ${JSON.stringify(outcome.text.slice(0, 400))}`,
+    );
 
   // (3) what reached the backends
   const requests = world.backends.flatMap((backend, index) => backend.requests.slice(counts[index]).filter((request) => !isSentinel(request)));
   // An answer of 400 or more that no backend gave (no backend id in x-aoai-lb-backend) is the balancer's own.
   const own = first !== undefined && first.status >= 400 && !/^\d+$/.test(first.headers['x-aoai-lb-backend'] ?? '');
   const reached = expect.reached ?? (expect.status.some((status) => status !== 'closed' && status < 300) ? 'any' : 0);
-  if (reached !== 'any') assert.equal(requests.length, reached, `requests at the backend: ${requests.map((request) => `${request.method} ${request.url}`).join(', ')}`);
+  if (reached !== 'any')
+    assert.equal(requests.length, reached, `requests at the backend: ${requests.map((request) => `${request.method} ${request.url}`).join(', ')}`);
   if (own && !hostile.handlers) assert.equal(requests.length, 0, 'the balancer refused, yet a request reached the backend');
   if (first && first.status < 300 && reached !== 0) assert.ok(requests.length >= 1, 'a 2xx answer from a backend that saw no request');
   for (const request of requests) assertUpstreamClean(request);
-  if (expect.upstream !== undefined) assert.deepEqual(requests.map((request) => request.url), [expect.upstream].flat());
+  if (expect.upstream !== undefined)
+    assert.deepEqual(
+      requests.map((request) => request.url),
+      [expect.upstream].flat(),
+    );
 
   // (1) the balancer's own answers
   if (first && own) assertOwnAnswer(first, expect.json ?? false);
@@ -403,13 +465,17 @@ export async function runCase(world: World, hostile: HostileCase, format: 'text'
     const status = await world.status();
     for (const backend of status.backends) {
       assert.equal(backend.state, 'healthy', `client input put backend ${backend.id} into cooldown: ${JSON.stringify(backend)}`);
-      for (const deployment of backend.deployments) assert.equal(deployment.state, 'healthy', `client input cooled ${deployment.deployment} on backend ${backend.id}`);
+      for (const deployment of backend.deployments)
+        assert.equal(deployment.state, 'healthy', `client input cooled ${deployment.deployment} on backend ${backend.id}`);
     }
   }
 
   // (4) logs: a sentinel request's line comes after everything this case logged
   const name = `sentinel-${++sentinels}-${process.pid}`;
-  await exchange(world.url, raw([`GET /openai/deployments/${name}/chat/completions?api-version=2024-10-21 HTTP/1.1`, 'Host: lb.test', `api-key: ${clientKey}`, 'Connection: close']));
+  await exchange(
+    world.url,
+    raw([`GET /openai/deployments/${name}/chat/completions?api-version=2024-10-21 HTTP/1.1`, 'Host: lb.test', `api-key: ${clientKey}`, 'Connection: close']),
+  );
   const end = await waitFor(`the sentinel ${name} in the log`, () => {
     const at = world.stdout().indexOf(name, logStart);
     return at === -1 ? undefined : world.stdout().lastIndexOf('\n', at) + 1;

@@ -64,7 +64,15 @@ describe('the packed and installed aoai-lb', () => {
     const shipped = readdirSync(join(packageDir, 'templates', 'balancer', 'dist'));
     assert.ok(shipped.includes('main.js') && shipped.includes('server.js'), shipped.join(' '));
     assert.ok(!shipped.some((file) => file.endsWith('.d.ts')), 'type declarations are not shipped');
-    assert.deepEqual(readdirSync(join(packageDir, 'templates', 'balancer')).sort(), ['.dockerignore', 'Dockerfile', 'dist', 'package-lock.json', 'package.json', 'src', 'tsconfig.json']);
+    assert.deepEqual(readdirSync(join(packageDir, 'templates', 'balancer')).sort(), [
+      '.dockerignore',
+      'Dockerfile',
+      'dist',
+      'package-lock.json',
+      'package.json',
+      'src',
+      'tsconfig.json',
+    ]);
   });
 
   it('prints its version and every command in --help', async () => {
@@ -108,7 +116,7 @@ describe('the packed and installed aoai-lb', () => {
     });
     after(async () => world?.close());
 
-    it('plans exactly what the clone plans, the build context hashed from the package\'s template files', async () => {
+    it("plans exactly what the clone plans, the build context hashed from the package's template files", async () => {
       const args = ['up', '--cwd', world.projectDir, '--env', 'pkg', '--regions', 'eastus,westus3', '--dry-run', '--json'];
       const fromPackage = await runCli(args, world.env, installed);
       assert.equal(fromPackage.code, 0, fromPackage.stderr);

@@ -27,7 +27,13 @@ test('embeddings: ceil(chars/4) per input, summed', () => {
 
 test('prompt tokens: ceil(chars/4) over message contents, text parts included', () => {
   assert.equal(promptTokens([{ role: 'user', content: 'What is the meaning of life?' }]), 7); // 28 chars
-  assert.equal(promptTokens([{ role: 'system', content: 'abc' }, { role: 'user', content: [{ type: 'text', text: 'defgh' }] }]), 2);
+  assert.equal(
+    promptTokens([
+      { role: 'system', content: 'abc' },
+      { role: 'user', content: [{ type: 'text', text: 'defgh' }] },
+    ]),
+    2,
+  );
   assert.equal(promptTokens('nonsense'), 1);
 });
 

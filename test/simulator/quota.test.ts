@@ -48,12 +48,15 @@ test('token 429: every header, the body wording, and no charge', async () => {
     message('small', 'gpt-35-turbo', 'token', 'ChatCompletions_Create', `Azure OpenAI API version ${API_VERSION}`, h.get('retry-after')!),
   );
   const stats = sim.stats().deployments.find((d) => d.name === 'small')!;
-  assert.deepEqual({ requests: stats.requests, admitted: stats.admitted, rejected429: stats.rejected429, tokensCharged: stats.tokensCharged }, {
-    requests: 2,
-    admitted: 1,
-    rejected429: 1,
-    tokensCharged: 600,
-  });
+  assert.deepEqual(
+    { requests: stats.requests, admitted: stats.admitted, rejected429: stats.rejected429, tokensCharged: stats.tokensCharged },
+    {
+      requests: 2,
+      admitted: 1,
+      rejected429: 1,
+      tokensCharged: 600,
+    },
+  );
   // the refused request cost nothing: 400 tokens still fit
   assert.equal((await postJson(chatUrl(sim.url, 'small'), { ...hello, max_tokens: 400 })).status, 200);
 });

@@ -98,7 +98,10 @@ test('400s: invalid JSON, non-object, missing messages, embeddings on a chat mod
   assert.equal(wrongOp.status, 400);
   const body = (await wrongOp.json()) as { error: { code: string; message: string } };
   assert.equal(body.error.code, 'OperationNotSupported');
-  assert.match(body.error.message, /^The embeddings operation does not work with the specified model, gpt-35-turbo\. Please choose different model and try again/);
+  assert.match(
+    body.error.message,
+    /^The embeddings operation does not work with the specified model, gpt-35-turbo\. Please choose different model and try again/,
+  );
   const dimensions = await postJson(`${sim.url}/openai/deployments/embedding/embeddings?api-version=${API_VERSION}`, { input: 'x', dimensions: 256 }, auth);
   assert.equal(dimensions.status, 400); // ada-002 has a fixed width
   assert.equal(charged(), chargedBefore, 'rejected requests cost nothing');
@@ -115,7 +118,9 @@ test('aborted requests and malformed HTTP do not crash the server', async () => 
   const before = sim.stats().deployments.find((d) => d.name === 'chat')!.requests;
   await new Promise<void>((resolve, reject) => {
     const socket = connect(sim.port, '127.0.0.1', () => {
-      socket.write(`POST /openai/deployments/chat/chat/completions?api-version=${API_VERSION} HTTP/1.1\r\nhost: x\r\napi-key: key-1\r\ncontent-length: 500\r\n\r\n{"messages":`);
+      socket.write(
+        `POST /openai/deployments/chat/chat/completions?api-version=${API_VERSION} HTTP/1.1\r\nhost: x\r\napi-key: key-1\r\ncontent-length: 500\r\n\r\n{"messages":`,
+      );
       setImmediate(() => {
         socket.destroy();
         resolve();

@@ -62,8 +62,11 @@ export function resourceGroupNotFound(rg: string): ArmError {
 
 /** ARM's generic 404 for a resource (or child resource) that does not exist. */
 export function resourceNotFound(typePath: string, rg: string): ArmError {
-  return new ArmError(404, 'ResourceNotFound',
-    `The Resource '${typePath}' under resource group '${rg}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`);
+  return new ArmError(
+    404,
+    'ResourceNotFound',
+    `The Resource '${typePath}' under resource group '${rg}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`,
+  );
 }
 
 export function subscriptionNotFound(sub: string): ArmError {
@@ -87,13 +90,21 @@ export function requireBody(req: ArmRequest): Record<string, unknown> {
 }
 
 export function etag(): string {
-  return `"${Array.from({ length: 4 }, () => Math.floor(Math.random() * 0xffffffff).toString(16).padStart(8, '0')).join('-')}"`;
+  return `"${Array.from({ length: 4 }, () =>
+    Math.floor(Math.random() * 0xffffffff)
+      .toString(16)
+      .padStart(8, '0'),
+  ).join('-')}"`;
 }
 
 export function systemData(at: string): Record<string, string> {
   return {
-    createdBy: 'twin-user@example.com', createdByType: 'User', createdAt: at,
-    lastModifiedBy: 'twin-user@example.com', lastModifiedByType: 'User', lastModifiedAt: at,
+    createdBy: 'twin-user@example.com',
+    createdByType: 'User',
+    createdAt: at,
+    lastModifiedBy: 'twin-user@example.com',
+    lastModifiedByType: 'User',
+    lastModifiedAt: at,
   };
 }
 

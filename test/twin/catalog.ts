@@ -23,8 +23,19 @@ export const DEFAULT_MODELS: readonly ModelOffer[] = [
 ];
 
 export const DEFAULT_REGIONS: readonly string[] = [
-  'eastus', 'eastus2', 'westus', 'westus3', 'northcentralus', 'southcentralus', 'canadaeast',
-  'swedencentral', 'westeurope', 'francecentral', 'uksouth', 'japaneast', 'australiaeast',
+  'eastus',
+  'eastus2',
+  'westus',
+  'westus3',
+  'northcentralus',
+  'southcentralus',
+  'canadaeast',
+  'swedencentral',
+  'westeurope',
+  'francecentral',
+  'uksouth',
+  'japaneast',
+  'australiaeast',
 ];
 
 /** Default quota limit per SKU (in capacity units, 1 = 1K TPM for chat and embedding models). */
@@ -51,10 +62,11 @@ export class Catalog {
     const config: Record<string, RegionConfig> = regions ?? Object.fromEntries(DEFAULT_REGIONS.map((r) => [r, {}]));
     for (const [region, rc] of Object.entries(config)) {
       const wanted = rc.models;
-      const offered = wanted
-        ? models.filter((m) => wanted.some((w) => w === m.name || w === `${m.name}:${m.version}`))
-        : models;
-      this.offers.set(normalizeLocation(region), offered.map((m) => ({ ...m, skus: [...m.skus] })));
+      const offered = wanted ? models.filter((m) => wanted.some((w) => w === m.name || w === `${m.name}:${m.version}`)) : models;
+      this.offers.set(
+        normalizeLocation(region),
+        offered.map((m) => ({ ...m, skus: [...m.skus] })),
+      );
       for (const [usage, limit] of Object.entries(rc.limits ?? {})) this.setLimit(region, usage, limit);
     }
   }
@@ -68,8 +80,9 @@ export class Catalog {
   }
 
   find(region: string, format: string, name: string, version: string): ModelOffer | undefined {
-    return this.models(region).find((m) =>
-      m.format.toLowerCase() === format.toLowerCase() && m.name.toLowerCase() === name.toLowerCase() && m.version === version);
+    return this.models(region).find(
+      (m) => m.format.toLowerCase() === format.toLowerCase() && m.name.toLowerCase() === name.toLowerCase() && m.version === version,
+    );
   }
 
   /** Stops offering a model in a region (all SKUs, or one). */
@@ -79,7 +92,10 @@ export class Catalog {
       if (sku) m.skus = m.skus.filter((s) => s !== sku);
       else m.skus = [];
     }
-    this.offers.set(normalizeLocation(region), list.filter((m) => m.skus.length > 0));
+    this.offers.set(
+      normalizeLocation(region),
+      list.filter((m) => m.skus.length > 0),
+    );
   }
 
   setLimit(region: string, usageName: string, limit: number): void {

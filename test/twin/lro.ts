@@ -50,17 +50,20 @@ export class OperationEngine {
     let resolve!: () => void;
     const done = new Promise<void>((r) => (resolve = r));
     const op: Operation = {
-      id, path: options.path, pollApiVersion: options.pollApiVersion,
-      runningStatus: options.runningStatus ?? 'InProgress', status: options.runningStatus ?? 'InProgress',
-      startTime: new Date().toISOString(), done,
+      id,
+      path: options.path,
+      pollApiVersion: options.pollApiVersion,
+      runningStatus: options.runningStatus ?? 'InProgress',
+      status: options.runningStatus ?? 'InProgress',
+      startTime: new Date().toISOString(),
+      done,
     };
     this.operations.set(id.toLowerCase(), op);
     const finish = () => {
       if (this.closed) return;
       try {
         if (injected) {
-          throw new ArmError(500, injected.code ?? 'InternalServerError',
-            injected.message ?? 'An unexpected error occured while processing the request.');
+          throw new ArmError(500, injected.code ?? 'InternalServerError', injected.message ?? 'An unexpected error occured while processing the request.');
         }
         options.complete();
         op.status = 'Succeeded';

@@ -29,10 +29,13 @@ export class Router {
 
   add(...routes: Route[]): void {
     for (const route of routes) {
-      const segments = route.pattern.split('/').filter(Boolean).map((s) => {
-        const m = /^\{(\w+)\}$/.exec(s);
-        return m ? { param: m[1] } : { literal: s.toLowerCase() };
-      });
+      const segments = route.pattern
+        .split('/')
+        .filter(Boolean)
+        .map((s) => {
+          const m = /^\{(\w+)\}$/.exec(s);
+          return m ? { param: m[1] } : { literal: s.toLowerCase() };
+        });
       this.routes.push({ ...route, segments });
     }
   }

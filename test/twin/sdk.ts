@@ -29,8 +29,12 @@ export interface RawResponse {
 }
 
 /** A bare HTTPS request to the twin (for what the SDK hides: headers, exact bodies, missing auth). */
-export function rawRequest(twin: Pick<Twin, 'url' | 'ca'>, method: string, path: string,
-  options: { body?: unknown; headers?: Record<string, string>; auth?: boolean } = {}): Promise<RawResponse> {
+export function rawRequest(
+  twin: Pick<Twin, 'url' | 'ca'>,
+  method: string,
+  path: string,
+  options: { body?: unknown; headers?: Record<string, string>; auth?: boolean } = {},
+): Promise<RawResponse> {
   const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
   const headers: Record<string, string> = { ...(options.auth === false ? {} : { Authorization: 'Bearer raw' }), ...options.headers };
   if (payload) headers['Content-Type'] = 'application/json';

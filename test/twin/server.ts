@@ -96,8 +96,10 @@ export interface Twin {
 }
 
 const DEFAULT_SUBSCRIPTION: Subscription = {
-  subscriptionId: '00000000-0000-0000-0000-000000000001', displayName: 'Twin Subscription',
-  tenantId: '88888888-8888-8888-8888-888888888888', state: 'Enabled',
+  subscriptionId: '00000000-0000-0000-0000-000000000001',
+  displayName: 'Twin Subscription',
+  tenantId: '88888888-8888-8888-8888-888888888888',
+  state: 'Enabled',
 };
 
 export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
@@ -115,7 +117,11 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
   const events = new TwinEvents();
   let dataPlane: DataPlane | undefined;
   const ctx: TwinContext = {
-    state, catalog, ops, events, tenantId: subscription.tenantId,
+    state,
+    catalog,
+    ops,
+    events,
+    tenantId: subscription.tenantId,
     accountEndpoint: options.accountEndpoint ?? ((a) => dataPlane?.endpointFor(a) ?? defaultEndpoint(a)),
   };
   const router = new Router();
@@ -187,16 +193,23 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       const { route, params } = found;
       record.operationId = route.operationId;
       if (!route.apiVersions.includes(apiVersion)) {
-        throw new ArmError(400, 'InvalidApiVersionParameter',
-          `The api-version '${apiVersion}' is invalid. The supported versions are '${route.apiVersions.join(',')}'.`);
+        throw new ArmError(
+          400,
+          'InvalidApiVersionParameter',
+          `The api-version '${apiVersion}' is invalid. The supported versions are '${route.apiVersions.join(',')}'.`,
+        );
       }
       const fault = faults.take(route.operationId, ['throttle', 'serverError', 'hang']);
       if (fault?.kind === 'hang') return; // never answered; close() drops the connection
       if (fault?.kind === 'throttle') {
         const seconds = fault.retryAfterSeconds ?? 0;
-        throw new ArmError(429, fault.code ?? 'TooManyRequests', fault.message ??
-          `The request is being throttled as the limit has been reached for operation type - ${route.operationId}. Please retry after ${seconds} seconds.`,
-          { 'Retry-After': String(seconds) });
+        throw new ArmError(
+          429,
+          fault.code ?? 'TooManyRequests',
+          fault.message ??
+            `The request is being throttled as the limit has been reached for operation type - ${route.operationId}. Please retry after ${seconds} seconds.`,
+          { 'Retry-After': String(seconds) },
+        );
       }
       if (fault?.kind === 'serverError') {
         throw new ArmError(500, fault.code ?? 'InternalServerError', fault.message ?? 'Encountered internal server error. Please try again.');
@@ -210,8 +223,16 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
         }
       }
       const armRequest: ArmRequest = {
-        method, url, params, query: url.searchParams, apiVersion, body: parsed, headers: req.headers,
-        requestId: ids['x-ms-request-id'], correlationId: ids['x-ms-correlation-request-id'], baseUrl,
+        method,
+        url,
+        params,
+        query: url.searchParams,
+        apiVersion,
+        body: parsed,
+        headers: req.headers,
+        requestId: ids['x-ms-request-id'],
+        correlationId: ids['x-ms-correlation-request-id'],
+        baseUrl,
         operationId: route.operationId,
       };
       reply(await route.handler(armRequest));
@@ -229,9 +250,24 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
   baseUrl = `https://127.0.0.1:${port}`;
 
   return {
-    url: baseUrl, caPath: ca.caPath, ca: ca.ca, subscriptionId: subscription.subscriptionId, tenantId: subscription.tenantId,
-    state, catalog, faults, latencies, events, requests, auth: acr.state, images: acr.images, dataPlane,
-    apps, edge, proxy, proxyUrl: proxy?.url ?? '',
+    url: baseUrl,
+    caPath: ca.caPath,
+    ca: ca.ca,
+    subscriptionId: subscription.subscriptionId,
+    tenantId: subscription.tenantId,
+    state,
+    catalog,
+    faults,
+    latencies,
+    events,
+    requests,
+    auth: acr.state,
+    images: acr.images,
+    dataPlane,
+    apps,
+    edge,
+    proxy,
+    proxyUrl: proxy?.url ?? '',
     identityEndpointFor(identities) {
       if (!dataPlane) throw new Error('identityEndpointFor needs startTwin({ dataPlane: true })');
       return dataPlane.identityEndpointFor(identities);
@@ -264,7 +300,8 @@ function header(req: IncomingMessage, name: string): string | undefined {
 
 function checkAuthorization(value: string | undefined): void {
   const challenge = {
-    'WWW-Authenticate': 'Bearer authorization_uri="https://login.microsoftonline.com/common", error="invalid_token", error_description="The authentication failed because of missing \'Authorization\' header."',
+    'WWW-Authenticate':
+      'Bearer authorization_uri="https://login.microsoftonline.com/common", error="invalid_token", error_description="The authentication failed because of missing \'Authorization\' header."',
   };
   if (!value) throw new ArmError(401, 'AuthenticationFailed', "Authentication failed. The 'Authorization' header is missing.", challenge);
   if (!/^Bearer\s+\S+/i.test(value)) {
@@ -278,8 +315,11 @@ function noRoute(method: string, path: string, apiVersion: string, pathMatched: 
   }
   const m = /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/([^/]+)\/([^/]+)/i.exec(path);
   if (m) {
-    return new ArmError(400, 'InvalidResourceType',
-      `The resource type '${decodeURIComponent(m[2]!)}' could not be found in the namespace '${decodeURIComponent(m[1]!)}' for api version '${apiVersion}'.`);
+    return new ArmError(
+      400,
+      'InvalidResourceType',
+      `The resource type '${decodeURIComponent(m[2]!)}' could not be found in the namespace '${decodeURIComponent(m[1]!)}' for api version '${apiVersion}'.`,
+    );
   }
   return new ArmError(404, 'NotFound', `The Azure twin does not implement '${method} ${path}'.`);
 }
@@ -292,8 +332,12 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
 
 function send(res: ServerResponse, method: string, r: ArmResponse, ids: Record<string, string>): void {
   const headers: Record<string, string> = {
-    'Cache-Control': 'no-cache', Pragma: 'no-cache', Expires: '-1', 'X-Content-Type-Options': 'nosniff',
-    ...ids, 'x-ms-routing-request-id': `TWIN:${new Date().toISOString().replace(/[-:.]/g, '').slice(0, 15)}Z:${ids['x-ms-request-id'] ?? ''}`,
+    'Cache-Control': 'no-cache',
+    Pragma: 'no-cache',
+    Expires: '-1',
+    'X-Content-Type-Options': 'nosniff',
+    ...ids,
+    'x-ms-routing-request-id': `TWIN:${new Date().toISOString().replace(/[-:.]/g, '').slice(0, 15)}Z:${ids['x-ms-request-id'] ?? ''}`,
     ...r.headers,
   };
   const payload = r.body === undefined ? '' : JSON.stringify(r.body);

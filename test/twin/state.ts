@@ -87,8 +87,9 @@ export class TwinState {
   }
 
   accountsIn(sub: string, rg?: string): Account[] {
-    return [...this.accounts.values()].filter((a) =>
-      a.subscriptionId.toLowerCase() === sub.toLowerCase() && (!rg || a.resourceGroup.toLowerCase() === rg.toLowerCase()));
+    return [...this.accounts.values()].filter(
+      (a) => a.subscriptionId.toLowerCase() === sub.toLowerCase() && (!rg || a.resourceGroup.toLowerCase() === rg.toLowerCase()),
+    );
   }
 
   deletedKey(sub: string, location: string, rg: string, name: string): string {

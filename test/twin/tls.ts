@@ -27,22 +27,69 @@ export async function createTwinCa(hostnames: string[] = []): Promise<TwinCa> {
   const p = (name: string) => join(dir, name);
   const sans = ['IP:127.0.0.1', 'DNS:localhost', ...hostnames.map((h) => `DNS:${h}`)].join(',');
   try {
-    await run(OPENSSL, ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-      '-keyout', p('ca-key.pem'), '-out', p('ca.pem'), '-days', '2', '-subj', '/CN=aoai-lb twin test CA',
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
-    await run(OPENSSL, ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-      '-keyout', p('server-key.pem'), '-out', p('server.csr'), '-subj', '/CN=127.0.0.1']);
-    await writeFile(p('server.ext'), [
-      'basicConstraints=critical,CA:FALSE',
-      'keyUsage=critical,digitalSignature,keyEncipherment',
-      'extendedKeyUsage=serverAuth',
-      `subjectAltName=${sans}`,
-      '',
-    ].join('\n'));
-    await run(OPENSSL, ['x509', '-req', '-in', p('server.csr'), '-CA', p('ca.pem'), '-CAkey', p('ca-key.pem'),
-      '-CAcreateserial', '-out', p('server.pem'), '-days', '2', '-extfile', p('server.ext')]);
-    const [ca, cert, key] = await Promise.all([readFile(p('ca.pem'), 'utf8'), readFile(p('server.pem'), 'utf8'),
-      readFile(p('server-key.pem'), 'utf8')]);
+    await run(OPENSSL, [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      p('ca-key.pem'),
+      '-out',
+      p('ca.pem'),
+      '-days',
+      '2',
+      '-subj',
+      '/CN=aoai-lb twin test CA',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ]);
+    await run(OPENSSL, [
+      'req',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      p('server-key.pem'),
+      '-out',
+      p('server.csr'),
+      '-subj',
+      '/CN=127.0.0.1',
+    ]);
+    await writeFile(
+      p('server.ext'),
+      [
+        'basicConstraints=critical,CA:FALSE',
+        'keyUsage=critical,digitalSignature,keyEncipherment',
+        'extendedKeyUsage=serverAuth',
+        `subjectAltName=${sans}`,
+        '',
+      ].join('\n'),
+    );
+    await run(OPENSSL, [
+      'x509',
+      '-req',
+      '-in',
+      p('server.csr'),
+      '-CA',
+      p('ca.pem'),
+      '-CAkey',
+      p('ca-key.pem'),
+      '-CAcreateserial',
+      '-out',
+      p('server.pem'),
+      '-days',
+      '2',
+      '-extfile',
+      p('server.ext'),
+    ]);
+    const [ca, cert, key] = await Promise.all([readFile(p('ca.pem'), 'utf8'), readFile(p('server.pem'), 'utf8'), readFile(p('server-key.pem'), 'utf8')]);
     return { dir, caPath: p('ca.pem'), ca, cert, key, dispose: () => rm(dir, { recursive: true, force: true }) };
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
@@ -63,18 +110,49 @@ export async function issueServerCertificate(ca: Pick<TwinCa, 'dir'>, hostname: 
   const dir = await mkdtemp(join(ca.dir, 'leaf-'));
   const p = (name: string) => join(dir, name);
   try {
-    await run(OPENSSL, ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-      '-keyout', p('key.pem'), '-out', p('leaf.csr'), '-subj', `/CN=${commonName(hostname)}`]);
-    await writeFile(p('leaf.ext'), [
-      'basicConstraints=critical,CA:FALSE',
-      'keyUsage=critical,digitalSignature,keyEncipherment',
-      'extendedKeyUsage=serverAuth',
-      `subjectAltName=DNS:${hostname}`,
-      '',
-    ].join('\n'));
+    await run(OPENSSL, [
+      'req',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      p('key.pem'),
+      '-out',
+      p('leaf.csr'),
+      '-subj',
+      `/CN=${commonName(hostname)}`,
+    ]);
+    await writeFile(
+      p('leaf.ext'),
+      [
+        'basicConstraints=critical,CA:FALSE',
+        'keyUsage=critical,digitalSignature,keyEncipherment',
+        'extendedKeyUsage=serverAuth',
+        `subjectAltName=DNS:${hostname}`,
+        '',
+      ].join('\n'),
+    );
     // A random serial per leaf (not -CAcreateserial: concurrent mints would race on the serial file).
-    await run(OPENSSL, ['x509', '-req', '-in', p('leaf.csr'), '-CA', join(ca.dir, 'ca.pem'), '-CAkey', join(ca.dir, 'ca-key.pem'),
-      '-set_serial', `0x${randomBytes(16).toString('hex')}`, '-out', p('cert.pem'), '-days', '2', '-extfile', p('leaf.ext')]);
+    await run(OPENSSL, [
+      'x509',
+      '-req',
+      '-in',
+      p('leaf.csr'),
+      '-CA',
+      join(ca.dir, 'ca.pem'),
+      '-CAkey',
+      join(ca.dir, 'ca-key.pem'),
+      '-set_serial',
+      `0x${randomBytes(16).toString('hex')}`,
+      '-out',
+      p('cert.pem'),
+      '-days',
+      '2',
+      '-extfile',
+      p('leaf.ext'),
+    ]);
     const [key, cert] = await Promise.all([readFile(p('key.pem'), 'utf8'), readFile(p('cert.pem'), 'utf8')]);
     return { key, cert };
   } catch (error) {

@@ -55,7 +55,17 @@ const snapshot: DevSnapshot = {
     responses: { '200': 215 },
     backends: [
       backend('1', 5001, [
-        deployment({ deployment: 'chat', state: 'cooling', cooldownRemainingMs: 3240, requests: 120, throttled: 7, failovers: 7, remainingTokens: 0, promptTokens: 2000, completionTokens: 2400 }),
+        deployment({
+          deployment: 'chat',
+          state: 'cooling',
+          cooldownRemainingMs: 3240,
+          requests: 120,
+          throttled: 7,
+          failovers: 7,
+          remainingTokens: 0,
+          promptTokens: 2000,
+          completionTokens: 2400,
+        }),
       ]),
       backend('2', 5002, [deployment({ deployment: 'chat', requests: 95, remainingTokens: 12_345, promptTokens: 1500, completionTokens: 1900 })]),
       backend('3', 5003, [], 1500),
@@ -116,7 +126,13 @@ describe('renderDevView', () => {
   });
 
   it('says so when a backend has seen no traffic and no deployments are known (real backends)', () => {
-    const bare: DevSnapshot = { ...snapshot, deployments: undefined, limits: undefined, demoLoad: undefined, status: { ...snapshot.status, backends: [backend('1', 5001, [])] } };
+    const bare: DevSnapshot = {
+      ...snapshot,
+      deployments: undefined,
+      limits: undefined,
+      demoLoad: undefined,
+      status: { ...snapshot.status, backends: [backend('1', 5001, [])] },
+    };
     const view = renderDevView(bare);
     assert.match(view, /1 :5001\s+\(no traffic yet\)\s+healthy/);
     assert.doesNotMatch(view, /demo load/);
@@ -261,16 +277,21 @@ describe('made-up deployment names', () => {
     }
     const folded = visible.find((line) => /\+\d+ other names/.test(line));
     assert.ok(folded, visible.join('\n'));
-    const hidden = 500 + 1 - (Number(/\+(\d+) other names/.exec(folded)![1]));
+    const hidden = 500 + 1 - Number(/\+(\d+) other names/.exec(folded)![1]);
     assert.ok(hidden >= 1, 'the most used made-up name ("typo") gets its own row before the fold');
     assert.ok(visible.some((line) => /^\s+typo\s/.test(line)));
   });
 
   it('fold their counters into the "+N other names" row', () => {
     const { shown, folded } = visibleDeployments(crowded.status.backends[0]!, ['chat', 'embedding'], 4);
-    assert.deepEqual(shown.map((d) => d.deployment), ['chat', 'embedding', 'typo']);
+    assert.deepEqual(
+      shown.map((d) => d.deployment),
+      ['chat', 'embedding', 'typo'],
+    );
     assert.equal(folded.length, 500);
-    const row = renderDevView(crowded, { height: 8 + 1 + 3 * 4 }).split('\n').find((line) => line.includes('+500 other names'));
+    const row = renderDevView(crowded, { height: 8 + 1 + 3 * 4 })
+      .split('\n')
+      .find((line) => line.includes('+500 other names'));
     assert.match(row!, /\+500 other names\s+500\s+0\s+0\s+500\s+0$/);
   });
 

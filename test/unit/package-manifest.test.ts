@@ -24,7 +24,14 @@ describe('package manifests', () => {
 
   it('ships the balancer built, its build context, and no tests', () => {
     const files = cli.files ?? [];
-    for (const entry of ['bin', 'dist', 'templates/balancer/dist/**/*.js', 'templates/balancer/src', 'templates/balancer/Dockerfile', 'templates/balancer/package-lock.json']) {
+    for (const entry of [
+      'bin',
+      'dist',
+      'templates/balancer/dist/**/*.js',
+      'templates/balancer/src',
+      'templates/balancer/Dockerfile',
+      'templates/balancer/package-lock.json',
+    ]) {
       assert.ok(files.includes(entry), `files lists ${entry}`);
     }
     assert.ok(!files.some((entry) => entry.includes('test')), files.join(' '));

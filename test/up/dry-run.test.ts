@@ -30,18 +30,44 @@ describe('up --dry-run', () => {
   };
 
   it('--regions auto picks the regions with the most free quota for every model, one account each', async () => {
-    for (const [region, free] of [['japaneast', 290], ['uksouth', 280], ['canadaeast', 270]] as const) {
+    for (const [region, free] of [
+      ['japaneast', 290],
+      ['uksouth', 280],
+      ['canadaeast', 270],
+    ] as const) {
       world.twin.catalog.setLimit(region, 'OpenAI.Standard.gpt-5.4-mini', 300 + free);
       world.twin.catalog.setLimit(region, 'OpenAI.Standard.text-embedding-3-large', 300 + free);
     }
     const { plan } = await dryRun(['--env', 'auto', '--regions', 'auto']);
-    assert.deepEqual(plan.accounts.map((a) => a.region), ['japaneast', 'uksouth', 'canadaeast']);
+    assert.deepEqual(
+      plan.accounts.map((a) => a.region),
+      ['japaneast', 'uksouth', 'canadaeast'],
+    );
     assert.equal(plan.resourceGroup.location, 'japaneast', 'the first account region hosts the rest unless --location says otherwise');
   });
 
   it('--accounts, --priorities, --sku GlobalStandard, --capacity and --image shape the plan', async () => {
-    const { plan } = await dryRun(['--env', 'shaped', '--regions', 'eastus,westus3', '--priorities', '1,2', '--sku', 'GlobalStandard', '--capacity', '80', '--image', 'myregistry.azurecr.io/lb:1']);
-    assert.deepEqual(plan.accounts.map((a) => [a.region, a.priority]), [['eastus', 1], ['westus3', 2]]);
+    const { plan } = await dryRun([
+      '--env',
+      'shaped',
+      '--regions',
+      'eastus,westus3',
+      '--priorities',
+      '1,2',
+      '--sku',
+      'GlobalStandard',
+      '--capacity',
+      '80',
+      '--image',
+      'myregistry.azurecr.io/lb:1',
+    ]);
+    assert.deepEqual(
+      plan.accounts.map((a) => [a.region, a.priority]),
+      [
+        ['eastus', 1],
+        ['westus3', 2],
+      ],
+    );
     assert.ok(plan.accounts.every((a) => a.deployments.every((d) => d.sku.name === 'GlobalStandard' && d.sku.capacity === 80)));
     assert.equal(plan.registry, undefined, 'a prebuilt image needs no registry or build');
     assert.equal(plan.image, 'myregistry.azurecr.io/lb:1');
@@ -79,7 +105,9 @@ describe('up --dry-run', () => {
     assert.equal(world.twin.requests.length, before, 'nothing was asked of Azure');
 
     // On a terminal (a pty made by util-linux `script`), up asks for the name as azd does.
-    const command = [process.execPath, cliPath, 'up', '--cwd', world.projectDir, '--dry-run', '--regions', 'eastus,westus3'].map((word) => `'${word}'`).join(' ');
+    const command = [process.execPath, cliPath, 'up', '--cwd', world.projectDir, '--dry-run', '--regions', 'eastus,westus3']
+      .map((word) => `'${word}'`)
+      .join(' ');
     const child = spawn('script', ['-qec', command, '/dev/null'], { env: { PATH: process.env.PATH, ...world.env }, stdio: ['pipe', 'pipe', 'inherit'] });
     let screen = '';
     child.stdout.on('data', (chunk: Buffer) => (screen += chunk.toString()));

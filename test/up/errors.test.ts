@@ -16,7 +16,9 @@ import { startUpWorld, type CliResult, type UpWorld } from '../helpers/up-world.
 
 /** Requests that change something in ARM (the POSTs that only read secrets or URLs excepted). */
 const writes = (world: UpWorld, from = 0) =>
-  world.twin.requests.slice(from).filter((r) => r.method !== 'GET' && r.method !== 'HEAD' && !/listSecrets|getAuthtoken|listBuildSourceUploadUrl|listLogSasUrl/i.test(r.path));
+  world.twin.requests
+    .slice(from)
+    .filter((r) => r.method !== 'GET' && r.method !== 'HEAD' && !/listSecrets|getAuthtoken|listBuildSourceUploadUrl|listLogSasUrl/i.test(r.path));
 
 /** A frame of a printed stack trace: "    at fn (file:line:col)" or "    at file:line:col". */
 const stackFrame = /^\s+at .*:\d+:\d+\)?$/m;
@@ -77,8 +79,14 @@ describe('aoai-lb up: the errors of issue 3 §4, each with its message and fix',
     const w = await world({}, { az: 'logged-out', azd: 'logged-out' });
     const run = await w.up(['--env', 'nologin', '--regions', 'eastus', '--dry-run']);
     assertFails(w, run, { message: /^error: Not signed in to Azure/, fix: /`az login`/ });
-    assert.ok(w.cli.calls().some((call) => call.startsWith('az account get-access-token')), 'az was asked');
-    assert.ok(w.cli.calls().some((call) => call.startsWith('azd auth token')), 'azd was asked');
+    assert.ok(
+      w.cli.calls().some((call) => call.startsWith('az account get-access-token')),
+      'az was asked',
+    );
+    assert.ok(
+      w.cli.calls().some((call) => call.startsWith('azd auth token')),
+      'azd was asked',
+    );
 
     const missing = fakeAzureCli({ az: 'missing', azd: 'missing' });
     try {
@@ -115,7 +123,18 @@ describe('aoai-lb up: the errors of issue 3 §4, each with its message and fix',
     // The table: the chosen regions first, then others with their free TPM per model.
     const rows = text.split('\n').slice(1);
     assert.match(rows[0]!, /^ {2}region +gpt-5\.4-mini free +text-embedding-3-large free$/, text);
-    assert.deepEqual(rows.slice(1, 4).map((row) => row.trim().split(/ +/)).sort(), [['eastus', '20K', '300K'], ['swedencentral', '300K', '300K'], ['westus3', '300K', '300K']], text);
+    assert.deepEqual(
+      rows
+        .slice(1, 4)
+        .map((row) => row.trim().split(/ +/))
+        .sort(),
+      [
+        ['eastus', '20K', '300K'],
+        ['swedencentral', '300K', '300K'],
+        ['westus3', '300K', '300K'],
+      ],
+      text,
+    );
     assert.ok(rows.length > 4, `other regions are listed too\n${text}`);
     assertNothingCreated(w);
   });
@@ -145,7 +164,12 @@ describe('aoai-lb up: the errors of issue 3 §4, each with its message and fix',
     const options = sdkOptions(w.twin);
     await new ResourceManagementClient(staticCredential, w.twin.subscriptionId, options).resourceGroups.createOrUpdate('restore-rg', { location: 'eastus' });
     const cs = new CognitiveServicesManagementClient(staticCredential, w.twin.subscriptionId, options);
-    await cs.accounts.beginCreateAndWait('restore-rg', planned.name, { location: 'eastus', kind: 'OpenAI', sku: { name: 'S0' }, properties: { customSubDomainName: planned.customSubDomainName } }, fastPoll);
+    await cs.accounts.beginCreateAndWait(
+      'restore-rg',
+      planned.name,
+      { location: 'eastus', kind: 'OpenAI', sku: { name: 'S0' }, properties: { customSubDomainName: planned.customSubDomainName } },
+      fastPoll,
+    );
     await cs.accounts.beginDeleteAndWait('restore-rg', planned.name, fastPoll);
 
     const run = await w.up(args);
@@ -164,7 +188,12 @@ describe('aoai-lb up: the errors of issue 3 §4, each with its message and fix',
     const options = sdkOptions(w.twin);
     await new ResourceManagementClient(staticCredential, w.twin.subscriptionId, options).resourceGroups.createOrUpdate('elsewhere-rg', { location: 'eastus' });
     const cs = new CognitiveServicesManagementClient(staticCredential, w.twin.subscriptionId, options);
-    await cs.accounts.beginCreateAndWait('elsewhere-rg', 'squatter', { location: 'eastus', kind: 'OpenAI', sku: { name: 'S0' }, properties: { customSubDomainName: planned.customSubDomainName } }, fastPoll);
+    await cs.accounts.beginCreateAndWait(
+      'elsewhere-rg',
+      'squatter',
+      { location: 'eastus', kind: 'OpenAI', sku: { name: 'S0' }, properties: { customSubDomainName: planned.customSubDomainName } },
+      fastPoll,
+    );
 
     const run = await w.up(args);
     assertFails(w, run, {
@@ -172,14 +201,20 @@ describe('aoai-lb up: the errors of issue 3 §4, each with its message and fix',
       fix: /`aoai-lb down --purge --env domain`.*another environment name/,
     });
     const ours = [...w.twin.state.accounts.values()].filter((a) => a.resourceGroup.toLowerCase() === 'domain-rg');
-    assert.deepEqual(ours, [], 'no account was created in the environment\'s group');
+    assert.deepEqual(ours, [], "no account was created in the environment's group");
   });
 
   it('a subscription without ACR Tasks (TasksOperationsNotAllowed): suggests --image', async () => {
     const w = await world({ acrTasksNotAllowed: true });
     const run = await w.up(['--env', 'tasks', '--regions', 'eastus', '--location', 'eastus']);
-    assertFails(w, run, { message: /^error: this subscription cannot run ACR Tasks remote builds/, fix: /`aoai-lb up --image <registry>\/<repository>:<tag>`/ });
-    assert.ok(w.twin.requests.some((r) => r.operationId === 'Registries_ScheduleRun' && r.status === 400), 'ACR refused the run');
+    assertFails(w, run, {
+      message: /^error: this subscription cannot run ACR Tasks remote builds/,
+      fix: /`aoai-lb up --image <registry>\/<repository>:<tag>`/,
+    });
+    assert.ok(
+      w.twin.requests.some((r) => r.operationId === 'Registries_ScheduleRun' && r.status === 400),
+      'ACR refused the run',
+    );
   });
 
   it('a long-running operation that ends Failed names the resource and the code', async () => {

@@ -100,12 +100,16 @@ describe('up resumes after being killed during any step', { timeout: 15 * 60_000
           };
           // Either the step is at work (kill now), or it finishes at once because an earlier run did it.
           // Generous: on a loaded machine the twin's image build alone can take minutes.
-          const seen = await waitFor(`step ${point.step} to start or finish`, () => {
-            if (ready()) return 'ready';
-            if (finished(cli.stderr(), point.title)) return 'finished';
-            if (cli.child.exitCode !== null) return 'exited';
-            return undefined;
-          }, 360_000).catch((error: Error) => assert.fail(`${error.message}\nstderr so far:\n${cli.stderr()}`));
+          const seen = await waitFor(
+            `step ${point.step} to start or finish`,
+            () => {
+              if (ready()) return 'ready';
+              if (finished(cli.stderr(), point.title)) return 'finished';
+              if (cli.child.exitCode !== null) return 'exited';
+              return undefined;
+            },
+            360_000,
+          ).catch((error: Error) => assert.fail(`${error.message}\nstderr so far:\n${cli.stderr()}`));
           next++;
           if (seen === 'exited' && point.mode !== undefined) assert.fail(`up exited (${cli.child.exitCode}) before step ${point.step}: ${cli.stderr()}`);
           if (seen === 'ready') {
@@ -124,7 +128,11 @@ describe('up resumes after being killed during any step', { timeout: 15 * 60_000
       }
     }
     t.diagnostic(`killed while targeting: ${killed.join(', ')}; in flight at a kill: ${[...interrupted].join(', ')}`);
-    assert.deepEqual(killPoints.filter((p) => p.mode && !interrupted.has(p.step)).map((p) => p.step), [], 'every kind of step was interrupted at least once');
+    assert.deepEqual(
+      killPoints.filter((p) => p.mode && !interrupted.has(p.step)).map((p) => p.step),
+      [],
+      'every kind of step was interrupted at least once',
+    );
 
     const final = await world.up([...args, '--json']);
     assert.equal(scheduledBuilds(), buildsWhenFirstNoted, 'once a build was noted in the environment, later runs followed it instead of starting another');
@@ -157,7 +165,9 @@ describe('up resumes after being killed during any step', { timeout: 15 * 60_000
     for await (const i of new ManagedServiceIdentityClient(staticCredential, sub, options).userAssignedIdentities.listByResourceGroup(rg)) identities.push(i);
     assert.equal(identities.length, 1);
     const authz = new AuthorizationManagementClient(staticCredential, sub, options);
-    const assignments = await count(authz.roleAssignments.listForScope(`/subscriptions/${sub}/resourceGroups/${rg}`, { filter: `principalId eq '${identities[0]!.principalId}'` }));
+    const assignments = await count(
+      authz.roleAssignments.listForScope(`/subscriptions/${sub}/resourceGroups/${rg}`, { filter: `principalId eq '${identities[0]!.principalId}'` }),
+    );
     assert.equal(assignments, 4, 'one OpenAI User per account and one AcrPull, no duplicates');
   });
 });

@@ -21,11 +21,19 @@ import { fetchVia, startUpWorld, twinProxy, type UpWorld } from '../helpers/up-w
 
 const regions = ['eastus', 'swedencentral', 'westus3'];
 const writes = (world: UpWorld, from: number) =>
-  world.twin.requests.slice(from).filter((r) => r.method !== 'GET' && r.method !== 'HEAD' && !/listSecrets|getAuthtoken|listBuildSourceUploadUrl|listLogSasUrl/i.test(r.path));
+  world.twin.requests
+    .slice(from)
+    .filter((r) => r.method !== 'GET' && r.method !== 'HEAD' && !/listSecrets|getAuthtoken|listBuildSourceUploadUrl|listLogSasUrl/i.test(r.path));
 
 describe('aoai-lb up against the Azure twin', { timeout: 6 * 60_000 }, () => {
   let world: UpWorld;
-  let result: { containerAppUrl: string; clientKey: string; resourceGroup: string; changed: boolean; accounts: Array<{ name: string; region: string; endpoint: string }> };
+  let result: {
+    containerAppUrl: string;
+    clientKey: string;
+    resourceGroup: string;
+    changed: boolean;
+    accounts: Array<{ name: string; region: string; endpoint: string }>;
+  };
 
   before(async () => {
     world = await startUpWorld();
@@ -75,10 +83,10 @@ describe('aoai-lb up against the Azure twin', { timeout: 6 * 60_000 }, () => {
       assert.equal(account.properties?.customSubDomainName, account.name);
       const deployments = [];
       for await (const d of cs.deployments.list('demo-rg', account.name!)) deployments.push(d);
-      assert.deepEqual(
-        deployments.map((d) => `${d.name} ${d.properties?.model?.name} ${d.sku?.name} ${d.sku?.capacity}`).sort(),
-        ['chat gpt-5.4-mini Standard 30', 'embedding text-embedding-3-large Standard 30'],
-      );
+      assert.deepEqual(deployments.map((d) => `${d.name} ${d.properties?.model?.name} ${d.sku?.name} ${d.sku?.capacity}`).sort(), [
+        'chat gpt-5.4-mini Standard 30',
+        'embedding text-embedding-3-large Standard 30',
+      ]);
       assert.ok(world.twin.auth.hasRole(principalId, ROLES.cognitiveServicesOpenAIUser, account.id!), `OpenAI User on ${account.name}`);
     }
     const acr = new ContainerRegistryManagementClient(staticCredential, world.twin.subscriptionId, options);
@@ -89,12 +97,18 @@ describe('aoai-lb up against the Azure twin', { timeout: 6 * 60_000 }, () => {
     assert.equal(registries[0]!.adminUserEnabled, false);
     assert.ok(world.twin.auth.hasRole(principalId, ROLES.acrPull, registries[0]!.id!), 'AcrPull on the registry');
     const assignments = [];
-    for await (const a of authz.roleAssignments.listForScope(`/subscriptions/${world.twin.subscriptionId}/resourceGroups/demo-rg`, { filter: `principalId eq '${principalId}'` })) assignments.push(a);
+    for await (const a of authz.roleAssignments.listForScope(`/subscriptions/${world.twin.subscriptionId}/resourceGroups/demo-rg`, {
+      filter: `principalId eq '${principalId}'`,
+    }))
+      assignments.push(a);
     assert.equal(assignments.length, 4, 'one OpenAI User per account and one AcrPull');
 
     assert.equal(app.configuration?.ingress?.external, true);
     assert.equal(app.configuration?.ingress?.targetPort, 8080);
-    assert.deepEqual(app.configuration?.secrets?.map((s) => s.name), ['client-api-keys']);
+    assert.deepEqual(
+      app.configuration?.secrets?.map((s) => s.name),
+      ['client-api-keys'],
+    );
     assert.equal(app.template?.scale?.minReplicas, 1);
     assert.equal(app.template?.scale?.maxReplicas, 10);
     assert.ok(app.template?.scale?.rules?.[0]?.http, 'an HTTP concurrency scale rule');
@@ -134,9 +148,14 @@ describe('aoai-lb up against the Azure twin', { timeout: 6 * 60_000 }, () => {
       assert.ok(completion.choices[0]?.message.content, 'an answer');
       const appName = new URL(result.containerAppUrl).hostname.split('.')[0]!;
       // The balancer's logger writes in batches: wait for the line rather than expect it at once.
-      await waitFor('a "Proxying to" line in the app\'s output', () => world.twin.apps!.output(appName).find((line) => /Proxying to https:\/\/127\.0\.0\.1:\d+\/openai\d-/.test(line)));
+      await waitFor('a "Proxying to" line in the app\'s output', () =>
+        world.twin.apps!.output(appName).find((line) => /Proxying to https:\/\/127\.0\.0\.1:\d+\/openai\d-/.test(line)),
+      );
       const refused = await undiciFetch(`${result.containerAppUrl}/openai/deployments/chat/chat/completions?api-version=2024-10-21`, {
-        method: 'POST', headers: { 'api-key': 'wrong', 'content-type': 'application/json' }, body: '{}', dispatcher,
+        method: 'POST',
+        headers: { 'api-key': 'wrong', 'content-type': 'application/json' },
+        body: '{}',
+        dispatcher,
       });
       assert.equal(refused.status, 401, 'a wrong client key is refused');
       await refused.arrayBuffer();
@@ -152,7 +171,10 @@ describe('aoai-lb up against the Azure twin', { timeout: 6 * 60_000 }, () => {
     const again = JSON.parse(run.stdout);
     assert.equal(again.changed, false);
     assert.equal(again.containerAppUrl, result.containerAppUrl);
-    assert.ok(again.steps.every((s: { outcome: string }) => s.outcome === 'unchanged' || s.outcome === 'verified'), JSON.stringify(again.steps));
+    assert.ok(
+      again.steps.every((s: { outcome: string }) => s.outcome === 'unchanged' || s.outcome === 'verified'),
+      JSON.stringify(again.steps),
+    );
     assert.deepEqual(writes(world, before), [], 'no write request reached ARM');
   });
 
@@ -165,6 +187,9 @@ describe('aoai-lb up against the Azure twin', { timeout: 6 * 60_000 }, () => {
     assert.match(run.stdout, /chat 50K, embedding 50K/);
     const changed = writes(world, before);
     assert.equal(changed.length, 6, JSON.stringify(changed));
-    assert.ok(changed.every((r) => r.method === 'PATCH' && /\/deployments\//.test(r.path)), JSON.stringify(changed));
+    assert.ok(
+      changed.every((r) => r.method === 'PATCH' && /\/deployments\//.test(r.path)),
+      JSON.stringify(changed),
+    );
   });
 });

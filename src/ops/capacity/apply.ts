@@ -82,9 +82,15 @@ export async function applyCapacity(accounts: AccountDeployments[], options: App
 
 function incomplete(changes: DeploymentChange[], options: ApplyOptions): UserError {
   const label = (change: DeploymentChange): string => `${change.deployment.name} on ${change.deployment.account}`;
-  const list = (outcome: ChangeOutcome): string => changes.filter((c) => c.outcome === outcome).map(label).join(', ') || 'none';
+  const list = (outcome: ChangeOutcome): string =>
+    changes
+      .filter((c) => c.outcome === outcome)
+      .map(label)
+      .join(', ') || 'none';
   const failures = changes.filter((c) => c.outcome === 'failed');
-  const notChanged = changes.filter((c) => c.outcome === 'failed' || c.outcome === 'not run').map((c) => `${label(c)} (${c.outcome === 'failed' ? 'failed' : `not started, ${c.from}K`})`);
+  const notChanged = changes
+    .filter((c) => c.outcome === 'failed' || c.outcome === 'not run')
+    .map((c) => `${label(c)} (${c.outcome === 'failed' ? 'failed' : `not started, ${c.from}K`})`);
   const lines = [
     `the capacity change to ${options.capacity}K TPM stopped part-way: ${failures.map((c) => c.error!.message).join('; ')}`,
     `  changed to ${options.capacity}K: ${list('updated')}`,

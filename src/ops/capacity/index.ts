@@ -44,18 +44,29 @@ export async function runCapacity(capacityText: string | undefined, flags: Capac
   const request = capacityRequest(capacityText, flags.deployment);
   const session = await deployedSession(flags, io);
   const { arm, resourceGroup, name: environment } = session;
-  const commandFor = (capacity: number): string => `aoai-lb capacity ${capacity}${request.which === 'all' ? '' : ` --deployment ${request.which}`} --env ${environment}`;
+  const commandFor = (capacity: number): string =>
+    `aoai-lb capacity ${capacity}${request.which === 'all' ? '' : ` --deployment ${request.which}`} --env ${environment}`;
   const chosen = (d: DeployedModel): boolean => request.roles.includes(d.role);
 
   const accounts = await withArmErrors(() => readDeployments(arm, resourceGroup, environment, session.values), 'reading the deployments');
   await withArmErrors(() => checkQuota(arm, accounts, (d) => chosen(d) && needsChange(d, request.capacity), request.capacity, commandFor), 'checking quota');
-  const changes = await applyCapacity(accounts, { arm, group: resourceGroup, environment, capacity: request.capacity, chosen, reporter: io.reporter, rerun: commandFor(request.capacity) });
+  const changes = await applyCapacity(accounts, {
+    arm,
+    group: resourceGroup,
+    environment,
+    capacity: request.capacity,
+    chosen,
+    reporter: io.reporter,
+    rerun: commandFor(request.capacity),
+  });
 
   const after = finalCapacities(accounts, changes);
   // OPENAI_CAPACITY is one number for every deployment (up applies it to all): it is written only when
   // every deployment is at the new capacity, so a following `up` changes nothing.
   const uniform = [...after.values()].every((capacity) => capacity === request.capacity);
-  const stored = uniform ? (await session.store.update(environment, { [keys.capacity]: String(request.capacity) }))[keys.capacity] : session.values[keys.capacity];
+  const stored = uniform
+    ? (await session.store.update(environment, { [keys.capacity]: String(request.capacity) }))[keys.capacity]
+    : session.values[keys.capacity];
   if (!uniform) {
     const others = [...after].filter(([, capacity]) => capacity !== request.capacity).map(([d, capacity]) => `${d.name} on ${d.account} (${capacity}K)`);
     io.reporter.warn(

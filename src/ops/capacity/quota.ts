@@ -21,7 +21,13 @@ interface Pool {
   changing: number;
 }
 
-export async function checkQuota(arm: ArmContext, accounts: AccountDeployments[], isChanging: (d: DeployedModel) => boolean, capacity: number, commandFor: (capacity: number) => string): Promise<void> {
+export async function checkQuota(
+  arm: ArmContext,
+  accounts: AccountDeployments[],
+  isChanging: (d: DeployedModel) => boolean,
+  capacity: number,
+  commandFor: (capacity: number) => string,
+): Promise<void> {
   const growing = pools(accounts, isChanging, capacity).filter((pool) => pool.needed > pool.held);
   if (growing.length === 0) return;
   // Every growing model is asked in every growing region, so the table has no holes.
@@ -38,16 +44,22 @@ export async function checkQuota(arm: ArmContext, accounts: AccountDeployments[]
     const available = free + pool.held;
     fits = Math.min(fits, Math.floor((available - pool.keptHeld) / pool.changing));
     if (pool.needed > available) {
-      short.push(`${pool.region} ${pool.model.name} (${pool.sku}): needs ${pool.needed}K, ${available}K available (${free}K free + ${pool.held}K this environment holds)`);
+      short.push(
+        `${pool.region} ${pool.model.name} (${pool.sku}): needs ${pool.needed}K, ${available}K available (${free}K free + ${pool.held}K this environment holds)`,
+      );
     }
   }
   if (short.length === 0) return;
   const models = uniqueModels(growing);
   const table = quotaTable({ sku: growing[0]!.sku as DeploymentSku, models, capacity }, rows(quotas, models));
   const lower = fits >= 1 ? `\`${commandFor(fits)}\` (the most every region can hold), ` : '';
-  throw new UserError('insufficient-quota', `not enough Azure OpenAI quota for ${capacity}K TPM per deployment: ${short.join('; ')}. Nothing was changed.\nfree TPM by region:\n${table}`, {
-    suggestion: `use ${lower}or request more quota at https://aka.ms/oai/quotaincrease, then run it again`,
-  });
+  throw new UserError(
+    'insufficient-quota',
+    `not enough Azure OpenAI quota for ${capacity}K TPM per deployment: ${short.join('; ')}. Nothing was changed.\nfree TPM by region:\n${table}`,
+    {
+      suggestion: `use ${lower}or request more quota at https://aka.ms/oai/quotaincrease, then run it again`,
+    },
+  );
 }
 
 function pools(accounts: AccountDeployments[], isChanging: (d: DeployedModel) => boolean, capacity: number): Pool[] {
@@ -66,7 +78,9 @@ function pools(accounts: AccountDeployments[], isChanging: (d: DeployedModel) =>
 }
 
 function freeFor(quotas: RegionQuota[], pool: Pool): number {
-  const quota = quotas.find((q) => q.region === pool.region && q.models.some((m) => m.model.name === pool.model.name && m.model.version === pool.model.version));
+  const quota = quotas.find(
+    (q) => q.region === pool.region && q.models.some((m) => m.model.name === pool.model.name && m.model.version === pool.model.version),
+  );
   return quota?.models.find((m) => m.model.name === pool.model.name && m.model.version === pool.model.version)?.free ?? 0;
 }
 
@@ -85,6 +99,8 @@ function rows(quotas: RegionQuota[], models: DeployedModel['model'][]): RegionQu
   }
   return [...byRegion.values()].map((row) => ({
     region: row.region,
-    models: models.map((model) => row.models.find((m) => m.model.name === model.name && m.model.version === model.version) ?? { model, offered: true, usageName: '', free: 0 }),
+    models: models.map(
+      (model) => row.models.find((m) => m.model.name === model.name && m.model.version === model.version) ?? { model, offered: true, usageName: '', free: 0 },
+    ),
   }));
 }

@@ -24,7 +24,10 @@ export function capacityRequest(text: string | undefined, which: string | undefi
     });
   }
   if (!deploymentChoices.includes(which as DeploymentChoice)) {
-    throw new UserError('invalid-flag', `--deployment "${which}" is not chat, embedding or all.`, { suggestion: 'use --deployment chat, --deployment embedding or --deployment all (the default)', exitCode: ExitCode.usage });
+    throw new UserError('invalid-flag', `--deployment "${which}" is not chat, embedding or all.`, {
+      suggestion: 'use --deployment chat, --deployment embedding or --deployment all (the default)',
+      exitCode: ExitCode.usage,
+    });
   }
   const choice = which as DeploymentChoice;
   return { capacity, which: choice, roles: choice === 'all' ? ['chat', 'embedding'] : [choice] };

@@ -32,10 +32,21 @@ export interface AccountDeployments {
 
 export const accountsKey = outputKeys.accounts;
 
-export async function readDeployments(arm: ArmContext, group: string, environment: string, values: EnvValues, settlePollMs = 2000): Promise<AccountDeployments[]> {
-  const accounts = (values[accountsKey] ?? '').split(',').map((name) => name.trim()).filter(Boolean);
+export async function readDeployments(
+  arm: ArmContext,
+  group: string,
+  environment: string,
+  values: EnvValues,
+  settlePollMs = 2000,
+): Promise<AccountDeployments[]> {
+  const accounts = (values[accountsKey] ?? '')
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
   if (accounts.length === 0) {
-    throw new UserError('env-not-deployed', `environment "${environment}" has no ${accountsKey}: \`up\` has not finished for it.`, { suggestion: `run \`aoai-lb up --env ${environment}\` first` });
+    throw new UserError('env-not-deployed', `environment "${environment}" has no ${accountsKey}: \`up\` has not finished for it.`, {
+      suggestion: `run \`aoai-lb up --env ${environment}\` first`,
+    });
   }
   const names: Record<DeploymentRole, string> = { chat: values[keys.chatDeployment] || 'chat', embedding: values[keys.embeddingDeployment] || 'embedding' };
   return Promise.all(

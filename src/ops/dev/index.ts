@@ -98,7 +98,12 @@ export function balancerEnv(settings: DevSettings, backends: StartedBackend[], c
   env.HOST = settings.host;
   env.PORT = String(settings.port);
   env.CLIENT_API_KEYS = clientKey;
-  return { ...env, ...balancerEnvironment(backends.map((backend) => ({ url: backend.info.url, priority: 1, ...(backend.apiKey === undefined ? {} : { apiKey: backend.apiKey }) }))) };
+  return {
+    ...env,
+    ...balancerEnvironment(
+      backends.map((backend) => ({ url: backend.info.url, priority: 1, ...(backend.apiKey === undefined ? {} : { apiKey: backend.apiKey }) })),
+    ),
+  };
 }
 
 async function startFront(settings: DevSettings, env: Record<string, string | undefined>, writeLog: (line: string) => void): Promise<RunningBalancer> {
@@ -119,11 +124,15 @@ async function startFront(settings: DevSettings, env: Record<string, string | un
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE' || code === 'EACCES') {
-      throw new UserError('port-in-use', `cannot listen on ${settings.host}:${settings.port}: ${code === 'EADDRINUSE' ? 'the port is already in use' : 'permission denied'}`, {
-        suggestion: `stop whatever uses port ${settings.port}, or choose another with --port <n> (--port 0 picks a free one)`,
-        exitCode: ExitCode.usage,
-        cause: error,
-      });
+      throw new UserError(
+        'port-in-use',
+        `cannot listen on ${settings.host}:${settings.port}: ${code === 'EADDRINUSE' ? 'the port is already in use' : 'permission denied'}`,
+        {
+          suggestion: `stop whatever uses port ${settings.port}, or choose another with --port <n> (--port 0 picks a free one)`,
+          exitCode: ExitCode.usage,
+          cause: error,
+        },
+      );
     }
     throw error;
   }
@@ -157,8 +166,7 @@ export async function startDev(settings: DevSettings, writeLog: (line: string) =
     throw error;
   }
   const totals = tallyClientResponses(front.server);
-  const load: DemoLoad | undefined =
-    settings.demoLoadRps === undefined ? undefined : startDemoLoad({ url: front.url, clientKey, rps: settings.demoLoadRps });
+  const load: DemoLoad | undefined = settings.demoLoadRps === undefined ? undefined : startDemoLoad({ url: front.url, clientKey, rps: settings.demoLoadRps });
   const simulated = simulators.length > 0;
 
   let closing: Promise<void> | undefined;
@@ -233,4 +241,3 @@ export async function runDev(settings: DevSettings, output: DevOutput, stop: Abo
     output.finish(last);
   }
 }
-

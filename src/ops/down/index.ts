@@ -70,11 +70,21 @@ export async function runDown(flags: DownFlags, io: DownIo): Promise<DownResult>
   const owner: Ownership = {
     environment,
     resourceGroup,
-    names: new Set([...(values.AZURE_OPENAI_ACCOUNTS ?? '').split(','), ...resources.filter((r) => r.kind === accountKind).map((r) => r.name)].filter(Boolean).map((n) => n.toLowerCase())),
+    names: new Set(
+      [...(values.AZURE_OPENAI_ACCOUNTS ?? '').split(','), ...resources.filter((r) => r.kind === accountKind).map((r) => r.name)]
+        .filter(Boolean)
+        .map((n) => n.toLowerCase()),
+    ),
     namePattern: values.AZURE_LOCATION ? new RegExp(`^openai\\d+-${resourceToken(arm.subscriptionId, environment, values.AZURE_LOCATION)}$`) : undefined,
   };
   const leftovers = flags.purge ? await deletedAccountsOf(arm, owner) : [];
-  const plan: DownPlan = { environment, resourceGroup, group: group ? { location: group.location, resources } : undefined, purge: leftovers, purgeFlag: flags.purge === true };
+  const plan: DownPlan = {
+    environment,
+    resourceGroup,
+    group: group ? { location: group.location, resources } : undefined,
+    purge: leftovers,
+    purgeFlag: flags.purge === true,
+  };
 
   if ((group || leftovers.length > 0) && !flags.force) await confirm(plan, io);
 
@@ -103,7 +113,12 @@ export async function runDown(flags: DownFlags, io: DownIo): Promise<DownResult>
   };
 }
 
-async function readGroup(arm: ArmContext, name: string, environment: string, reporter: Reporter): Promise<{ group: ResourceGroupState | undefined; finished: boolean }> {
+async function readGroup(
+  arm: ArmContext,
+  name: string,
+  environment: string,
+  reporter: Reporter,
+): Promise<{ group: ResourceGroupState | undefined; finished: boolean }> {
   try {
     const group = await getResourceGroup(arm, name);
     if (group) refuseUnlessOurs(group, environment);
@@ -122,9 +137,13 @@ function refuseUnlessOurs(group: ResourceGroupState, environment: string): void 
   const tag = group.tags[ownerTag];
   if (tag === environment) return;
   const found = tag === undefined ? `it has no ${ownerTag} tag` : `its tag is ${ownerTag}=${tag}`;
-  throw new UserError('group-not-ours', `resource group ${group.name} was not created by aoai-lb for environment "${environment}" (${found}); nothing was deleted.`, {
-    suggestion: `down deletes only a group tagged ${ownerTag}=${environment}. Check AZURE_RESOURCE_GROUP with \`aoai-lb env get-values --env ${environment}\`; to delete that group anyway, use the portal or \`az group delete --name ${group.name}\``,
-  });
+  throw new UserError(
+    'group-not-ours',
+    `resource group ${group.name} was not created by aoai-lb for environment "${environment}" (${found}); nothing was deleted.`,
+    {
+      suggestion: `down deletes only a group tagged ${ownerTag}=${environment}. Check AZURE_RESOURCE_GROUP with \`aoai-lb env get-values --env ${environment}\`; to delete that group anyway, use the portal or \`az group delete --name ${group.name}\``,
+    },
+  );
 }
 
 async function groupResources(arm: ArmContext, group: string, environment: string): Promise<GroupResource[]> {
@@ -137,14 +156,18 @@ async function groupResources(arm: ArmContext, group: string, environment: strin
 
 async function confirm(plan: DownPlan, io: DownIo): Promise<void> {
   if (!io.interactive) {
-    const what = plan.group ? `resource group ${plan.resourceGroup} and its ${plan.group.resources.length} resources` : `${plan.purge.length} soft-deleted OpenAI accounts`;
+    const what = plan.group
+      ? `resource group ${plan.resourceGroup} and its ${plan.group.resources.length} resources`
+      : `${plan.purge.length} soft-deleted OpenAI accounts`;
     throw new UserError('down-needs-confirmation', `down would delete ${what}, and without a terminal it cannot ask you to confirm; nothing was deleted.`, {
       suggestion: `pass --force to delete without asking: aoai-lb down --force${plan.purgeFlag ? ' --purge' : ''} --env ${plan.environment}`,
       exitCode: ExitCode.usage,
     });
   }
   if (!(await io.confirm(plan))) {
-    throw new UserError('down-cancelled', 'cancelled: nothing was deleted.', { suggestion: 'run it again and answer y, or pass --force to delete without asking' });
+    throw new UserError('down-cancelled', 'cancelled: nothing was deleted.', {
+      suggestion: 'run it again and answer y, or pass --force to delete without asking',
+    });
   }
 }
 

@@ -105,7 +105,8 @@ export async function followLogs(options: FollowOptions): Promise<void> {
       // An ended stream of a replica still running is reopened (it restarted, or the connection dropped).
       const reopen = wanted.filter((target) => streams.get(target.key)?.ended);
       for (const target of [...start, ...reopen]) open(target, streams.get(target.key));
-      if (wanted.length === 0 && !waitingNoticed) printer.notice(options.replica ? `no running replica named ${options.replica}; waiting for one` : 'no running replica; waiting for one');
+      if (wanted.length === 0 && !waitingNoticed)
+        printer.notice(options.replica ? `no running replica named ${options.replica}; waiting for one` : 'no running replica; waiting for one');
       waitingNoticed = wanted.length === 0;
     }
     firstRound = false;

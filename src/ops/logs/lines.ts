@@ -14,7 +14,11 @@ const hello = /^(Connecting to the container '[^']*'\.\.\.|Successfully Connecte
 
 /** The Azure CLI undoes these four .NET escapes in every log-stream line (reference §2); so do we. */
 export function unescapeLine(text: string): string {
-  return text.replace(/\\u0022/g, '"').replace(/\\u001B/gi, '\u001b').replace(/\\u002B/gi, '+').replace(/\\u0027/g, "'");
+  return text
+    .replace(/\\u0022/g, '"')
+    .replace(/\\u001B/gi, '\u001b')
+    .replace(/\\u002B/gi, '+')
+    .replace(/\\u0027/g, "'");
 }
 
 /** One line of `output=text`: `{time} {container's line}`, or the stream's own connection notice. */

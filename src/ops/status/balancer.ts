@@ -9,7 +9,6 @@ import { httpFetch } from '../../core/http.js';
 import type { BalancerStatus } from '../../../templates/balancer/dist/main.js';
 import type { BalancerView, StatusAccount } from './snapshot.js';
 
-
 /** How status authenticates to the balancer: its client key, or (CLIENT_AUTH=entra) the signed-in user's Entra ID token. */
 export type BalancerCredential = { key: string } | { token: () => Promise<string> };
 

@@ -10,7 +10,10 @@ import type { StatusAccount, StatusReplica } from './snapshot.js';
 import { activeReplicas } from '../deployed-app.js';
 
 export async function readAccounts(arm: ArmContext, group: string, values: EnvValues): Promise<StatusAccount[]> {
-  const names = (values.AZURE_OPENAI_ACCOUNTS ?? '').split(',').map((name) => name.trim()).filter(Boolean);
+  const names = (values.AZURE_OPENAI_ACCOUNTS ?? '')
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
   const deploymentNames = [values.AZURE_OPENAI_CHATGPT_DEPLOYMENT || 'chat', values.AZURE_OPENAI_EMB_DEPLOYMENT || 'embedding'];
   return Promise.all(
     names.map(async (name): Promise<StatusAccount> => {

@@ -42,7 +42,8 @@ export async function runUp(flags: UpFlags, io: UpIo): Promise<UpOutcome> {
   io.reporter.info(`subscription ${subscription.id} (${subscription.source}), environment ${environmentName}`);
 
   const ask: QuotaAsk = { sku: requested.sku, models: [requested.chat.model, requested.embedding.model], capacity: requested.capacity };
-  const regions = requested.regions === 'auto' ? await withArmErrors(() => pickRegions(arm, ask, requested.accountCount), 'choosing regions') : requested.regions;
+  const regions =
+    requested.regions === 'auto' ? await withArmErrors(() => pickRegions(arm, ask, requested.accountCount), 'choosing regions') : requested.regions;
   const location = requested.location ?? regions[0]!;
   const packed = requested.image ? undefined : await packContext(templateDir);
   const imageTag = packed?.contentTag;
@@ -61,7 +62,9 @@ export async function runUp(flags: UpFlags, io: UpIo): Promise<UpOutcome> {
     clientAuth: {
       mode: requested.clientAuth,
       allowedClientIds: requested.allowedClientIds,
-      ...(requested.clientAuth === 'keys' ? {} : { tenantId: await withArmErrors(() => subscriptionTenant(arm, subscription.id), 'reading the subscription\'s tenant') }),
+      ...(requested.clientAuth === 'keys'
+        ? {}
+        : { tenantId: await withArmErrors(() => subscriptionTenant(arm, subscription.id), "reading the subscription's tenant") }),
     },
   });
 

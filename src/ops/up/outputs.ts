@@ -25,7 +25,13 @@ export interface UpResult {
   containerAppUrl: string;
   /** Only with --show-key. */
   clientKey?: string;
-  accounts: Array<{ name: string; region: string; endpoint: string; priority: number; deployments: Array<{ name: string; model: string; sku: string; capacity: number }> }>;
+  accounts: Array<{
+    name: string;
+    region: string;
+    endpoint: string;
+    priority: number;
+    deployments: Array<{ name: string; model: string; sku: string; capacity: number }>;
+  }>;
   image: string;
   changed: boolean;
   seconds: number;

@@ -34,7 +34,12 @@ export async function contextFiles(dir: string): Promise<string[]> {
 
 export async function contentTag(dir: string, files: string[]): Promise<string> {
   const hash = createHash('sha256');
-  for (const file of files) hash.update(file).update('\0').update(await readFile(join(dir, file))).update('\0');
+  for (const file of files)
+    hash
+      .update(file)
+      .update('\0')
+      .update(await readFile(join(dir, file)))
+      .update('\0');
   return hash.digest('hex').slice(0, 12);
 }
 

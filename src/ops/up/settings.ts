@@ -75,31 +75,46 @@ export function requestedSettings(flags: UpFlags, stored: Stored, processEnv: St
   const accountCount = flags.accounts === undefined ? undefined : wholeNumber('--accounts', flags.accounts, accountsRange);
   let regions: string[] | 'auto' = 'auto';
   if (regionsText && regionsText.toLowerCase() !== 'auto') {
-    regions = regionsText.split(',').map((region) => region.trim().toLowerCase().replace(/\s+/g, '')).filter(Boolean);
-    if (regions.length === 0) throw usage('--regions is empty.', 'give regions as a comma-separated list, e.g. --regions eastus,swedencentral,westus3, or --regions auto');
+    regions = regionsText
+      .split(',')
+      .map((region) => region.trim().toLowerCase().replace(/\s+/g, ''))
+      .filter(Boolean);
+    if (regions.length === 0)
+      throw usage('--regions is empty.', 'give regions as a comma-separated list, e.g. --regions eastus,swedencentral,westus3, or --regions auto');
     if (accountCount !== undefined && accountCount !== regions.length) {
       throw usage(`--accounts ${accountCount} does not match the ${regions.length} regions given.`, 'give one region per account, or leave out --accounts');
     }
     if (new Set(regions).size < regions.length) {
-      throw usage(`--regions names a region twice (${regionsText}).`, 'Standard quota is per subscription, region and model: accounts in one region share it, so give each account its own region');
+      throw usage(
+        `--regions names a region twice (${regionsText}).`,
+        'Standard quota is per subscription, region and model: accounts in one region share it, so give each account its own region',
+      );
     }
   }
   const sku = pick(flags.sku, keys.sku) ?? 'Standard';
-  if (sku !== 'Standard' && sku !== 'GlobalStandard') throw usage(`--sku "${sku}" is not Standard or GlobalStandard.`, 'use --sku Standard (regional quota) or --sku GlobalStandard');
+  if (sku !== 'Standard' && sku !== 'GlobalStandard')
+    throw usage(`--sku "${sku}" is not Standard or GlobalStandard.`, 'use --sku Standard (regional quota) or --sku GlobalStandard');
   const capacityText = pick(flags.capacity, keys.capacity) ?? '30';
   const capacity = wholeNumber(flags.capacity !== undefined ? '--capacity' : keys.capacity, capacityText, capacityRange);
   const count = regions === 'auto' ? (accountCount ?? 3) : regions.length;
   const prioritiesText = pick(flags.priorities, keys.priorities);
   const priorities = prioritiesText?.split(',').map((value) => wholeNumber('--priorities', value.trim(), priorityRange));
-  if (priorities && priorities.length !== count) throw usage(`--priorities has ${priorities.length} values for ${count} accounts.`, 'give one priority per account, e.g. --priorities 1,1,2');
+  if (priorities && priorities.length !== count)
+    throw usage(`--priorities has ${priorities.length} values for ${count} accounts.`, 'give one priority per account, e.g. --priorities 1,1,2');
   return {
     regions,
     accountCount: count,
     location: nonEmpty(flags.location) ?? nonEmpty(stored[keys.location]) ?? nonEmpty(processEnv.AZURE_LOCATION),
     capacity,
     sku,
-    chat: { deployment: pick(flags.chatDeployment, keys.chatDeployment) ?? 'chat', model: model('--chat-model', pick(flags.chatModel, keys.chatModel), defaultModels.chat) },
-    embedding: { deployment: pick(flags.embeddingDeployment, keys.embeddingDeployment) ?? 'embedding', model: model('--embedding-model', pick(flags.embeddingModel, keys.embeddingModel), defaultModels.embedding) },
+    chat: {
+      deployment: pick(flags.chatDeployment, keys.chatDeployment) ?? 'chat',
+      model: model('--chat-model', pick(flags.chatModel, keys.chatModel), defaultModels.chat),
+    },
+    embedding: {
+      deployment: pick(flags.embeddingDeployment, keys.embeddingDeployment) ?? 'embedding',
+      model: model('--embedding-model', pick(flags.embeddingModel, keys.embeddingModel), defaultModels.embedding),
+    },
     priorities,
     image: pick(flags.image, keys.image),
     ...storedClientAuth(flags, stored),
@@ -118,21 +133,32 @@ const guid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 function clientAuth(modeText: string | undefined, idsText: string | undefined): { clientAuth: ClientAuthMode; allowedClientIds: string[] } {
   const mode = (modeText ?? 'keys').toLowerCase();
   if (mode !== 'keys' && mode !== 'entra' && mode !== 'both') {
-    throw usage(`--client-auth "${modeText}" is not keys, entra or both.`, 'use --client-auth entra for keyless clients (Entra ID tokens), keys for the client key, both for either');
+    throw usage(
+      `--client-auth "${modeText}" is not keys, entra or both.`,
+      'use --client-auth entra for keyless clients (Entra ID tokens), keys for the client key, both for either',
+    );
   }
-  const ids = (idsText ?? '').split(',').map((id) => id.trim()).filter(Boolean);
+  const ids = (idsText ?? '')
+    .split(',')
+    .map((id) => id.trim())
+    .filter(Boolean);
   const bad = ids.find((id) => !guid.test(id));
   if (bad !== undefined) {
-    throw usage(`--allowed-client-ids has "${bad}", which is not an app or object id (a GUID).`, "give the chat app identity's client (app) id, e.g. from `az identity show --query clientId`, comma-separated for several");
+    throw usage(
+      `--allowed-client-ids has "${bad}", which is not an app or object id (a GUID).`,
+      "give the chat app identity's client (app) id, e.g. from `az identity show --query clientId`, comma-separated for several",
+    );
   }
-  if (ids.length > 0 && mode === 'keys') throw usage('--allowed-client-ids applies to Entra ID tokens, and --client-auth is keys.', 'add --client-auth entra (or both)');
+  if (ids.length > 0 && mode === 'keys')
+    throw usage('--allowed-client-ids applies to Entra ID tokens, and --client-auth is keys.', 'add --client-auth entra (or both)');
   return { clientAuth: mode, allowedClientIds: ids };
 }
 
 function model(flag: string, text: string | undefined, fallback: ModelChoice): ModelChoice {
   if (!text) return { ...fallback };
   const [name, version, extra] = text.split(':');
-  if (!name || !version || extra !== undefined) throw usage(`${flag} "${text}" is not name:version.`, `give the model and its version, e.g. ${flag} ${fallback.name}:${fallback.version}`);
+  if (!name || !version || extra !== undefined)
+    throw usage(`${flag} "${text}" is not name:version.`, `give the model and its version, e.g. ${flag} ${fallback.name}:${fallback.version}`);
   return { name, version };
 }
 

@@ -26,7 +26,10 @@ export async function ensureApp(up: UpContext): Promise<StepOutcome> {
   const clientKey = existingKey || randomBytes(32).toString('base64url');
   up.found.clientKey = clientKey;
   const spec = appSpec(up, clientKey);
-  const fingerprint = createHash('sha256').update(JSON.stringify({ ...spec, configuration: { ...spec.configuration, secrets: [clientKeySecret] } })).digest('hex').slice(0, 16);
+  const fingerprint = createHash('sha256')
+    .update(JSON.stringify({ ...spec, configuration: { ...spec.configuration, secrets: [clientKeySecret] } }))
+    .digest('hex')
+    .slice(0, 16);
   if (current && succeeded(current) && current.tags[specTag] === fingerprint && existingKey) {
     up.found.fqdn = current.fqdn;
     return 'unchanged';
@@ -39,7 +42,10 @@ export async function ensureApp(up: UpContext): Promise<StepOutcome> {
 function appSpec(up: UpContext, clientKey: string): ContainerApp {
   const { plan } = up;
   const identity = up.found.identity!;
-  const env: Array<{ name: string; value?: string; secretRef?: string }> = [{ name: 'AZURE_CLIENT_ID', value: identity.clientId }, ...clientAuthEnv(plan.containerApp.clientAuth)];
+  const env: Array<{ name: string; value?: string; secretRef?: string }> = [
+    { name: 'AZURE_CLIENT_ID', value: identity.clientId },
+    ...clientAuthEnv(plan.containerApp.clientAuth),
+  ];
   const backends = plan.accounts.map((account) => ({ url: up.found.accounts.get(account.index)?.endpoint ?? account.endpoint, priority: account.priority }));
   for (const [name, value] of Object.entries(balancerEnvironment(backends))) env.push({ name, value });
   const probe = { httpGet: { path: '/healthz', port: plan.containerApp.targetPort } };
@@ -50,7 +56,13 @@ function appSpec(up: UpContext, clientKey: string): ContainerApp {
     managedEnvironmentId: up.found.environment!.id,
     configuration: {
       activeRevisionsMode: 'Single',
-      ingress: { external: true, targetPort: plan.containerApp.targetPort, transport: 'auto', allowInsecure: false, traffic: [{ latestRevision: true, weight: 100 }] },
+      ingress: {
+        external: true,
+        targetPort: plan.containerApp.targetPort,
+        transport: 'auto',
+        allowInsecure: false,
+        traffic: [{ latestRevision: true, weight: 100 }],
+      },
       secrets: [{ name: clientKeySecret, value: clientKey }],
       registries: up.found.registry ? [{ server: up.found.registry.loginServer, identity: identity.id }] : [],
     },
@@ -100,9 +112,13 @@ export async function awaitHealthy(up: UpContext, handle: StepHandle): Promise<S
       last = error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error);
     }
     if (Date.now() > deadline) {
-      throw new UserError('app-unhealthy', `the balancer at https://${up.found.fqdn} did not answer /healthz within ${Math.round(up.timings.healthTimeoutMs / 1000)} s (last: ${last}).`, {
-        suggestion: 'look at its logs with `aoai-lb logs`, then run `aoai-lb up` again',
-      });
+      throw new UserError(
+        'app-unhealthy',
+        `the balancer at https://${up.found.fqdn} did not answer /healthz within ${Math.round(up.timings.healthTimeoutMs / 1000)} s (last: ${last}).`,
+        {
+          suggestion: 'look at its logs with `aoai-lb logs`, then run `aoai-lb up` again',
+        },
+      );
     }
     if (attempt > 1) handle.update(`waiting for ${url} (${last})`);
     // A replica usually answers within a second of its revision: ask early, then every healthPollMs.

@@ -73,10 +73,19 @@ export async function ensureImage(up: UpContext, handle: StepHandle): Promise<St
     final = await getRun(up.arm, group, registry, build.runId);
   }
   if (final.status !== 'Succeeded') {
-    const tail = log.trimEnd().split('\n').slice(-logTailLines).map((line) => `    ${line}`).join('\n');
-    throw new UserError('build-failed', `the remote build of the balancer image (run ${build.runId}) ended ${final.status}${final.errorMessage ? `: ${final.errorMessage}` : ''}.\n  last lines of the build log:\n${tail}`, {
-      suggestion: 'fix the Dockerfile or the template, then run `aoai-lb up` again; or deploy a prebuilt image with --image',
-    });
+    const tail = log
+      .trimEnd()
+      .split('\n')
+      .slice(-logTailLines)
+      .map((line) => `    ${line}`)
+      .join('\n');
+    throw new UserError(
+      'build-failed',
+      `the remote build of the balancer image (run ${build.runId}) ended ${final.status}${final.errorMessage ? `: ${final.errorMessage}` : ''}.\n  last lines of the build log:\n${tail}`,
+      {
+        suggestion: 'fix the Dockerfile or the template, then run `aoai-lb up` again; or deploy a prebuilt image with --image',
+      },
+    );
   }
   return 'created';
 }

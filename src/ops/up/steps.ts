@@ -29,7 +29,10 @@ export function stepRunner(up: UpContext): (id: string, handle: StepHandle) => P
     const id = `account${account.index}`;
     const where = `${account.name} (${account.region})`;
     table.set(id, { resource: `OpenAI account ${where}`, run: () => ensureAccount(up, account) });
-    table.set(`${id}.role`, { resource: `OpenAI User role on ${account.name}`, run: (handle) => ensureRole(up, up.found.accounts.get(account.index)!.id, openAIUserRole, handle) });
+    table.set(`${id}.role`, {
+      resource: `OpenAI User role on ${account.name}`,
+      run: (handle) => ensureRole(up, up.found.accounts.get(account.index)!.id, openAIUserRole, handle),
+    });
     for (const deployment of account.deployments) {
       table.set(`${id}.${deployment.name}`, { resource: `deployment ${deployment.name} on ${where}`, run: () => ensureDeployment(up, account, deployment) });
     }

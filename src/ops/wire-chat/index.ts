@@ -49,7 +49,10 @@ export async function runWireChat(flags: WireChatFlags, io: SessionIo): Promise<
   const chatDir = resolve(flags.chatDir ?? process.cwd());
   await requireAzdProject(chatDir);
 
-  const balancerEnv = await chooseEnvironment(flags, 'pass --env <name> (the aoai-lb environment `up` deployed), or select one with `aoai-lb env select <name>`');
+  const balancerEnv = await chooseEnvironment(
+    flags,
+    'pass --env <name> (the aoai-lb environment `up` deployed), or select one with `aoai-lb env select <name>`',
+  );
   if (!balancerEnv.exists) throw missingEnvironment(balancerEnv.name);
   if (!balancerEnv.values.CONTAINER_APP_URL || !balancerEnv.values.CONTAINER_APP_NAME) {
     throw new UserError('balancer-not-deployed', `environment "${balancerEnv.name}" has no CONTAINER_APP_URL: \`aoai-lb up\` has not completed for it.`, {
@@ -64,10 +67,14 @@ export async function runWireChat(flags: WireChatFlags, io: SessionIo): Promise<
 
   const generation = flags.generation ? { generation: flags.generation, file: undefined } : await detectGeneration(chatDir);
   if (!generation) {
-    throw new UserError('chat-generation-unknown', `cannot tell which OpenAI client ${chatDir} uses: no app/backend/**/*.py constructs AsyncAzureOpenAI or builds an /openai/v1 base URL.`, {
-      suggestion: 'pass --generation 2024 (AZURE_OPENAI_CUSTOM_URL used as azure_endpoint) or --generation 2025 (used verbatim as base_url)',
-      exitCode: ExitCode.usage,
-    });
+    throw new UserError(
+      'chat-generation-unknown',
+      `cannot tell which OpenAI client ${chatDir} uses: no app/backend/**/*.py constructs AsyncAzureOpenAI or builds an /openai/v1 base URL.`,
+      {
+        suggestion: 'pass --generation 2024 (AZURE_OPENAI_CUSTOM_URL used as azure_endpoint) or --generation 2025 (used verbatim as base_url)',
+        exitCode: ExitCode.usage,
+      },
+    );
   }
 
   const azdPath = await findAzd(io.processEnv);

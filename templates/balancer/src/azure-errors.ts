@@ -29,7 +29,7 @@ export const errors = {
     status: 401,
     code: '401',
     message:
-      'Access denied due to a missing or invalid key. Send one of the load balancer\'s client keys (CLIENT_API_KEYS) ' +
+      "Access denied due to a missing or invalid key. Send one of the load balancer's client keys (CLIENT_API_KEYS) " +
       'in the api-key header or as "Authorization: Bearer <key>".',
   }),
   tokenRequired: (): AzureError => ({

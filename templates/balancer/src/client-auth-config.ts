@@ -55,20 +55,31 @@ function readClientKeys(env: Env, problems: string[]): { keys: string[]; file: s
   const text = readSetting('CLIENT_API_KEYS', env.CLIENT_API_KEYS, env.CLIENT_API_KEYS_FILE, problems);
   const readable = problems.length === before;
   if (file === undefined) return { keys: list(text), file, readable };
-  return { keys: (text ?? '').split(/[,\r\n]/).map((key) => key.trim()).filter(Boolean), file, readable };
+  return {
+    keys: (text ?? '')
+      .split(/[,\r\n]/)
+      .map((key) => key.trim())
+      .filter(Boolean),
+    file,
+    readable,
+  };
 }
 
 function readEntra(env: Env, problems: string[]): EntraSettings {
   const tenant = env.AZURE_TENANT_ID?.trim();
   const others = list(env.ALLOWED_TENANT_IDS);
-  if (!tenant) problems.push('AZURE_TENANT_ID: not set. CLIENT_AUTH=entra needs the tenant whose tokens are accepted (a GUID, e.g. from `az account show --query tenantId`).');
+  if (!tenant)
+    problems.push(
+      'AZURE_TENANT_ID: not set. CLIENT_AUTH=entra needs the tenant whose tokens are accepted (a GUID, e.g. from `az account show --query tenantId`).',
+    );
   for (const [name, value] of [['AZURE_TENANT_ID', tenant], ...others.map((id) => ['ALLOWED_TENANT_IDS', id])] as const) {
     if (value && !guid.test(value)) problems.push(`${name}: "${value}" is not a tenant id (a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47).`);
   }
   const authorityHost = (env.ENTRA_AUTHORITY_HOST?.trim() || defaultAuthorityHost).replace(/\/+$/, '');
   if (!/^https?:\/\/[^/]+$/.test(authorityHost)) problems.push(`ENTRA_AUTHORITY_HOST: "${authorityHost}" is not an origin such as ${defaultAuthorityHost}.`);
   const cooldown = Number(env.ENTRA_JWKS_COOLDOWN_SECONDS?.trim() || 30);
-  if (!Number.isFinite(cooldown) || cooldown < 0) problems.push(`ENTRA_JWKS_COOLDOWN_SECONDS: "${env.ENTRA_JWKS_COOLDOWN_SECONDS}" is not a number of at least 0. The default is 30.`);
+  if (!Number.isFinite(cooldown) || cooldown < 0)
+    problems.push(`ENTRA_JWKS_COOLDOWN_SECONDS: "${env.ENTRA_JWKS_COOLDOWN_SECONDS}" is not a number of at least 0. The default is 30.`);
   return {
     tenantIds: [tenant ?? '', ...others].filter(Boolean),
     audiences: list(env.ENTRA_AUDIENCES).length > 0 ? list(env.ENTRA_AUDIENCES) : [defaultAudience],

@@ -49,7 +49,6 @@ export class ConfigError extends Error {
   }
 }
 
-
 const backendKey = /^BACKEND_(\d+)_(URL|PRIORITY|APIKEY|APIKEY_FILE|DEPLOYMENT_NAME)$/i;
 type BackendField = 'URL' | 'PRIORITY' | 'APIKEY' | 'APIKEY_FILE' | 'DEPLOYMENT_NAME';
 
@@ -66,7 +65,9 @@ export function loadConfig(env: Env): BalancerConfig {
 
   const host = (env.HOST ?? defaults.HOST).trim() || defaults.HOST;
   if (!isHost(host)) {
-    problems.push(`HOST: "${host}" is not an IP address or host name. Use 0.0.0.0 (every interface), 127.0.0.1 (this machine only) or another address of this machine.`);
+    problems.push(
+      `HOST: "${host}" is not an IP address or host name. Use 0.0.0.0 (every interface), 127.0.0.1 (this machine only) or another address of this machine.`,
+    );
   }
 
   const config: BalancerConfig = {

@@ -20,17 +20,7 @@ export interface EntraSettings {
 }
 
 export type TokenCheck =
-  | 'malformed'
-  | 'algorithm'
-  | 'tenant'
-  | 'signature'
-  | 'issuer'
-  | 'audience'
-  | 'expired'
-  | 'not-yet-valid'
-  | 'client'
-  | 'role'
-  | 'keys-unavailable';
+  'malformed' | 'algorithm' | 'tenant' | 'signature' | 'issuer' | 'audience' | 'expired' | 'not-yet-valid' | 'client' | 'role' | 'keys-unavailable';
 
 export type TokenVerdict = { ok: true; clientId: string; tenantId: string } | { ok: false; check: TokenCheck; message: string };
 

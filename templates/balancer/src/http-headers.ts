@@ -55,7 +55,12 @@ function connectionOptions(value: string | string[] | undefined): Set<string> | 
   if (value === undefined) return undefined;
   const text = Array.isArray(value) ? value.join(',') : value;
   if (!text.includes(',') && /^\s*(keep-alive|close)\s*$/i.test(text)) return undefined;
-  return new Set(text.split(',').map((option) => option.trim().toLowerCase()).filter((option) => option.length > 0));
+  return new Set(
+    text
+      .split(',')
+      .map((option) => option.trim().toLowerCase())
+      .filter((option) => option.length > 0),
+  );
 }
 
 export function headerInteger(value: string | string[] | undefined): number | undefined {

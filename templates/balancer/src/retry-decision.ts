@@ -3,10 +3,7 @@
  * mark this one; and how long the mark lasts. Pure, so every rule is unit-tested.
  */
 
-export type AttemptOutcome =
-  | { kind: 'response'; status: number }
-  | { kind: 'connection-error' }
-  | { kind: 'timeout' };
+export type AttemptOutcome = { kind: 'response'; status: number } | { kind: 'connection-error' } | { kind: 'timeout' };
 
 /** A 5xx concerns the deployment on that backend; a connection error or timeout, the whole backend. */
 export type FailureScope = 'deployment' | 'backend';

@@ -81,7 +81,9 @@ export function forwardedQuery(query: string): string {
 
 function parameterName(pair: string): string {
   const separator = pair.indexOf('=');
-  return safeDecode((separator === -1 ? pair : pair.slice(0, separator)).replace(/\+/g, ' ')).trim().toLowerCase();
+  return safeDecode((separator === -1 ? pair : pair.slice(0, separator)).replace(/\+/g, ' '))
+    .trim()
+    .toLowerCase();
 }
 
 function safeDecode(segment: string): string {

@@ -49,7 +49,10 @@ export function readSecretFile(variable: string, path: string, problems: string[
       problems.push(`${variable}: "${path}" is larger than ${maxSecretFileBytes / 1024} KiB; point it at the file that holds only the secret.`);
       return undefined;
     }
-    return buffer.subarray(0, length).toString('utf8').replace(/^\uFEFF/, '');
+    return buffer
+      .subarray(0, length)
+      .toString('utf8')
+      .replace(/^\uFEFF/, '');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? '';
     problems.push(`${variable}: cannot read "${path}": ${reasons[code] ?? (code || 'unreadable')}.`);
@@ -58,4 +61,3 @@ export function readSecretFile(variable: string, path: string, problems: string[
     if (fd !== undefined) closeSync(fd);
   }
 }
-

@@ -42,7 +42,9 @@ test('send() renames the body model on v1 routes for a backend with its own depl
   await (await renaming.upstream('POST', '/openai/v1/chat/completions', { model: 'chat', messages: [] }).send(backend)).response!.body.text();
   assert.equal(renaming.seen.at(-1)!.url, '/prefix/openai/v1/chat/completions');
   assert.deepEqual(JSON.parse(renaming.seen.at(-1)!.body), { model: 'gpt-4o-east', messages: [] });
-  await (await renaming.upstream('POST', '/openai/deployments/chat/chat/completions?api-version=2024-10-21', { model: 'chat' }).send(backend)).response!.body.text();
+  await (
+    await renaming.upstream('POST', '/openai/deployments/chat/chat/completions?api-version=2024-10-21', { model: 'chat' }).send(backend)
+  ).response!.body.text();
   assert.equal(renaming.seen.at(-1)!.url, '/prefix/openai/deployments/gpt-4o-east/chat/completions?api-version=2024-10-21');
   assert.deepEqual(JSON.parse(renaming.seen.at(-1)!.body), { model: 'chat' }, 'dated routes keep the body as sent');
 });
@@ -78,6 +80,7 @@ test('send() turns a backend silent past HTTP_TIMEOUT_SECONDS into a timeout out
 });
 
 test('isTimeout() knows undici and socket timeout codes only', () => {
-  for (const code of ['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT']) assert.equal(isTimeout(Object.assign(new Error('x'), { code })), true, code);
+  for (const code of ['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT'])
+    assert.equal(isTimeout(Object.assign(new Error('x'), { code })), true, code);
   for (const error of [new Error('x'), Object.assign(new Error('x'), { code: 'ECONNRESET' }), undefined, 'text']) assert.equal(isTimeout(error), false);
 });

@@ -98,7 +98,10 @@ test('sendAzureError writes the Azure body shape with its headers', async () => 
   assert.equal(response.headers.get('content-length'), String(Buffer.byteLength(text)));
   const body = JSON.parse(text) as unknown;
   assert.deepEqual(body, {
-    error: { code: 'RateLimitReached', message: "Every backend of this load balancer has exceeded its rate limit for deployment 'chat'. Please retry after 3 seconds." },
+    error: {
+      code: 'RateLimitReached',
+      message: "Every backend of this load balancer has exceeded its rate limit for deployment 'chat'. Please retry after 3 seconds.",
+    },
   });
 });
 

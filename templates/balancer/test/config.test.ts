@@ -68,9 +68,7 @@ test('every setting read', () => {
     CIRCUIT_BASE_SECONDS: '1.5',
     LOG_FORMAT: ' JSON ',
   });
-  assert.deepEqual(config.backends, [
-    { id: '1', url: new URL('https://one.openai.azure.com/'), priority: 2, apiKey: 'key1', deploymentName: 'gpt-4o-prod' },
-  ]);
+  assert.deepEqual(config.backends, [{ id: '1', url: new URL('https://one.openai.azure.com/'), priority: 2, apiKey: 'key1', deploymentName: 'gpt-4o-prod' }]);
   assert.equal(config.host, '127.0.0.1');
   assert.equal(config.port, 0);
   assert.equal(config.azureClientId, '00000000-0000-0000-0000-000000000001');
@@ -83,7 +81,15 @@ test('every setting read', () => {
 });
 
 test('blank optional values fall back to the defaults', () => {
-  const config = loadConfig({ ...minimal, HOST: '  ', PORT: '', HTTP_TIMEOUT_SECONDS: ' ', AZURE_CLIENT_ID: ' ', BACKEND_1_APIKEY: '', BACKEND_1_PRIORITY: '' });
+  const config = loadConfig({
+    ...minimal,
+    HOST: '  ',
+    PORT: '',
+    HTTP_TIMEOUT_SECONDS: ' ',
+    AZURE_CLIENT_ID: ' ',
+    BACKEND_1_APIKEY: '',
+    BACKEND_1_PRIORITY: '',
+  });
   assert.equal(config.host, '0.0.0.0');
   assert.equal(config.port, 8080);
   assert.equal(config.httpTimeoutMs, 100_000);
@@ -262,7 +268,13 @@ test('HOST: an IP address or a host name; a malformed dotted quad is a problem',
 
 test('CLIENT_AUTH=entra: no client keys needed, the tenant is, and the Entra settings are read', () => {
   const tenant = '11111111-2222-3333-4444-555555555555';
-  const entra = loadConfig({ BACKEND_1_URL: 'https://one.openai.azure.com/', CLIENT_AUTH: 'Entra', AZURE_TENANT_ID: tenant, ALLOWED_CLIENT_IDS: 'a, b', ALLOWED_TENANT_IDS: '66666666-2222-3333-4444-555555555555' });
+  const entra = loadConfig({
+    BACKEND_1_URL: 'https://one.openai.azure.com/',
+    CLIENT_AUTH: 'Entra',
+    AZURE_TENANT_ID: tenant,
+    ALLOWED_CLIENT_IDS: 'a, b',
+    ALLOWED_TENANT_IDS: '66666666-2222-3333-4444-555555555555',
+  });
   assert.equal(entra.clientAuth, 'entra');
   assert.deepEqual(entra.clientApiKeys, []);
   assert.deepEqual(entra.entra, {
@@ -283,7 +295,10 @@ test('CLIENT_AUTH=entra: no client keys needed, the tenant is, and the Entra set
     'AZURE_TENANT_ID: "contoso.com" is not a tenant id (a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47).',
   ]);
   assert.deepEqual(problems({ ...minimal, CLIENT_AUTH: 'jwt' }), ['CLIENT_AUTH: "jwt" is not one of keys, entra, both.']);
-  assert.match(problems({ ...minimal, CLIENT_AUTH: 'entra', AZURE_TENANT_ID: tenant, ALLOW_ANONYMOUS: 'true' })[0]!, /^ALLOW_ANONYMOUS: true turns client authentication off/);
+  assert.match(
+    problems({ ...minimal, CLIENT_AUTH: 'entra', AZURE_TENANT_ID: tenant, ALLOW_ANONYMOUS: 'true' })[0]!,
+    /^ALLOW_ANONYMOUS: true turns client authentication off/,
+  );
 });
 
 describe('secrets from files (CLIENT_API_KEYS_FILE, BACKEND_<n>_APIKEY_FILE), as Docker and Kubernetes mount them', () => {
@@ -302,7 +317,11 @@ describe('secrets from files (CLIENT_API_KEYS_FILE, BACKEND_<n>_APIKEY_FILE), as
     const keys = file('keys', '\uFEFF  key-one , key-two\r\n\n\tkey-three\n,\n  \nkey-four');
     const config = loadConfig({ BACKEND_1_URL: 'https://one.openai.azure.com/', CLIENT_API_KEYS_FILE: ` ${keys} ` });
     assert.deepEqual(config.clientApiKeys, ['key-one', 'key-two', 'key-three', 'key-four']);
-    assert.deepEqual(loadConfig({ BACKEND_1_URL: 'https://one.openai.azure.com/', CLIENT_API_KEYS: ' ', CLIENT_API_KEYS_FILE: keys }).clientApiKeys.length, 4, 'a blank CLIENT_API_KEYS is not set');
+    assert.deepEqual(
+      loadConfig({ BACKEND_1_URL: 'https://one.openai.azure.com/', CLIENT_API_KEYS: ' ', CLIENT_API_KEYS_FILE: keys }).clientApiKeys.length,
+      4,
+      'a blank CLIENT_API_KEYS is not set',
+    );
   });
 
   test('BACKEND_<n>_APIKEY_FILE: the file holds the key (trailing newline trimmed); the name is case-insensitive like the others', () => {
@@ -316,12 +335,22 @@ describe('secrets from files (CLIENT_API_KEYS_FILE, BACKEND_<n>_APIKEY_FILE), as
       BACKEND_3_URL: 'https://three.openai.azure.com/',
       BACKEND_3_APIKEY: 'sk-direct',
     });
-    assert.deepEqual(config.backends.map((b) => [b.id, b.apiKey]), [['1', 'sk-backend-one'], ['2', 'sk-backend-two'], ['3', 'sk-direct']]);
+    assert.deepEqual(
+      config.backends.map((b) => [b.id, b.apiKey]),
+      [
+        ['1', 'sk-backend-one'],
+        ['2', 'sk-backend-two'],
+        ['3', 'sk-direct'],
+      ],
+    );
   });
 
   test('both forms of one setting: one problem naming both variables, never the values', () => {
     const keys = file('both-keys', 'file-key-secret');
-    const clientBoth = onlyProblem({ BACKEND_1_URL: 'https://one.openai.azure.com/', CLIENT_API_KEYS: 'env-key-secret', CLIENT_API_KEYS_FILE: keys }, 'CLIENT_API_KEYS_FILE');
+    const clientBoth = onlyProblem(
+      { BACKEND_1_URL: 'https://one.openai.azure.com/', CLIENT_API_KEYS: 'env-key-secret', CLIENT_API_KEYS_FILE: keys },
+      'CLIENT_API_KEYS_FILE',
+    );
     assert.match(clientBoth, /CLIENT_API_KEYS_FILE: set together with CLIENT_API_KEYS; set only one of them/);
     const backendBoth = onlyProblem({ ...minimal, BACKEND_1_APIKEY: 'env-key-secret', BACKEND_1_APIKEY_FILE: keys }, 'BACKEND_1_APIKEY_FILE');
     assert.match(backendBoth, /BACKEND_1_APIKEY_FILE: set together with BACKEND_1_APIKEY;/);
@@ -334,7 +363,10 @@ describe('secrets from files (CLIENT_API_KEYS_FILE, BACKEND_<n>_APIKEY_FILE), as
       onlyProblem({ BACKEND_1_URL: 'https://one.openai.azure.com/', CLIENT_API_KEYS_FILE: missing }, 'CLIENT_API_KEYS_FILE'),
       `CLIENT_API_KEYS_FILE: cannot read "${missing}": no such file.`,
     );
-    assert.equal(onlyProblem({ ...minimal, BACKEND_1_APIKEY_FILE: dir }, 'BACKEND_1_APIKEY_FILE'), `BACKEND_1_APIKEY_FILE: cannot read "${dir}": it is a directory.`);
+    assert.equal(
+      onlyProblem({ ...minimal, BACKEND_1_APIKEY_FILE: dir }, 'BACKEND_1_APIKEY_FILE'),
+      `BACKEND_1_APIKEY_FILE: cannot read "${dir}": it is a directory.`,
+    );
     // Even with ALLOW_ANONYMOUS a file that was named and cannot be read is a problem, and the only one.
     onlyProblem({ BACKEND_1_URL: 'https://one.openai.azure.com/', ALLOW_ANONYMOUS: 'true', CLIENT_API_KEYS_FILE: missing }, 'CLIENT_API_KEYS_FILE');
   });

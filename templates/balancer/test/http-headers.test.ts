@@ -57,7 +57,7 @@ test("upstream: the backend's API key replaces the client's credentials", () => 
   assert.equal(headers.authorization, undefined);
 });
 
-test('upstream: a bearer token replaces the client\'s credentials, and no api-key is sent', () => {
+test("upstream: a bearer token replaces the client's credentials, and no api-key is sent", () => {
   const headers = upstreamHeaders(request({ 'api-key': 'client-key', authorization: 'Bearer client-token' }), { bearer: 'mi-token' }, 0);
   assert.equal(headers.authorization, 'Bearer mi-token');
   assert.equal(headers['api-key'], undefined);

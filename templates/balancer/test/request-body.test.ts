@@ -85,7 +85,7 @@ test('non-JSON, invalid and non-object bodies: no model, the default estimate', 
   }
 });
 
-test('a body that says it is JSON but is not is flagged, with the parser\'s reason', () => {
+test("a body that says it is JSON but is not is flagged, with the parser's reason", () => {
   const truncated = inspectBody(Buffer.from('{"model":"chat",'), 'application/json; charset=utf-8');
   assert.equal(typeof truncated.invalidJson, 'string');
   assert.ok(truncated.invalidJson!.length > 0);

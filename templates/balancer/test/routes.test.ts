@@ -37,7 +37,16 @@ test('v1 routes', () => {
 });
 
 test('everything else is "other"', () => {
-  for (const url of ['/', '/healthz', '/openai/v10/chat', '/openai/v1x', '/openai/deployments/', '/openai/deployments', '/openai/models?api-version=1', '/v1/chat/completions']) {
+  for (const url of [
+    '/',
+    '/healthz',
+    '/openai/v10/chat',
+    '/openai/v1x',
+    '/openai/deployments/',
+    '/openai/deployments',
+    '/openai/models?api-version=1',
+    '/v1/chat/completions',
+  ]) {
     const route = parseRoute(url)!;
     assert.equal(route.style, 'other', url);
     assert.equal(route.pathDeployment, undefined, url);

@@ -35,7 +35,10 @@ test('a delivered answer: counted, quota noted, circuits closed, one info line, 
   assert.equal(state.outcomes.get('200'), 1);
   assert.deepEqual(Object.keys(line), ['time', 'level', 'msg', 'backend', 'deployment', 'status', 'ms', 'request']);
   const url = `${fixture.url}/prefix/openai/deployments/chat/chat/completions?api-version=2024-10-21`;
-  assert.deepEqual({ ...line, time: undefined }, { time: undefined, level: 'info', msg: `Proxying to ${url}`, backend: '1', deployment: 'chat', status: '200', ms: 0, request: 'req-1' });
+  assert.deepEqual(
+    { ...line, time: undefined },
+    { time: undefined, level: 'info', msg: `Proxying to ${url}`, backend: '1', deployment: 'chat', status: '200', ms: 0, request: 'req-1' },
+  );
 });
 
 test('a 429 throttles the deployment for what it asked, and logs the cooldown and where it came from', async () => {
@@ -66,7 +69,15 @@ test('a connection error breaks the whole backend and logs the error', async () 
   const backend = fixture.balancer.backends[0]!;
   const request = fixture.upstream('POST', target, { messages: [] }).request;
   const error = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
-  const attempt: Attempt = { request, backend, url: 'http://127.0.0.1:1/x', startedAt: fixedNow - 30, outcome: { kind: 'connection-error' }, response: undefined, error };
+  const attempt: Attempt = {
+    request,
+    backend,
+    url: 'http://127.0.0.1:1/x',
+    startedAt: fixedNow - 30,
+    outcome: { kind: 'connection-error' },
+    response: undefined,
+    error,
+  };
   assert.equal(await settleAttempt(fixture.balancer, attempt, 'req-2'), undefined);
   assert.equal(backend.brokenUntil, fixedNow + 2000);
   assert.equal(backend.availableAt('embedding'), fixedNow + 2000);

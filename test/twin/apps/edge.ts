@@ -38,7 +38,11 @@ export class Edge {
   private readonly contexts = new Map<string, Promise<SecureContext>>();
   readonly requests: EdgeRequest[] = [];
 
-  constructor(private readonly ca: TwinCa, private readonly runner: AppRunner, private readonly store: AppState) {}
+  constructor(
+    private readonly ca: TwinCa,
+    private readonly runner: AppRunner,
+    private readonly store: AppState,
+  ) {}
 
   /** Whether the twin answers for this host name: a live environment's domain (and its subdomains) or a log-stream host. */
   serves(host: string): boolean {
@@ -48,18 +52,25 @@ export class Edge {
   }
 
   async start(): Promise<void> {
-    this.server = createServer({
-      key: this.ca.key, cert: this.ca.cert,
-      SNICallback: (servername, cb) => {
-        if (!this.serves(servername)) return cb(null, undefined);
-        this.contextFor(servername.toLowerCase()).then((ctx) => cb(null, ctx), (error: Error) => cb(error, undefined));
+    this.server = createServer(
+      {
+        key: this.ca.key,
+        cert: this.ca.cert,
+        SNICallback: (servername, cb) => {
+          if (!this.serves(servername)) return cb(null, undefined);
+          this.contextFor(servername.toLowerCase()).then(
+            (ctx) => cb(null, ctx),
+            (error: Error) => cb(error, undefined),
+          );
+        },
       },
-    }, (req, res) => {
-      this.handle(req, res).catch((error: unknown) => {
-        if (!res.headersSent) text(res, 500, `twin edge: ${String(error)}`);
-        else res.destroy();
-      });
-    });
+      (req, res) => {
+        this.handle(req, res).catch((error: unknown) => {
+          if (!res.headersSent) text(res, 500, `twin edge: ${String(error)}`);
+          else res.destroy();
+        });
+      },
+    );
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject);
       this.server!.listen(0, '127.0.0.1', () => resolve());
@@ -109,7 +120,9 @@ export class Edge {
       const t = bearer ? this.store.envAuthTokens.get(bearer) : undefined;
       if (!env || !t || t.environment !== env || Date.parse(t.expires) <= Date.now()) return text(res, 401, 'Unauthorized');
       if (rest.toLowerCase() !== 'eventstream' || normalizeLocation(env.location) !== region) return text(res, 404, 'Not Found');
-      const buffer = this.runner.environmentEvents.get(`/subscriptions/${sub}/resourcegroups/${rg}/providers/microsoft.app/managedenvironments/${name}`.toLowerCase()) ?? endedBuffer();
+      const buffer =
+        this.runner.environmentEvents.get(`/subscriptions/${sub}/resourcegroups/${rg}/providers/microsoft.app/managedenvironments/${name}`.toLowerCase()) ??
+        endedBuffer();
       return streamLines(req, res, buffer, q, [], (l) => l.text);
     }
 
@@ -178,7 +191,10 @@ function streamLines(req: IncomingMessage, res: ServerResponse, buffer: LogBuffe
     res.end();
     return;
   }
-  const stop = buffer.follow((l) => res.write(`${format(l)}\n`), () => res.end());
+  const stop = buffer.follow(
+    (l) => res.write(`${format(l)}\n`),
+    () => res.end(),
+  );
   req.socket.once('close', stop);
   res.once('close', stop);
 }

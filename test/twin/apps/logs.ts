@@ -96,7 +96,9 @@ export function netJsonString(value: string): string {
 
 /** A JSON object line with .NET-style escaped string values (keys are plain). */
 export function netJsonLine(fields: Record<string, string | number>): string {
-  return `{${Object.entries(fields).map(([k, v]) => `"${k}":${typeof v === 'number' ? String(v) : netJsonString(v)}`).join(',')}}`;
+  return `{${Object.entries(fields)
+    .map(([k, v]) => `"${k}":${typeof v === 'number' ? String(v) : netJsonString(v)}`)
+    .join(',')}}`;
 }
 
 /** A console log line as the log stream sends it: `{time} {text}` or `{"TimeStamp":…,"Log":…}`. */

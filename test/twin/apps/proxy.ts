@@ -58,11 +58,15 @@ export class ConnectProxy {
     }
     this.connects.push({ target, route });
     if (!upstream) {
-      const why = !m ? `'${target}' is not host:port`
-        : this.edge.serves(host) ? `the twin serves ${host} on port 443 only`
+      const why = !m
+        ? `'${target}' is not host:port`
+        : this.edge.serves(host)
+          ? `the twin serves ${host} on port 443 only`
           : `no route to ${host}: the Azure twin has no internet; it serves Container Apps hosts (*.azurecontainerapps.io of its environments, {region}.azurecontainerapps.dev) and loopback ports`;
       const body = `twin proxy: ${why}\n`;
-      socket.end(`HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      socket.end(
+        `HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
       return;
     }
     const out: Socket = connect(upstream.port, upstream.host);
@@ -80,7 +84,9 @@ export class ConnectProxy {
     out.on('error', (error) => {
       if (connected) return socket.destroy();
       const body = `twin proxy: cannot connect to ${target}: ${error.message}\n`;
-      socket.end(`HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      socket.end(
+        `HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
     });
     socket.once('close', () => out.destroy());
   }

@@ -31,8 +31,13 @@ export class ContainerProcess {
   private exited: Promise<void> = Promise.resolve();
   private stopping = false;
 
-  constructor(readonly app: string, readonly revision: string, readonly replica: string, readonly name: string,
-    private readonly onChange: () => void) {}
+  constructor(
+    readonly app: string,
+    readonly revision: string,
+    readonly replica: string,
+    readonly name: string,
+    private readonly onChange: () => void,
+  ) {}
 
   get pid(): number | undefined {
     return this.child?.pid;
@@ -74,7 +79,9 @@ export class ContainerProcess {
     });
     child.once('exit', (code, signal) => {
       this.status = {
-        ...this.status, ready: false, runningState: 'Terminated',
+        ...this.status,
+        ready: false,
+        runningState: 'Terminated',
         runningStateDetails: code === 0 ? 'Completed' : `Error: exit code ${code ?? signal ?? 'unknown'}`,
       };
       void this.exited.then(() => this.logs.end());

@@ -51,7 +51,11 @@ export class AppRunner {
   private readonly pending = new Set<Promise<void>>();
   private closed = false;
 
-  constructor(private readonly store: AppState, private readonly images: ImageStore, private readonly options: AppRunnerOptions) {}
+  constructor(
+    private readonly store: AppState,
+    private readonly images: ImageStore,
+    private readonly options: AppRunnerOptions,
+  ) {}
 
   attach(events: TwinEvents): void {
     events.on('containerAppChanged', (s: ContainerAppSnapshot) => this.track(this.changed(s)));
@@ -75,9 +79,18 @@ export class AppRunner {
       await Promise.all(this.pending);
       const app = [...this.apps.values()].find((a) => a.snapshot.name.toLowerCase() === appName.toLowerCase());
       const containers = app ? [...app.revisions.values()].flat().flatMap((r) => r.containers) : [];
-      const failed = containers.find((c) => !c.status.ready && (c.status.runningState === 'Terminated' || (c.status.runningState === 'Waiting' && c.status.runningStateDetails !== 'ContainerCreating')));
+      const failed = containers.find(
+        (c) =>
+          !c.status.ready &&
+          (c.status.runningState === 'Terminated' || (c.status.runningState === 'Waiting' && c.status.runningStateDetails !== 'ContainerCreating')),
+      );
       if (failed) {
-        throw new Error(`container ${failed.name} of ${failed.replica} failed: ${failed.status.runningState} ${failed.status.runningStateDetails}\n${failed.logs.tail(30).map((l) => l.text).join('\n')}`);
+        throw new Error(
+          `container ${failed.name} of ${failed.replica} failed: ${failed.status.runningState} ${failed.status.runningStateDetails}\n${failed.logs
+            .tail(30)
+            .map((l) => l.text)
+            .join('\n')}`,
+        );
       }
       if (containers.length > 0 && containers.every((c) => c.status.ready)) return;
       if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for app ${appName} to be ready`);
@@ -98,8 +111,10 @@ export class AppRunner {
 
   /** The next ready replica's ingress port, round robin over the app's active revisions (or one revision). */
   pick(app: RunningApp, revision?: string): ReplicaRun | undefined {
-    const replicas = [...app.revisions.entries()].filter(([name]) => !revision || name.toLowerCase() === revision.toLowerCase())
-      .flatMap(([, r]) => r).filter((r) => r.containers[0]?.status.ready && r.containers[0].running);
+    const replicas = [...app.revisions.entries()]
+      .filter(([name]) => !revision || name.toLowerCase() === revision.toLowerCase())
+      .flatMap(([, r]) => r)
+      .filter((r) => r.containers[0]?.status.ready && r.containers[0].running);
     if (replicas.length === 0) return undefined;
     app.next = (app.next + 1) % replicas.length;
     return replicas[app.next];
@@ -108,7 +123,9 @@ export class AppRunner {
   /** The process of one replica's container (for the log stream). */
   container(appId: string, revision: string, replica: string, container: string): ContainerProcess | undefined {
     const app = this.apps.get(appId.toLowerCase());
-    const run = [...(app?.revisions.values() ?? [])].flat().find((r) => r.revision.toLowerCase() === revision.toLowerCase() && r.name.toLowerCase() === replica.toLowerCase());
+    const run = [...(app?.revisions.values() ?? [])]
+      .flat()
+      .find((r) => r.revision.toLowerCase() === revision.toLowerCase() && r.name.toLowerCase() === replica.toLowerCase());
     return run?.containers.find((c) => c.name.toLowerCase() === container.toLowerCase());
   }
 
@@ -144,8 +161,8 @@ export class AppRunner {
   /** Waits until every container of these replicas is ready or failed (or the timeout, or close()). */
   private async settled(runs: ReplicaRun[], timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    const done = (c: ContainerProcess) => c.status.ready || c.status.runningState === 'Terminated'
-      || (c.status.runningState === 'Waiting' && c.status.runningStateDetails !== 'ContainerCreating');
+    const done = (c: ContainerProcess) =>
+      c.status.ready || c.status.runningState === 'Terminated' || (c.status.runningState === 'Waiting' && c.status.runningStateDetails !== 'ContainerCreating');
     while (!this.closed && Date.now() < deadline && !runs.every((r) => r.containers.every(done))) {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
@@ -163,11 +180,13 @@ export class AppRunner {
   private async stopRevision(app: RunningApp, revision: string): Promise<void> {
     const runs = app.revisions.get(revision) ?? [];
     app.revisions.delete(revision);
-    await Promise.all(runs.map(async (run) => {
-      await Promise.all(run.containers.map((c) => c.stop()));
-      this.store.replicaStatus.delete(run.name.toLowerCase());
-      for (const c of run.containers) this.event(app, run, 'Normal', 'ContainerTerminated', `Container '${c.name}' was terminated`);
-    }));
+    await Promise.all(
+      runs.map(async (run) => {
+        await Promise.all(run.containers.map((c) => c.stop()));
+        this.store.replicaStatus.delete(run.name.toLowerCase());
+        for (const c of run.containers) this.event(app, run, 'Normal', 'ContainerTerminated', `Container '${c.name}' was terminated`);
+      }),
+    );
   }
 
   private async startReplica(app: RunningApp, run: ReplicaRun): Promise<void> {
@@ -179,38 +198,46 @@ export class AppRunner {
       this.started.push(proc);
     }
     publish();
-    await Promise.all(s.containers.map(async (c, index) => {
-      const proc = run.containers[index]!;
-      this.event(app, run, 'Normal', 'PullingImage', `Pulling image '${c.image}'`);
-      const image = this.images.get(c.image);
-      if (!image) {
-        // Inferred wording (kubelet's): the twin only has the images its ACR Tasks built.
-        const why = /\.azurecr\.io\//i.test(c.image) ? 'not found: manifest unknown' : 'the twin has no internet and runs only images its ACR Tasks built';
-        this.event(app, run, 'Warning', 'PullingImage', `Failed to pull image '${c.image}': ${why}`);
-        proc.fail(`ImagePullBackOff: Back-off pulling image "${c.image}"`);
-        return;
-      }
-      this.event(app, run, 'Normal', 'PulledImage', `Successfully pulled image '${c.image}'`);
-      const launch = await this.launchFor(s, run, c, index, image);
-      if (this.closed) return;
-      if (launch.command.length === 0) {
-        this.event(app, run, 'Warning', 'ContainerCreateFailure', `Container '${c.name}' has no command (no ENTRYPOINT, CMD or command)`);
-        proc.fail('CreateContainerError: no command specified');
-        return;
-      }
-      this.event(app, run, 'Normal', 'ContainerCreated', `Created container '${c.name}'`);
-      proc.start(launch);
-      this.event(app, run, 'Normal', 'ContainerStarted', `Started container '${c.name}'`);
-    }));
+    await Promise.all(
+      s.containers.map(async (c, index) => {
+        const proc = run.containers[index]!;
+        this.event(app, run, 'Normal', 'PullingImage', `Pulling image '${c.image}'`);
+        const image = this.images.get(c.image);
+        if (!image) {
+          // Inferred wording (kubelet's): the twin only has the images its ACR Tasks built.
+          const why = /\.azurecr\.io\//i.test(c.image) ? 'not found: manifest unknown' : 'the twin has no internet and runs only images its ACR Tasks built';
+          this.event(app, run, 'Warning', 'PullingImage', `Failed to pull image '${c.image}': ${why}`);
+          proc.fail(`ImagePullBackOff: Back-off pulling image "${c.image}"`);
+          return;
+        }
+        this.event(app, run, 'Normal', 'PulledImage', `Successfully pulled image '${c.image}'`);
+        const launch = await this.launchFor(s, run, c, index, image);
+        if (this.closed) return;
+        if (launch.command.length === 0) {
+          this.event(app, run, 'Warning', 'ContainerCreateFailure', `Container '${c.name}' has no command (no ENTRYPOINT, CMD or command)`);
+          proc.fail('CreateContainerError: no command specified');
+          return;
+        }
+        this.event(app, run, 'Normal', 'ContainerCreated', `Created container '${c.name}'`);
+        proc.start(launch);
+        this.event(app, run, 'Normal', 'ContainerStarted', `Started container '${c.name}'`);
+      }),
+    );
   }
 
-  private async launchFor(s: ContainerAppSnapshot, run: ReplicaRun, c: ContainerAppSnapshot['containers'][number], index: number,
-    image: TwinImage): Promise<ContainerLaunch> {
+  private async launchFor(
+    s: ContainerAppSnapshot,
+    run: ReplicaRun,
+    c: ContainerAppSnapshot['containers'][number],
+    index: number,
+    image: TwinImage,
+  ): Promise<ContainerLaunch> {
     const port = await freePort();
     const entrypoint = c.command ?? image.entrypoint ?? [];
-    const args = c.args ?? (c.command ? [] : image.cmd ?? []);
+    const args = c.args ?? (c.command ? [] : (image.cmd ?? []));
     const clientIds = Object.values((s.identity?.userAssignedIdentities ?? {}) as Record<string, { clientId?: string }>)
-      .map((i) => i.clientId).filter((x): x is string => typeof x === 'string');
+      .map((i) => i.clientId)
+      .filter((x): x is string => typeof x === 'string');
     const env: Record<string, string> = {
       // No base image: the host's PATH stands for the image's.
       PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
@@ -235,7 +262,9 @@ export class AppRunner {
     return {
       command: resolveCommand([...entrypoint, ...args], image.rootDir),
       cwd: join(image.rootDir, image.workdir || '/'),
-      env, port, readiness: readinessOf(c.probes, index === 0 && s.ingress !== undefined),
+      env,
+      port,
+      readiness: readinessOf(c.probes, index === 0 && s.ingress !== undefined),
     };
   }
 
@@ -247,8 +276,7 @@ export class AppRunner {
     const notReady = all.find(([, c]) => c.runningState === 'Running' && !c.ready);
     const status: ReplicaStatus = {
       runningState: running ? 'Running' : 'NotRunning',
-      runningStateDetails: all.find(([, c]) => c.runningStateDetails)?.[1].runningStateDetails
-        ?? (notReady ? `Container '${notReady[0]}' is not ready` : ''),
+      runningStateDetails: all.find(([, c]) => c.runningStateDetails)?.[1].runningStateDetails ?? (notReady ? `Container '${notReady[0]}' is not ready` : ''),
       containers,
     };
     this.store.replicaStatus.set(run.name.toLowerCase(), status);
@@ -257,8 +285,15 @@ export class AppRunner {
   private event(app: RunningApp, run: ReplicaRun, type: 'Normal' | 'Warning', reason: string, msg: string): void {
     // Fields as `az containerapp logs show --type system` prints them (inferred from its output; not in the reference).
     const text = netJsonLine({
-      TimeStamp: new Date().toISOString(), Type: type, ContainerAppName: app.snapshot.name, RevisionName: run.revision,
-      ReplicaName: run.name, Msg: msg, Reason: reason, EventSource: 'ContainerAppController', Count: 1,
+      TimeStamp: new Date().toISOString(),
+      Type: type,
+      ContainerAppName: app.snapshot.name,
+      RevisionName: run.revision,
+      ReplicaName: run.name,
+      Msg: msg,
+      Reason: reason,
+      EventSource: 'ContainerAppController',
+      Count: 1,
     });
     const line = { time: new Date().toISOString(), stream: 'system' as const, text };
     app.events.push(line);

@@ -28,12 +28,27 @@ export interface AccountPlane {
 }
 
 // Bodies: reference aoai-data-plane.md §3.2/§3.3 unless marked inferred.
-const TOKEN_401 = { statusCode: 401, message: 'Unauthorized. Access token is missing, invalid, audience is incorrect (https://cognitiveservices.azure.com), or have expired.' };
-const KEY_401 = { error: { code: '401', message: 'Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource.' } };
+const TOKEN_401 = {
+  statusCode: 401,
+  message: 'Unauthorized. Access token is missing, invalid, audience is incorrect (https://cognitiveservices.azure.com), or have expired.',
+};
+const KEY_401 = {
+  error: {
+    code: '401',
+    message:
+      'Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource.',
+  },
+};
 /** Inferred (field reports; not in the reference): Azure's answer to an api-key when disableLocalAuth is true. */
 const LOCAL_AUTH_401 = { error: { code: 'AuthenticationTypeDisabled', message: 'Key based authentication is disabled for this resource.' } };
 const NOT_FOUND = { error: { code: '404', message: 'Resource not found' } };
-const DEPLOYMENT_404 = { error: { code: 'DeploymentNotFound', message: 'The API deployment for this resource does not exist. If you created the deployment within the last 5 minutes, please wait a moment and try again.' } };
+const DEPLOYMENT_404 = {
+  error: {
+    code: 'DeploymentNotFound',
+    message:
+      'The API deployment for this resource does not exist. If you created the deployment within the last 5 minutes, please wait a moment and try again.',
+  },
+};
 
 export function accountScope(a: Account): string {
   return `/subscriptions/${a.subscriptionId}/resourceGroups/${a.resourceGroup}/providers/Microsoft.CognitiveServices/accounts/${a.name}`;
@@ -55,8 +70,12 @@ export class FrontDoor {
   url = '';
   readonly requests: { account: string; method: string; path: string; status: number }[] = [];
 
-  constructor(private readonly tls: { key: string; cert: string }, private readonly auth: AuthState, private readonly tokens: TokenStore,
-    private readonly planeFor: (slug: string) => AccountPlane | undefined) {}
+  constructor(
+    private readonly tls: { key: string; cert: string },
+    private readonly auth: AuthState,
+    private readonly tokens: TokenStore,
+    private readonly planeFor: (slug: string) => AccountPlane | undefined,
+  ) {}
 
   async start(): Promise<void> {
     this.server = createServer({ key: this.tls.key, cert: this.tls.cert }, (req, res) => {
@@ -95,7 +114,9 @@ export class FrontDoor {
     if (deployment !== undefined && !plane.deployments.has(decodeURIComponent(deployment))) return answer(404, DEPLOYMENT_404);
     await plane.queue;
     if (plane.error || !plane.sim.running) {
-      return answer(503, { error: { code: 'ServiceUnavailable', message: `the account's simulator is not running${plane.error ? `: ${plane.error.message}` : ''}` } });
+      return answer(503, {
+        error: { code: 'ServiceUnavailable', message: `the account's simulator is not running${plane.error ? `: ${plane.error.message}` : ''}` },
+      });
     }
     const headers = { ...req.headers };
     for (const h of ['host', 'authorization', 'api-key', 'connection', 'content-length']) delete headers[h];
@@ -116,7 +137,11 @@ export class FrontDoor {
     });
   }
 
-  private checkCredential(plane: AccountPlane, req: IncomingMessage, path: string): { status: number; body: unknown; headers?: Record<string, string> } | undefined {
+  private checkCredential(
+    plane: AccountPlane,
+    req: IncomingMessage,
+    path: string,
+  ): { status: number; body: unknown; headers?: Record<string, string> } | undefined {
     const apiKey = req.headers['api-key'];
     const authorization = req.headers.authorization;
     if (typeof apiKey === 'string' && !authorization) {
@@ -124,13 +149,24 @@ export class FrontDoor {
       return plane.keys.has(apiKey) ? undefined : { status: 401, body: KEY_401 };
     }
     const bearer = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
-    const challenge = { 'WWW-Authenticate': 'Bearer authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", resource_id="https://cognitiveservices.azure.com"' };
+    const challenge = {
+      'WWW-Authenticate':
+        'Bearer authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", resource_id="https://cognitiveservices.azure.com"',
+    };
     const token = bearer ? this.tokens.find(bearer) : undefined;
     if (!token || token.expiresAt <= Date.now() || token.resource !== COGNITIVE_SERVICES_AUDIENCE) return { status: 401, body: TOKEN_401, headers: challenge };
     if (this.auth.hasRole(token.principalId, ROLES.cognitiveServicesOpenAIUser, accountScope(plane.account))) return undefined;
     const { action, operation } = dataAction(req.method ?? 'POST', path);
     // Inferred wording (field reports; not in the reference).
-    return { status: 403, body: { error: { code: 'PermissionDenied', message: `The principal \`${token.principalId}\` lacks the required data action \`${action}\` to perform \`${operation}\` operation.` } } };
+    return {
+      status: 403,
+      body: {
+        error: {
+          code: 'PermissionDenied',
+          message: `The principal \`${token.principalId}\` lacks the required data action \`${action}\` to perform \`${operation}\` operation.`,
+        },
+      },
+    };
   }
 
   async close(): Promise<void> {

@@ -24,14 +24,24 @@ export interface IdentityEnv {
   IDENTITY_HEADER: string;
 }
 
-export const normalizeResource = (resource: string): string => resource.replace(/\/\.default$/i, '').replace(/\/+$/, '').toLowerCase();
+export const normalizeResource = (resource: string): string =>
+  resource
+    .replace(/\/\.default$/i, '')
+    .replace(/\/+$/, '')
+    .toLowerCase();
 
 export class TokenStore {
   private readonly tokens = new Map<string, IssuedToken>();
   constructor(public lifetimeMs: number) {}
 
   issue(principalId: string, clientId: string, resource: string, now = Date.now()): IssuedToken {
-    const issued = { token: randomBytes(32).toString('base64url'), principalId, clientId, resource: normalizeResource(resource), expiresAt: now + this.lifetimeMs };
+    const issued = {
+      token: randomBytes(32).toString('base64url'),
+      principalId,
+      clientId,
+      resource: normalizeResource(resource),
+      expiresAt: now + this.lifetimeMs,
+    };
     this.tokens.set(issued.token, issued);
     return issued;
   }
@@ -59,7 +69,10 @@ export class IdentityEndpoint {
   private readonly secrets = new Map<string, Set<string>>();
   readonly refused: string[] = [];
 
-  constructor(private readonly auth: AuthState, readonly tokens: TokenStore) {}
+  constructor(
+    private readonly auth: AuthState,
+    readonly tokens: TokenStore,
+  ) {}
 
   async start(): Promise<void> {
     this.server = createServer((req, res) => this.handle(req, res));
@@ -101,9 +114,15 @@ export class IdentityEndpoint {
     const identity = [...this.auth.identities.values()].find((i) => i.clientId.toLowerCase() === clientId!.toLowerCase());
     if (!identity) return fail(400, 'invalid_request', `no user-assigned identity with client_id ${clientId}`);
     const issued = this.tokens.issue(identity.principalId, identity.clientId, resource);
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({
-      access_token: issued.token, expires_on: String(Math.floor(issued.expiresAt / 1000)), resource, token_type: 'Bearer', client_id: identity.clientId,
-    }));
+    res.writeHead(200, { 'content-type': 'application/json' }).end(
+      JSON.stringify({
+        access_token: issued.token,
+        expires_on: String(Math.floor(issued.expiresAt / 1000)),
+        resource,
+        token_type: 'Bearer',
+        client_id: identity.clientId,
+      }),
+    );
   }
 
   async close(): Promise<void> {

@@ -32,7 +32,11 @@ export class DataPlane {
   readonly started: SimulatorProcess[] = [];
   private closed = false;
 
-  constructor(tls: { key: string; cert: string }, auth: AuthState, private readonly options: DataPlaneOptions = {}) {
+  constructor(
+    tls: { key: string; cert: string },
+    auth: AuthState,
+    private readonly options: DataPlaneOptions = {},
+  ) {
     this.tokens = new TokenStore(options.tokenLifetimeMs ?? 24 * 3600e3);
     this.identity = new IdentityEndpoint(auth, this.tokens);
     this.frontDoor = new FrontDoor(tls, auth, this.tokens, (slug) => this.planes.get(slug));
@@ -90,7 +94,13 @@ export class DataPlane {
     const sim = new SimulatorProcess(this.options.simulatorCli, this.options.simulatorArgs);
     this.started.push(sim);
     const deployments = [...account.deployments.values()].filter((d) => d.provisioningState === 'Succeeded');
-    const plane: AccountPlane = { account, sim, deployments: new Map(deployments.map((d) => [d.name, d.model.name])), keys: new Set(), queue: Promise.resolve() };
+    const plane: AccountPlane = {
+      account,
+      sim,
+      deployments: new Map(deployments.map((d) => [d.name, d.model.name])),
+      keys: new Set(),
+      queue: Promise.resolve(),
+    };
     this.planes.set(slug, plane);
     this.enqueue(plane, () => sim.start(deployments.map((d) => ({ name: d.name, model: d.model.name, tpm: d.sku.capacity * 1000 }))));
   }
@@ -100,13 +110,18 @@ export class DataPlane {
     const plane = this.planes.get(slug);
     if (!plane || plane.account !== account) return;
     this.planes.delete(slug);
-    plane.queue = plane.queue.then(() => plane.sim.stop(), () => plane.sim.stop());
+    plane.queue = plane.queue.then(
+      () => plane.sim.stop(),
+      () => plane.sim.stop(),
+    );
   }
 
   private enqueue(plane: AccountPlane, step: () => Promise<void>): void {
-    plane.queue = plane.queue.then(() => (plane.error || this.closed ? undefined : step())).catch((error: unknown) => {
-      plane.error = error instanceof Error ? error : new Error(String(error));
-    });
+    plane.queue = plane.queue
+      .then(() => (plane.error || this.closed ? undefined : step()))
+      .catch((error: unknown) => {
+        plane.error = error instanceof Error ? error : new Error(String(error));
+      });
   }
 
   async close(): Promise<void> {

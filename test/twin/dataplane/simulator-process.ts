@@ -21,13 +21,28 @@ export class SimulatorProcess {
   private child?: ChildProcess;
   private exited?: Promise<void>;
 
-  constructor(private readonly cli: string = DEFAULT_CLI, private readonly extraArgs: string[] = []) {}
+  constructor(
+    private readonly cli: string = DEFAULT_CLI,
+    private readonly extraArgs: string[] = [],
+  ) {}
 
   /** Starts it and waits for "listening on <url>". Without deployments the simulator adds its defaults;
    *  the front door only lets through the deployments ARM knows, so those stay unreachable. */
   async start(deployments: SimulatorDeployment[], timeoutMs = 20_000): Promise<void> {
-    const args = [this.cli, 'simulate', '--port', '0', '--host', '127.0.0.1', '--api-key', this.apiKey, '--latency', 'none',
-      ...deployments.flatMap((d) => ['--deployment', `${d.name}=${d.model}:${d.tpm}`]), ...this.extraArgs];
+    const args = [
+      this.cli,
+      'simulate',
+      '--port',
+      '0',
+      '--host',
+      '127.0.0.1',
+      '--api-key',
+      this.apiKey,
+      '--latency',
+      'none',
+      ...deployments.flatMap((d) => ['--deployment', `${d.name}=${d.model}:${d.tpm}`]),
+      ...this.extraArgs,
+    ];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
     this.child = child;
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
@@ -60,11 +75,14 @@ export class SimulatorProcess {
   async setDeployment(name: string, tpm: number, model?: string): Promise<void> {
     const body = JSON.stringify(model ? { tpm, model } : { tpm });
     const status = await new Promise<number>((resolve, reject) => {
-      const req = request(`${this.url}/__sim/deployments/${encodeURIComponent(name)}`,
-        { method: 'PUT', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+      const req = request(
+        `${this.url}/__sim/deployments/${encodeURIComponent(name)}`,
+        { method: 'PUT', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+        (res) => {
           res.resume();
           res.on('end', () => resolve(res.statusCode ?? 0));
-        });
+        },
+      );
       req.on('error', reject);
       req.end(body);
     });

@@ -148,8 +148,9 @@ export class AppState {
   }
 
   workspaceByCustomerId(sub: string, customerId: string): Workspace | undefined {
-    return [...this.workspaces.values()].find((w) =>
-      w.subscriptionId.toLowerCase() === sub.toLowerCase() && w.customerId.toLowerCase() === customerId.toLowerCase());
+    return [...this.workspaces.values()].find(
+      (w) => w.subscriptionId.toLowerCase() === sub.toLowerCase() && w.customerId.toLowerCase() === customerId.toLowerCase(),
+    );
   }
 
   environment(sub: string, rg: string, name: string): ManagedEnvironment | undefined {
@@ -161,8 +162,7 @@ export class AppState {
   }
 
   inGroup<T extends { subscriptionId: string; resourceGroup: string }>(map: Map<string, T>, sub: string, rg?: string): T[] {
-    return [...map.values()].filter((r) => r.subscriptionId.toLowerCase() === sub.toLowerCase()
-      && (!rg || r.resourceGroup.toLowerCase() === rg.toLowerCase()));
+    return [...map.values()].filter((r) => r.subscriptionId.toLowerCase() === sub.toLowerCase() && (!rg || r.resourceGroup.toLowerCase() === rg.toLowerCase()));
   }
 }
 
@@ -222,18 +222,29 @@ export function uamiIds(id: string): { principalId: string; clientId: string } {
 }
 
 /** The identity block Azure returns: system principal + tenant, and ids for each user-assigned identity. */
-export function identityView(identity: Record<string, unknown>, tenantId: string, previous?: Record<string, unknown>,
-  lookup?: (id: string) => { principalId: string; clientId: string } | undefined): Record<string, unknown> {
+export function identityView(
+  identity: Record<string, unknown>,
+  tenantId: string,
+  previous?: Record<string, unknown>,
+  lookup?: (id: string) => { principalId: string; clientId: string } | undefined,
+): Record<string, unknown> {
   const out: Record<string, unknown> = { type: identity.type };
-  if (String(identity.type ?? '').replace(/\s/g, '').toLowerCase().includes('systemassigned')) {
+  if (
+    String(identity.type ?? '')
+      .replace(/\s/g, '')
+      .toLowerCase()
+      .includes('systemassigned')
+  ) {
     out.principalId = previous?.principalId ?? randomUUID();
     out.tenantId = tenantId;
   }
   if (isObject(identity.userAssignedIdentities)) {
-    out.userAssignedIdentities = Object.fromEntries(Object.keys(identity.userAssignedIdentities).map((id) => {
-      const linked = lookup?.(id);
-      return [id, linked ? { principalId: linked.principalId, clientId: linked.clientId } : uamiIds(id)];
-    }));
+    out.userAssignedIdentities = Object.fromEntries(
+      Object.keys(identity.userAssignedIdentities).map((id) => {
+        const linked = lookup?.(id);
+        return [id, linked ? { principalId: linked.principalId, clientId: linked.clientId } : uamiIds(id)];
+      }),
+    );
   }
   return out;
 }

@@ -130,9 +130,9 @@ export class AuthState {
   hasRole(principalId: string, roleDefinitionId: string, scope: string): boolean {
     const role = roleGuid(roleDefinitionId);
     const target = normalizeScope(scope).toLowerCase();
-    return [...this.roleAssignments.values()].some((a) =>
-      a.principalId.toLowerCase() === principalId.toLowerCase() && roleGuid(a.roleDefinitionId) === role &&
-      scopeCovers(a.scope, target));
+    return [...this.roleAssignments.values()].some(
+      (a) => a.principalId.toLowerCase() === principalId.toLowerCase() && roleGuid(a.roleDefinitionId) === role && scopeCovers(a.scope, target),
+    );
   }
 
   /** Assignments of one principal (for a later data-plane check). */
@@ -165,7 +165,12 @@ export function scopeCovers(assignmentScope: string, target: string): boolean {
 
 /** An ArmError whose body carries `target` (ACR's errors do). */
 export class TargetedArmError extends ArmError {
-  constructor(status: number, code: string, message: string, readonly target: string) {
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    readonly target: string,
+  ) {
     super(status, code, message);
   }
 

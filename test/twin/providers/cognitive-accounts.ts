@@ -9,7 +9,15 @@ import type { Route } from '../router.js';
 import type { Account } from '../state.js';
 import { accountView } from './cognitive-views.js';
 import {
-  ACCOUNT_PATH, CS, CS_API_VERSIONS, CS_OPERATION_API_VERSION, LOCATION_PATH, accountId, locationNotAvailable, operationPath, requireAccount,
+  ACCOUNT_PATH,
+  CS,
+  CS_API_VERSIONS,
+  CS_OPERATION_API_VERSION,
+  LOCATION_PATH,
+  accountId,
+  locationNotAvailable,
+  operationPath,
+  requireAccount,
 } from './cognitive-shared.js';
 
 const SUBDOMAIN = /^[a-zA-Z0-9][a-zA-Z0-9-]{0,62}[a-zA-Z0-9]$/;
@@ -26,10 +34,14 @@ export function softDeleteAccount(ctx: TwinContext, account: Account): void {
 
 export function accountRoutes(ctx: TwinContext): Route[] {
   const { state } = ctx;
-  const route = (method: string, pattern: string, operationId: string, handler: Route['handler'],
-    apiVersions: readonly string[] = CS_API_VERSIONS): Route => ({ method, pattern, operationId, apiVersions, handler });
-  const asyncHeaders = (req: ArmRequest, op: ReturnType<typeof ctx.ops.start>) =>
-    ({ 'Azure-AsyncOperation': ctx.ops.url(req, op), ...ctx.ops.retryAfter() });
+  const route = (method: string, pattern: string, operationId: string, handler: Route['handler'], apiVersions: readonly string[] = CS_API_VERSIONS): Route => ({
+    method,
+    pattern,
+    operationId,
+    apiVersions,
+    handler,
+  });
+  const asyncHeaders = (req: ArmRequest, op: ReturnType<typeof ctx.ops.start>) => ({ 'Azure-AsyncOperation': ctx.ops.url(req, op), ...ctx.ops.retryAfter() });
 
   const create = (req: ArmRequest) => {
     const { sub, rg, name } = pathParams(req);
@@ -38,7 +50,8 @@ export function accountRoutes(ctx: TwinContext): Route[] {
       throw new ArmError(409, 'ResourceGroupBeingDeleted', `The resource group '${group.name}' is in deprovisioning state and cannot perform this operation.`);
     }
     const body = requireBody(req);
-    if (typeof body.location !== 'string' || !body.location) throw new ArmError(400, 'LocationRequired', 'The location property is required for this definition.');
+    if (typeof body.location !== 'string' || !body.location)
+      throw new ArmError(400, 'LocationRequired', 'The location property is required for this definition.');
     if (!ctx.catalog.regions().includes(normalizeLocation(body.location))) throw locationNotAvailable(ctx, body.location);
     if (typeof body.kind !== 'string' || !isObject(body.sku) || typeof body.sku.name !== 'string') {
       throw new ArmError(400, 'InvalidRequestContent', "The request content was invalid: 'kind' and 'sku.name' are required.");
@@ -49,15 +62,21 @@ export function accountRoutes(ctx: TwinContext): Route[] {
     const existing = state.account(sub, rg, name);
     const deleted = [...state.deletedAccounts.values()].find((a) => key(a.subscriptionId, a.resourceGroup, a.name) === key(sub, rg, name));
     if (deleted && !existing && !restore) {
-      throw new ArmError(409, 'FlagMustBeSetForRestore',
-        `An existing resource with ID '${accountId(deleted)}' has been soft-deleted. To restore the resource, you must specify 'restore' to be 'true' in the property. If you don't want to restore existing resource, please purge it first.`);
+      throw new ArmError(
+        409,
+        'FlagMustBeSetForRestore',
+        `An existing resource with ID '${accountId(deleted)}' has been soft-deleted. To restore the resource, you must specify 'restore' to be 'true' in the property. If you don't want to restore existing resource, please purge it first.`,
+      );
     }
     const subdomain = typeof props.customSubDomainName === 'string' ? props.customSubDomainName : undefined;
     if (subdomain) {
       const holder = state.subdomainHolder(subdomain);
       if (holder && holder.account !== existing && holder.account !== (restore ? deleted : undefined)) {
-        throw new ArmError(409, 'CustomDomainInUse',
-          `Please pick a different name. The subdomain name '${subdomain}' is not available as it's already used by a resource. If the resource using the name was deleted in the last 48 hours, you may need to purge the deleted resource.`);
+        throw new ArmError(
+          409,
+          'CustomDomainInUse',
+          `Please pick a different name. The subdomain name '${subdomain}' is not available as it's already used by a resource. If the resource using the name was deleted in the last 48 hours, you may need to purge the deleted resource.`,
+        );
       }
     }
     const now = new Date().toISOString();
@@ -77,18 +96,31 @@ export function accountRoutes(ctx: TwinContext): Route[] {
       delete account.scheduledPurgeDate;
     } else {
       account = {
-        subscriptionId: state.requireSubscription(sub).subscriptionId, resourceGroup: group.name, name, location: body.location,
-        kind: body.kind, sku: { name: body.sku.name }, tags: isObject(body.tags) ? (body.tags as Record<string, string>) : undefined,
-        identity: isObject(body.identity) ? withPrincipal(ctx, body.identity) : undefined, properties: props,
-        provisioningState: 'Creating', internalId: randomUUID().replace(/-/g, ''), dateCreated: now, createdAt: now,
-        modifiedAt: now, etag: etag(), deployments: new Map(),
+        subscriptionId: state.requireSubscription(sub).subscriptionId,
+        resourceGroup: group.name,
+        name,
+        location: body.location,
+        kind: body.kind,
+        sku: { name: body.sku.name },
+        tags: isObject(body.tags) ? (body.tags as Record<string, string>) : undefined,
+        identity: isObject(body.identity) ? withPrincipal(ctx, body.identity) : undefined,
+        properties: props,
+        provisioningState: 'Creating',
+        internalId: randomUUID().replace(/-/g, ''),
+        dateCreated: now,
+        createdAt: now,
+        modifiedAt: now,
+        etag: etag(),
+        deployments: new Map(),
       };
     }
     account.provisioningState = 'Creating';
     state.accounts.set(key(sub, rg, name), account);
     const op = ctx.ops.start({
-      operationId: 'Accounts_Create', path: operationPath(account.subscriptionId, account.location, newOperationId()),
-      pollApiVersion: CS_OPERATION_API_VERSION, runningStatus: 'Creating',
+      operationId: 'Accounts_Create',
+      path: operationPath(account.subscriptionId, account.location, newOperationId()),
+      pollApiVersion: CS_OPERATION_API_VERSION,
+      runningStatus: 'Creating',
       complete: () => {
         account.provisioningState = 'Succeeded';
         account.etag = etag();
@@ -120,8 +152,10 @@ export function accountRoutes(ctx: TwinContext): Route[] {
       if (!account) return { status: 204 };
       account.provisioningState = 'Deleting';
       const op = ctx.ops.start({
-        operationId: 'Accounts_Delete', path: operationPath(account.subscriptionId, account.location, newOperationId()),
-        pollApiVersion: CS_OPERATION_API_VERSION, runningStatus: 'Deleting',
+        operationId: 'Accounts_Delete',
+        path: operationPath(account.subscriptionId, account.location, newOperationId()),
+        pollApiVersion: CS_OPERATION_API_VERSION,
+        runningStatus: 'Deleting',
         complete: () => softDeleteAccount(ctx, account),
         fail: () => (account.provisioningState = 'Failed'),
       });
@@ -151,8 +185,10 @@ export function accountRoutes(ctx: TwinContext): Route[] {
     route('DELETE', `${LOCATION_PATH}/resourceGroups/{resourceGroupName}/deletedAccounts/{accountName}`, 'DeletedAccounts_Purge', (req) => {
       const account = requireDeleted(ctx, req);
       const op = ctx.ops.start({
-        operationId: 'DeletedAccounts_Purge', path: operationPath(account.subscriptionId, account.location, newOperationId()),
-        pollApiVersion: CS_OPERATION_API_VERSION, runningStatus: 'Deleting',
+        operationId: 'DeletedAccounts_Purge',
+        path: operationPath(account.subscriptionId, account.location, newOperationId()),
+        pollApiVersion: CS_OPERATION_API_VERSION,
+        runningStatus: 'Deleting',
         complete: () => {
           state.deletedAccounts.delete(state.deletedKey(account.subscriptionId, account.location, account.resourceGroup, account.name));
           ctx.events.emit('accountPurged', account);
@@ -160,8 +196,10 @@ export function accountRoutes(ctx: TwinContext): Route[] {
       });
       return { status: 202, headers: asyncHeaders(req, op) };
     }),
-    route('GET', `${LOCATION_PATH}/operationResults/{operationId}`, 'OperationStatus_Get',
-      (req) => ctx.ops.asyncStatus(req.params.operationId!), [CS_OPERATION_API_VERSION, ...CS_API_VERSIONS]),
+    route('GET', `${LOCATION_PATH}/operationResults/{operationId}`, 'OperationStatus_Get', (req) => ctx.ops.asyncStatus(req.params.operationId!), [
+      CS_OPERATION_API_VERSION,
+      ...CS_API_VERSIONS,
+    ]),
   ];
 }
 
@@ -182,8 +220,9 @@ function withPrincipal(ctx: TwinContext, identity: Record<string, unknown>, prev
     out.tenantId = ctx.tenantId;
   }
   if (isObject(identity.userAssignedIdentities)) {
-    out.userAssignedIdentities = Object.fromEntries(Object.keys(identity.userAssignedIdentities).map((id) =>
-      [id, { principalId: randomUUID(), clientId: randomUUID() }]));
+    out.userAssignedIdentities = Object.fromEntries(
+      Object.keys(identity.userAssignedIdentities).map((id) => [id, { principalId: randomUUID(), clientId: randomUUID() }]),
+    );
   }
   return out;
 }

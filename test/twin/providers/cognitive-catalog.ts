@@ -10,8 +10,13 @@ import { quotaDisplayName } from './cognitive-deployments.js';
 const ACCOUNT_LIMIT = 200;
 
 export function catalogRoutes(ctx: TwinContext): Route[] {
-  const route = (pattern: string, operationId: string, handler: Route['handler']): Route =>
-    ({ method: 'GET', pattern, operationId, apiVersions: CS_API_VERSIONS, handler });
+  const route = (pattern: string, operationId: string, handler: Route['handler']): Route => ({
+    method: 'GET',
+    pattern,
+    operationId,
+    apiVersions: CS_API_VERSIONS,
+    handler,
+  });
   const region = (req: ArmRequest) => {
     ctx.state.requireSubscription(req.params.subscriptionId!);
     const loc = req.params.location!;
@@ -24,10 +29,14 @@ export function catalogRoutes(ctx: TwinContext): Route[] {
       const loc = region(req);
       const sub = req.params.subscriptionId!;
       const accounts = ctx.state.accountsIn(sub).filter((a) => normalizeLocation(a.location) === normalizeLocation(loc)).length;
-      const value: unknown[] = [{
-        name: { value: 'AccountCount', localizedValue: 'Cognitive Services total account limit' },
-        currentValue: accounts, limit: ACCOUNT_LIMIT, unit: 'Count',
-      }];
+      const value: unknown[] = [
+        {
+          name: { value: 'AccountCount', localizedValue: 'Cognitive Services total account limit' },
+          currentValue: accounts,
+          limit: ACCOUNT_LIMIT,
+          unit: 'Count',
+        },
+      ];
       const seen = new Set<string>();
       for (const m of ctx.catalog.models(loc)) {
         for (const sku of m.skus) {
@@ -36,7 +45,9 @@ export function catalogRoutes(ctx: TwinContext): Route[] {
           seen.add(usageName);
           value.push({
             name: { value: usageName, localizedValue: quotaDisplayName(sku, m.name) },
-            currentValue: usageOf(ctx, sub, loc, usageName), limit: ctx.catalog.limit(loc, usageName), unit: 'Count',
+            currentValue: usageOf(ctx, sub, loc, usageName),
+            limit: ctx.catalog.limit(loc, usageName),
+            unit: 'Count',
           });
         }
       }
@@ -50,7 +61,10 @@ export function catalogRoutes(ctx: TwinContext): Route[] {
           kind: 'OpenAI',
           skuName: 'S0',
           model: {
-            format: m.format, name: m.name, version: m.version, isDefaultVersion: m.isDefaultVersion ?? false,
+            format: m.format,
+            name: m.name,
+            version: m.version,
+            isDefaultVersion: m.isDefaultVersion ?? false,
             capabilities: m.embedding ? { embeddings: 'true', maxContextToken: '8192' } : { chatCompletion: 'true', maxContextToken: '128000' },
             lifecycleStatus: 'GenerallyAvailable',
             skus: m.skus.map((sku) => {
@@ -79,9 +93,12 @@ export function catalogRoutes(ctx: TwinContext): Route[] {
           const usageName = usageNameOf(sku, offer!.name);
           return {
             id: `/subscriptions/${sub}/providers/${CS}/locations/${loc}/models/${format}.${name}.${version}/skuCapacities/${sku}`,
-            type: `${CS}/locations/models/skuCapacities`, name: sku, location: loc,
+            type: `${CS}/locations/models/skuCapacities`,
+            name: sku,
+            location: loc,
             properties: {
-              model: { format: offer!.format, name: offer!.name, version: offer!.version }, skuName: sku,
+              model: { format: offer!.format, name: offer!.name, version: offer!.version },
+              skuName: sku,
               availableCapacity: Math.max(0, ctx.catalog.limit(loc, usageName) - usageOf(ctx, sub, loc, usageName)),
               availableFinetuneCapacity: 0,
             },

@@ -13,18 +13,25 @@ import { ACCOUNT_PATH, CS, CS_API_VERSIONS, CS_OPERATION_API_VERSION, operationP
 const DEPLOYMENT_PATH = `${ACCOUNT_PATH}/deployments/{deploymentName}`;
 
 /** "Tokens Per Minute (thousands) - gpt-4o-mini" (Standard) or "… - gpt-4o-mini - GlobalStandard". */
-export const quotaDisplayName = (sku: string, model: string): string =>
-  `Tokens Per Minute (thousands) - ${model}${sku === 'Standard' ? '' : ` - ${sku}`}`;
+export const quotaDisplayName = (sku: string, model: string): string => `Tokens Per Minute (thousands) - ${model}${sku === 'Standard' ? '' : ` - ${sku}`}`;
 
 export function deploymentRoutes(ctx: TwinContext): Route[] {
-  const route = (method: string, pattern: string, operationId: string, handler: Route['handler']): Route =>
-    ({ method, pattern, operationId, apiVersions: CS_API_VERSIONS, handler });
+  const route = (method: string, pattern: string, operationId: string, handler: Route['handler']): Route => ({
+    method,
+    pattern,
+    operationId,
+    apiVersions: CS_API_VERSIONS,
+    handler,
+  });
 
   const requireSucceededAccount = (req: ArmRequest): Account => {
     const account = requireAccount(ctx, req);
     if (account.provisioningState !== 'Succeeded') {
-      throw new ArmError(409, 'AccountProvisioningStateInvalid',
-        `Call to ${CS}/accounts failed. Account '${account.name}' is in provisioning state '${account.provisioningState}'; retry when it is 'Succeeded'.`);
+      throw new ArmError(
+        409,
+        'AccountProvisioningStateInvalid',
+        `Call to ${CS}/accounts failed. Account '${account.name}' is in provisioning state '${account.provisioningState}'; retry when it is 'Succeeded'.`,
+      );
     }
     return account;
   };
@@ -38,15 +45,19 @@ export function deploymentRoutes(ctx: TwinContext): Route[] {
     const available = Math.max(0, limit - used);
     if (need > available) {
       const name = quotaDisplayName(skuName, model);
-      throw new ArmError(400, 'InsufficientQuota',
-        `This operation require ${need} new capacity in quota ${name}, which is bigger than the current available capacity ${available}. The current quota usage is ${used} and the quota limit is ${limit} for quota ${usageName}.`);
+      throw new ArmError(
+        400,
+        'InsufficientQuota',
+        `This operation require ${need} new capacity in quota ${name}, which is bigger than the current available capacity ${available}. The current quota usage is ${used} and the quota limit is ${limit} for quota ${usageName}.`,
+      );
     }
   };
 
   const settle = (account: Account, d: Deployment, operationId: string, state: string) => {
     d.provisioningState = state;
     return ctx.ops.start({
-      operationId, path: operationPath(account.subscriptionId, account.location, newOperationId()),
+      operationId,
+      path: operationPath(account.subscriptionId, account.location, newOperationId()),
       pollApiVersion: CS_OPERATION_API_VERSION,
       complete: () => {
         d.provisioningState = 'Succeeded';
@@ -77,17 +88,25 @@ export function deploymentRoutes(ctx: TwinContext): Route[] {
       const offer = ctx.catalog.find(account.location, model.format, model.name, String(model.version ?? ''));
       const region = normalizeLocation(account.location);
       if (!offer || !offer.skus.includes(skuName)) {
-        throw new ArmError(400, 'InvalidResourceProperties',
-          `The specified SKU '${skuName}' for model '${model.name} ${String(model.version ?? '')}' is not supported in this region '${region}'.`);
+        throw new ArmError(
+          400,
+          'InvalidResourceProperties',
+          `The specified SKU '${skuName}' for model '${model.name} ${String(model.version ?? '')}' is not supported in this region '${region}'.`,
+        );
       }
       const name = req.params.deploymentName!;
       const previous = account.deployments.get(key(name));
       checkQuota(account, previous, skuName, offer.name, capacity);
       const now = new Date().toISOString();
       const d: Deployment = {
-        name: previous?.name ?? name, sku: { name: skuName, capacity },
-        model: { format: offer.format, name: offer.name, version: offer.version }, properties: props,
-        provisioningState: 'Accepted', etag: etag(), createdAt: previous?.createdAt ?? now, modifiedAt: now,
+        name: previous?.name ?? name,
+        sku: { name: skuName, capacity },
+        model: { format: offer.format, name: offer.name, version: offer.version },
+        properties: props,
+        provisioningState: 'Accepted',
+        etag: etag(),
+        createdAt: previous?.createdAt ?? now,
+        modifiedAt: now,
       };
       account.deployments.set(key(name), d);
       settle(account, d, 'Deployments_CreateOrUpdate', previous ? 'Updating' : 'Accepted');
@@ -103,8 +122,11 @@ export function deploymentRoutes(ctx: TwinContext): Route[] {
         const capacity = typeof body.sku.capacity === 'number' ? body.sku.capacity : d.sku.capacity;
         const offer = ctx.catalog.find(account.location, d.model.format, d.model.name, d.model.version);
         if (!offer?.skus.includes(skuName)) {
-          throw new ArmError(400, 'InvalidResourceProperties',
-            `The specified SKU '${skuName}' for model '${d.model.name} ${d.model.version}' is not supported in this region '${normalizeLocation(account.location)}'.`);
+          throw new ArmError(
+            400,
+            'InvalidResourceProperties',
+            `The specified SKU '${skuName}' for model '${d.model.name} ${d.model.version}' is not supported in this region '${normalizeLocation(account.location)}'.`,
+          );
         }
         checkQuota(account, d, skuName, d.model.name, capacity);
         d.sku = { name: skuName, capacity };

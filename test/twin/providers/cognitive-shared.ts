@@ -10,8 +10,7 @@ export const CS = 'Microsoft.CognitiveServices';
 export const ACCOUNT_PATH = `/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/${CS}/accounts/{accountName}`;
 export const LOCATION_PATH = `/subscriptions/{subscriptionId}/providers/${CS}/locations/{location}`;
 
-export const accountId = (a: Account): string =>
-  `/subscriptions/${a.subscriptionId}/resourceGroups/${a.resourceGroup}/providers/${CS}/accounts/${a.name}`;
+export const accountId = (a: Account): string => `/subscriptions/${a.subscriptionId}/resourceGroups/${a.resourceGroup}/providers/${CS}/accounts/${a.name}`;
 
 /** Status resource path for an operation started in the account's region (raw region name, as recorded). */
 export const operationPath = (sub: string, location: string, id: string): string =>
@@ -42,6 +41,9 @@ export function usageOf(ctx: TwinContext, sub: string, region: string, usageName
 }
 
 export function locationNotAvailable(ctx: TwinContext, location: string): ArmError {
-  return new ArmError(400, 'LocationNotAvailableForResourceType',
-    `The provided location '${location}' is not available for resource type '${CS}/accounts'. List of available regions for the resource type is '${ctx.catalog.regions().join(',')}'.`);
+  return new ArmError(
+    400,
+    'LocationNotAvailableForResourceType',
+    `The provided location '${location}' is not available for resource type '${CS}/accounts'. List of available regions for the resource type is '${ctx.catalog.regions().join(',')}'.`,
+  );
 }

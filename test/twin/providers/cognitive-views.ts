@@ -18,10 +18,15 @@ const CALL_RATE_LIMIT = {
 };
 
 const CAPABILITIES = [
-  { name: 'VirtualNetworks' }, { name: 'CustomerManagedKey' }, { name: 'MaxFineTuneCount', value: '100' },
-  { name: 'MaxRunningFineTuneCount', value: '1' }, { name: 'MaxUserFileCount', value: '50' },
-  { name: 'MaxTrainingFileSize', value: '512000000' }, { name: 'MaxUserFileImportDurationInHours', value: '1' },
-  { name: 'MaxFineTuneJobDurationInHours', value: '720' }, { name: 'TrustedServices', value: 'Microsoft.CognitiveServices,Microsoft.MachineLearningServices,Microsoft.Search' },
+  { name: 'VirtualNetworks' },
+  { name: 'CustomerManagedKey' },
+  { name: 'MaxFineTuneCount', value: '100' },
+  { name: 'MaxRunningFineTuneCount', value: '1' },
+  { name: 'MaxUserFileCount', value: '50' },
+  { name: 'MaxTrainingFileSize', value: '512000000' },
+  { name: 'MaxUserFileImportDurationInHours', value: '1' },
+  { name: 'MaxFineTuneJobDurationInHours', value: '720' },
+  { name: 'TrustedServices', value: 'Microsoft.CognitiveServices,Microsoft.MachineLearningServices,Microsoft.Search' },
 ];
 
 export function accountView(ctx: TwinContext, a: Account): Record<string, unknown> {

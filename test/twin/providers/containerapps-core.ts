@@ -4,8 +4,16 @@
 import { ArmError, isObject, key, type ArmRequest } from '../arm.js';
 import type { TwinContext } from '../context.js';
 import {
-  appFqdn, appId, appState, envId, newReplicaName, newRevisionSuffix, templateHash,
-  type ContainerApp, type ContainerAppSnapshot, type ManagedEnvironment,
+  appFqdn,
+  appId,
+  appState,
+  envId,
+  newReplicaName,
+  newRevisionSuffix,
+  templateHash,
+  type ContainerApp,
+  type ContainerAppSnapshot,
+  type ManagedEnvironment,
 } from './app-state.js';
 import { APP, invalidTemplate } from './containerapps-shared.js';
 
@@ -17,8 +25,11 @@ const APP_NAME = /^[a-z][a-z0-9-]{0,30}[a-z0-9]$|^[a-z]$/;
 /** ContainerAppInvalidName (wording from field reports). */
 export function checkAppName(name: string): void {
   if (!APP_NAME.test(name) || name.includes('--')) {
-    throw new ArmError(400, 'ContainerAppInvalidName',
-      `Invalid ContainerApp name '${name}'. A name must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character and cannot have '--'. The length must not be more than 32 characters.`);
+    throw new ArmError(
+      400,
+      'ContainerAppInvalidName',
+      `Invalid ContainerApp name '${name}'. A name must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character and cannot have '--'. The length must not be more than 32 characters.`,
+    );
   }
 }
 
@@ -32,8 +43,11 @@ export function resolveEnvironment(ctx: TwinContext, sub: string, props: Obj): M
   const env = m && m[1]!.toLowerCase() === sub.toLowerCase() ? appState(ctx).environment(m[1]!, m[2]!, m[3]!) : undefined;
   if (!env) throw new ArmError(404, 'ManagedEnvironmentNotFound', `The environment '${id}' could not be found.`);
   if (env.provisioningState !== 'Succeeded') {
-    throw new ArmError(409, 'ManagedEnvironmentNotReadyForAppCreation',
-      `The environment '${env.name}' is not ready for app creation: its provisioning state is '${env.provisioningState}'.`);
+    throw new ArmError(
+      409,
+      'ManagedEnvironmentNotReadyForAppCreation',
+      `The environment '${env.name}' is not ready for app creation: its provisioning state is '${env.provisioningState}'.`,
+    );
   }
   return env;
 }
@@ -50,8 +64,11 @@ export function mergeSecrets(sent: unknown, previous: Obj[] = []): Obj[] {
     out.push(merged);
   }
   if (invalid.length) {
-    throw new ArmError(400, 'ContainerAppSecretInvalid',
-      `Invalid Request: Container app secret(s) with name(s) '${invalid.join(', ')}' are invalid: value or keyVaultUrl and identity should be provided.`);
+    throw new ArmError(
+      400,
+      'ContainerAppSecretInvalid',
+      `Invalid Request: Container app secret(s) with name(s) '${invalid.join(', ')}' are invalid: value or keyVaultUrl and identity should be provided.`,
+    );
   }
   return out;
 }
@@ -64,12 +81,17 @@ export function normalizeSpec(configuration: Obj, template: Obj, identity: Obj |
   const secretNames = new Set(secrets.map((s) => String(s.name)));
   const containers = arr(template.containers);
   if (containers.length === 0) {
-    throw new ArmError(400, 'InvalidParameterValueInContainerTemplate',
-      "The following field(s) are either invalid or missing. Field 'template.containers' is invalid with details: 'Invalid value: \"\": at least one container is required';.");
+    throw new ArmError(
+      400,
+      'InvalidParameterValueInContainerTemplate',
+      "The following field(s) are either invalid or missing. Field 'template.containers' is invalid with details: 'Invalid value: \"\": at least one container is required';.",
+    );
   }
   const registries = arr(configuration.registries);
   const userIds = isObject(identity?.userAssignedIdentities) ? Object.keys(identity.userAssignedIdentities).map((k) => k.toLowerCase()) : [];
-  const systemAssigned = String(identity?.type ?? '').toLowerCase().includes('systemassigned');
+  const systemAssigned = String(identity?.type ?? '')
+    .toLowerCase()
+    .includes('systemassigned');
   for (const r of registries) {
     const server = String(r.server ?? '');
     if (typeof r.identity === 'string' && r.identity) {
@@ -93,8 +115,11 @@ export function normalizeSpec(configuration: Obj, template: Obj, identity: Obj |
     const server = image.split('/')[0]!.toLowerCase();
     if (server.endsWith('.azurecr.io') && !registries.some((r) => String(r.server ?? '').toLowerCase() === server)) {
       const repo = image.slice(server.length + 1).split(/[:@]/)[0];
-      throw invalidTemplate(`template.containers.${name}.image`, image,
-        `GET https:?scope=repository%3A${repo}%3Apull&service=${server}: UNAUTHORIZED: authentication required, visit https://aka.ms/acr/authorization for more information.`);
+      throw invalidTemplate(
+        `template.containers.${name}.image`,
+        image,
+        `GET https:?scope=repository%3A${repo}%3Apull&service=${server}: UNAUTHORIZED: authentication required, visit https://aka.ms/acr/authorization for more information.`,
+      );
     }
     c.resources = { cpu: 0.5, memory: '1Gi', ephemeralStorage: '2Gi', ...(isObject(c.resources) ? c.resources : {}) };
   }
@@ -102,8 +127,12 @@ export function normalizeSpec(configuration: Obj, template: Obj, identity: Obj |
   template.scale = { minReplicas: 0, maxReplicas: 10, cooldownPeriod: 300, pollingInterval: 30, ...(isObject(template.scale) ? template.scale : {}) };
   if (isObject(configuration.ingress)) {
     configuration.ingress = {
-      external: false, transport: 'Auto', allowInsecure: false, exposedPort: 0,
-      traffic: [{ weight: 100, latestRevision: true }], ...configuration.ingress,
+      external: false,
+      transport: 'Auto',
+      allowInsecure: false,
+      exposedPort: 0,
+      traffic: [{ weight: 100, latestRevision: true }],
+      ...configuration.ingress,
     };
   }
 }
@@ -128,8 +157,14 @@ export function reviseIfNeeded(app: ContainerApp): boolean {
     for (const r of app.revisions) Object.assign(r, { active: false, trafficWeight: 0, replicas: [], runningState: 'Stopped' });
   }
   app.revisions.push({
-    name, createdTime: now, lastActiveTime: now, template: structuredClone(app.template), active: true, trafficWeight: 100,
-    provisioningState: 'Provisioned', runningState: 'Running',
+    name,
+    createdTime: now,
+    lastActiveTime: now,
+    template: structuredClone(app.template),
+    active: true,
+    trafficWeight: 100,
+    provisioningState: 'Provisioned',
+    runningState: 'Running',
     replicas: Array.from({ length: count }, () => newReplicaName(name, hash)),
   });
   app.latestRevisionName = name;
@@ -143,23 +178,41 @@ export function snapshot(app: ContainerApp): ContainerAppSnapshot {
   const ingress = isObject(app.configuration.ingress) ? app.configuration.ingress : undefined;
   const scale = isObject(app.template.scale) ? app.template.scale : {};
   return {
-    id: appId(app), subscriptionId: app.subscriptionId, resourceGroup: app.resourceGroup, name: app.name, location: app.location,
+    id: appId(app),
+    subscriptionId: app.subscriptionId,
+    resourceGroup: app.resourceGroup,
+    name: app.name,
+    location: app.location,
     fqdn: ingress ? appFqdn(app) : undefined,
     environment: { id: envId(app.environment), name: app.environment.name, defaultDomain: app.environment.defaultDomain },
     latestRevisionName: app.latestRevisionName,
     revisions: app.revisions.map((r) => ({ name: r.name, active: r.active, replicas: [...r.replicas] })),
     containers: arr(app.template.containers).map((c) => {
-      const env = arr(c.env).map((e) => ({ name: String(e.name), ...(e.value !== undefined ? { value: String(e.value) } : {}), ...(typeof e.secretRef === 'string' ? { secretRef: e.secretRef } : {}) }));
+      const env = arr(c.env).map((e) => ({
+        name: String(e.name),
+        ...(e.value !== undefined ? { value: String(e.value) } : {}),
+        ...(typeof e.secretRef === 'string' ? { secretRef: e.secretRef } : {}),
+      }));
       return {
-        name: String(c.name), image: String(c.image), env,
-        resolvedEnv: Object.fromEntries(env.map((e) => [e.name, e.secretRef !== undefined ? secrets[e.secretRef] ?? '' : e.value ?? ''])),
-        resources: c.resources, probes: c.probes,
+        name: String(c.name),
+        image: String(c.image),
+        env,
+        resolvedEnv: Object.fromEntries(env.map((e) => [e.name, e.secretRef !== undefined ? (secrets[e.secretRef] ?? '') : (e.value ?? '')])),
+        resources: c.resources,
+        probes: c.probes,
         ...(Array.isArray(c.command) ? { command: c.command.map(String) } : {}),
         ...(Array.isArray(c.args) ? { args: c.args.map(String) } : {}),
       };
     }),
     secrets,
-    ingress: ingress ? { external: Boolean(ingress.external), targetPort: ingress.targetPort as number | undefined, transport: String(ingress.transport), traffic: ingress.traffic } : undefined,
+    ingress: ingress
+      ? {
+          external: Boolean(ingress.external),
+          targetPort: ingress.targetPort as number | undefined,
+          transport: String(ingress.transport),
+          traffic: ingress.traffic,
+        }
+      : undefined,
     scale: { minReplicas: Number(scale.minReplicas ?? 0), maxReplicas: Number(scale.maxReplicas ?? 10), rules: scale.rules },
     identity: app.identity,
   };
@@ -179,7 +232,11 @@ export function requireApp(ctx: TwinContext, req: ArmRequest): ContainerApp {
   const name = req.params.containerAppName!;
   ctx.state.requireGroup(sub, rg);
   const app = appState(ctx).app(sub, rg, name);
-  if (!app) throw new ArmError(404, 'ResourceNotFound',
-    `The Resource '${APP}/containerApps/${name}' under resource group '${rg}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`);
+  if (!app)
+    throw new ArmError(
+      404,
+      'ResourceNotFound',
+      `The Resource '${APP}/containerApps/${name}' under resource group '${rg}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`,
+    );
   return app;
 }

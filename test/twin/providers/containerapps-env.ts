@@ -7,9 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { ArmError, isObject, key, ok, requireBody, resourceNotFound, systemData, type ArmRequest } from '../arm.js';
 import type { TwinContext } from '../context.js';
 import type { Route } from '../router.js';
-import {
-  appState, envId, identityView, newDefaultDomain, newStaticIp, streamBase, type ManagedEnvironment,
-} from './app-state.js';
+import { appState, envId, identityView, newDefaultDomain, newStaticIp, streamBase, type ManagedEnvironment } from './app-state.js';
 import { APP, ENV_PATH, RG_PATH, appRoute, groupForWrite, startAppOperation } from './containerapps-shared.js';
 import { deleteApp } from './containerapps-core.js';
 
@@ -25,15 +23,25 @@ export function environmentView(ctx: TwinContext, e: ManagedEnvironment): Record
     logs.logAnalyticsConfiguration = shown;
   }
   return {
-    id: envId(e), name: e.name, type: `${APP}/managedEnvironments`, location: e.location, ...(e.tags ? { tags: e.tags } : {}),
+    id: envId(e),
+    name: e.name,
+    type: `${APP}/managedEnvironments`,
+    location: e.location,
+    ...(e.tags ? { tags: e.tags } : {}),
     systemData: systemData(e.createdAt),
     ...(e.identity ? { identity: e.identity } : {}),
     properties: {
       ...props,
-      provisioningState: e.provisioningState, deploymentErrors: null, defaultDomain: e.defaultDomain, staticIp: e.staticIp,
+      provisioningState: e.provisioningState,
+      deploymentErrors: null,
+      defaultDomain: e.defaultDomain,
+      staticIp: e.staticIp,
       ...(logs ? { appLogsConfiguration: logs } : {}),
       zoneRedundant: props.zoneRedundant ?? false,
-      customDomainConfiguration: { ...(isObject(props.customDomainConfiguration) ? props.customDomainConfiguration : {}), customDomainVerificationId: e.customDomainVerificationId },
+      customDomainConfiguration: {
+        ...(isObject(props.customDomainConfiguration) ? props.customDomainConfiguration : {}),
+        customDomainVerificationId: e.customDomainVerificationId,
+      },
       eventStreamEndpoint: `${streamBase(e.location)}${envId(e).replace(`/providers/${APP}`, '')}/eventstream`,
       infrastructureResourceGroup: `ME_${e.name}_${e.resourceGroup}_${e.location.replace(/\s+/g, '').toLowerCase()}`,
       ...(Array.isArray(props.workloadProfiles) ? {} : { workloadProfiles: [{ workloadProfileType: 'Consumption', name: 'Consumption' }] }),
@@ -50,8 +58,11 @@ function checkLogsConfiguration(props: Record<string, unknown>): void {
   if (destination === 'log-analytics' && !isObject(la)) throw new ArmError(400, 'InvalidRequestParameterWithDetails', INVALID_LOG_ANALYTICS);
   if (!isObject(la)) return;
   if (typeof la.customerId !== 'string' || !GUID.test(la.customerId)) {
-    throw new ArmError(400, 'InvalidRequestParameterWithDetails',
-      'LogAnalyticsConfiguration.CustomerId is invalid.  CustomerId must be a GUID without additional whiteSpace');
+    throw new ArmError(
+      400,
+      'InvalidRequestParameterWithDetails',
+      'LogAnalyticsConfiguration.CustomerId is invalid.  CustomerId must be a GUID without additional whiteSpace',
+    );
   }
   if (typeof la.sharedKey !== 'string' || !la.sharedKey) throw new ArmError(400, 'InvalidRequestParameterWithDetails', INVALID_LOG_ANALYTICS);
 }
@@ -73,16 +84,25 @@ export function environmentRoutes(ctx: TwinContext): Route[] {
     const { sub, rg, name } = params(req);
     const group = groupForWrite(ctx, sub, rg);
     const body = requireBody(req);
-    if (typeof body.location !== 'string' || !body.location) throw new ArmError(400, 'LocationRequired', 'The location property is required for this definition.');
+    if (typeof body.location !== 'string' || !body.location)
+      throw new ArmError(400, 'LocationRequired', 'The location property is required for this definition.');
     const props = isObject(body.properties) ? { ...body.properties } : {};
     for (const readOnly of ['provisioningState', 'defaultDomain', 'staticIp', 'eventStreamEndpoint', 'deploymentErrors']) delete props[readOnly];
     checkLogsConfiguration(props);
     const now = new Date().toISOString();
     const existing = store.environment(sub, rg, name);
     const env: ManagedEnvironment = existing ?? {
-      subscriptionId: state.requireSubscription(sub).subscriptionId, resourceGroup: group.name, name, location: body.location,
-      properties: {}, provisioningState: 'Waiting', defaultDomain: newDefaultDomain(body.location), staticIp: newStaticIp(),
-      customDomainVerificationId: randomBytes(32).toString('hex').toUpperCase(), createdAt: now, modifiedAt: now,
+      subscriptionId: state.requireSubscription(sub).subscriptionId,
+      resourceGroup: group.name,
+      name,
+      location: body.location,
+      properties: {},
+      provisioningState: 'Waiting',
+      defaultDomain: newDefaultDomain(body.location),
+      staticIp: newStaticIp(),
+      customDomainVerificationId: randomBytes(32).toString('hex').toUpperCase(),
+      createdAt: now,
+      modifiedAt: now,
     };
     env.properties = props;
     if (isObject(body.tags)) env.tags = body.tags as Record<string, string>;
@@ -124,7 +144,11 @@ export function environmentRoutes(ctx: TwinContext): Route[] {
       const token = randomBytes(48).toString('base64url');
       store.envAuthTokens.set(token, { environment: env, expires });
       return ok({
-        id: envId(env), name: env.name, type: `${APP}/managedEnvironments/accesstoken`, location: env.location, properties: { token, expires },
+        id: envId(env),
+        name: env.name,
+        type: `${APP}/managedEnvironments/accesstoken`,
+        location: env.location,
+        properties: { token, expires },
       });
     }),
     appRoute('DELETE', ENV_PATH, 'ManagedEnvironments_Delete', (req) => {
@@ -134,7 +158,8 @@ export function environmentRoutes(ctx: TwinContext): Route[] {
       if (!env) return { status: 204 };
       env.provisioningState = 'ScheduledForDelete';
       const { headers } = startAppOperation(ctx, req, 'managedEnvironment', env.subscriptionId, env.location, {
-        operationId: 'ManagedEnvironments_Delete', withLocation: true,
+        operationId: 'ManagedEnvironments_Delete',
+        withLocation: true,
         complete: () => dropEnvironment(ctx, env),
         fail: () => (env.provisioningState = 'Succeeded'),
       });

@@ -8,17 +8,24 @@ import { ArmError, isObject, key, ok, requireBody, resourceNotFound, type ArmReq
 import type { TwinContext } from '../context.js';
 import type { Route } from '../router.js';
 import { appState, identityView, newStaticIp, type ContainerApp } from './app-state.js';
-import {
-  checkAppName, deleteApp, mergeSecrets, normalizeSpec, requireApp, resolveEnvironment, reviseIfNeeded, snapshot,
-} from './containerapps-core.js';
+import { checkAppName, deleteApp, mergeSecrets, normalizeSpec, requireApp, resolveEnvironment, reviseIfNeeded, snapshot } from './containerapps-core.js';
 import { dropEnvironment, environmentRoutes } from './containerapps-env.js';
 import { APP, APP_PATH, RG_PATH, appRoute, groupForWrite, operationRoutes, startAppOperation } from './containerapps-shared.js';
 import { appView, replicaView, revisionView } from './containerapps-views.js';
 import { dropWorkspaces, logAnalyticsRoutes } from './loganalytics.js';
 
 type Obj = Record<string, unknown>;
-const READ_ONLY = ['provisioningState', 'runningStatus', 'latestRevisionName', 'latestReadyRevisionName', 'latestRevisionFqdn',
-  'outboundIpAddresses', 'customDomainVerificationId', 'eventStreamEndpoint', 'delegatedIdentities'];
+const READ_ONLY = [
+  'provisioningState',
+  'runningStatus',
+  'latestRevisionName',
+  'latestReadyRevisionName',
+  'latestRevisionFqdn',
+  'outboundIpAddresses',
+  'customDomainVerificationId',
+  'eventStreamEndpoint',
+  'delegatedIdentities',
+];
 
 /** Every Log Analytics and Microsoft.App route, plus the resource-group cascade. */
 export function appPlatformRoutes(ctx: TwinContext): Route[] {
@@ -50,8 +57,11 @@ export function containerAppRoutes(ctx: TwinContext): Route[] {
   /** Validates and applies a desired state, then runs the LRO that makes the revision. */
   const apply = (req: ArmRequest, app: ContainerApp, props: Obj, operationId: string) => {
     if (app.provisioningState === 'InProgress' || app.provisioningState === 'Deleting') {
-      throw new ArmError(409, 'ContainerAppOperationInProgress',
-        `Cannot modify a container app '${app.name}' because there's an operation in progress. Please wait for the operation to complete and try again.`);
+      throw new ArmError(
+        409,
+        'ContainerAppOperationInProgress',
+        `Cannot modify a container app '${app.name}' because there's an operation in progress. Please wait for the operation to complete and try again.`,
+      );
     }
     const configuration = isObject(props.configuration) ? structuredClone(props.configuration) : {};
     const template = isObject(props.template) ? structuredClone(props.template) : {};
@@ -65,7 +75,8 @@ export function containerAppRoutes(ctx: TwinContext): Route[] {
     app.runningStatus = 'Progressing';
     app.modifiedAt = new Date().toISOString();
     return startAppOperation(ctx, req, 'containerapp', app.subscriptionId, app.location, {
-      operationId, withLocation: req.method !== 'PUT',
+      operationId,
+      withLocation: req.method !== 'PUT',
       complete: () => {
         reviseIfNeeded(app);
         app.provisioningState = 'Succeeded';
@@ -86,17 +97,30 @@ export function containerAppRoutes(ctx: TwinContext): Route[] {
     const name = req.params.containerAppName!;
     const group = groupForWrite(ctx, sub, rg);
     const body = requireBody(req);
-    if (typeof body.location !== 'string' || !body.location) throw new ArmError(400, 'LocationRequired', 'The location property is required for this definition.');
+    if (typeof body.location !== 'string' || !body.location)
+      throw new ArmError(400, 'LocationRequired', 'The location property is required for this definition.');
     const props = isObject(body.properties) ? body.properties : {};
     const existing = store.app(sub, rg, name);
     if (!existing) checkAppName(name);
     const environment = resolveEnvironment(ctx, sub, props);
     const now = new Date().toISOString();
     const app: ContainerApp = existing ?? {
-      subscriptionId: state.requireSubscription(sub).subscriptionId, resourceGroup: group.name, name, location: body.location,
-      environment, configuration: {}, template: {}, provisioningState: 'Accepted', runningStatus: 'Progressing', revisions: [],
-      latestRevisionName: '', latestReadyRevisionName: '', customDomainVerificationId: randomBytes(32).toString('hex').toUpperCase(),
-      outboundIpAddresses: [newStaticIp()], createdAt: now, modifiedAt: now,
+      subscriptionId: state.requireSubscription(sub).subscriptionId,
+      resourceGroup: group.name,
+      name,
+      location: body.location,
+      environment,
+      configuration: {},
+      template: {},
+      provisioningState: 'Accepted',
+      runningStatus: 'Progressing',
+      revisions: [],
+      latestRevisionName: '',
+      latestReadyRevisionName: '',
+      customDomainVerificationId: randomBytes(32).toString('hex').toUpperCase(),
+      outboundIpAddresses: [newStaticIp()],
+      createdAt: now,
+      modifiedAt: now,
     };
     const previous = { configuration: app.configuration, template: app.template, identity: app.identity, environment: app.environment };
     app.identity = isObject(body.identity) ? identityView(body.identity, ctx.tenantId, app.identity, store.identityIds) : undefined;
@@ -156,7 +180,8 @@ export function containerAppRoutes(ctx: TwinContext): Route[] {
       if (!app) return { status: 204 };
       app.provisioningState = 'Deleting';
       const { headers } = startAppOperation(ctx, req, 'containerapp', app.subscriptionId, app.location, {
-        operationId: 'ContainerApps_Delete', withLocation: true,
+        operationId: 'ContainerApps_Delete',
+        withLocation: true,
         complete: () => deleteApp(ctx, app),
         fail: () => (app.provisioningState = 'Failed'),
       });
@@ -174,7 +199,10 @@ export function containerAppRoutes(ctx: TwinContext): Route[] {
       store.authTokens.set(token, { app, expires });
       return ok({
         id: `/subscriptions/${app.subscriptionId}/resourceGroups/${app.resourceGroup}/providers/${APP}/containerApps/${app.name}`,
-        name: app.name, type: `${APP}/containerApps/accesstoken`, location: app.location, properties: { token, expires },
+        name: app.name,
+        type: `${APP}/containerApps/accesstoken`,
+        location: app.location,
+        properties: { token, expires },
       });
     }),
     appRoute('GET', `${APP_PATH}/revisions`, 'ContainerAppsRevisions_ListRevisions', (req) => {

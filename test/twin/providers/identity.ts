@@ -19,15 +19,23 @@ export function identityId(i: UserAssignedIdentity): string {
 
 export function identityView(i: UserAssignedIdentity): Record<string, unknown> {
   return {
-    id: identityId(i), name: i.name, type: `${MSI}/userAssignedIdentities`, location: i.location,
+    id: identityId(i),
+    name: i.name,
+    type: `${MSI}/userAssignedIdentities`,
+    location: i.location,
     ...(i.tags ? { tags: i.tags } : {}),
     properties: { tenantId: i.tenantId, principalId: i.principalId, clientId: i.clientId, isolationScope: i.isolationScope },
   };
 }
 
 export function identityRoutes(ctx: TwinContext, auth: AuthState): Route[] {
-  const route = (method: string, pattern: string, operationId: string, handler: Route['handler']): Route =>
-    ({ method, pattern, operationId, apiVersions: MSI_API_VERSIONS, handler });
+  const route = (method: string, pattern: string, operationId: string, handler: Route['handler']): Route => ({
+    method,
+    pattern,
+    operationId,
+    apiVersions: MSI_API_VERSIONS,
+    handler,
+  });
   const params = (req: ArmRequest) => ({ sub: req.params.subscriptionId!, rg: req.params.resourceGroupName!, name: req.params.resourceName ?? '' });
   const require = (req: ArmRequest) => {
     const { sub, rg, name } = params(req);
@@ -42,13 +50,21 @@ export function identityRoutes(ctx: TwinContext, auth: AuthState): Route[] {
       const { sub, rg, name } = params(req);
       const group = ctx.state.requireGroup(sub, rg);
       if (group.provisioningState === 'Deleting') {
-        throw new ArmError(409, 'ResourceGroupBeingDeleted', `The resource group '${group.name}' is in deprovisioning state and cannot perform this operation.`);
+        throw new ArmError(
+          409,
+          'ResourceGroupBeingDeleted',
+          `The resource group '${group.name}' is in deprovisioning state and cannot perform this operation.`,
+        );
       }
       const body = requireBody(req);
-      if (typeof body.location !== 'string' || !body.location) throw new ArmError(400, 'LocationRequired', 'The location property is required for this definition.');
+      if (typeof body.location !== 'string' || !body.location)
+        throw new ArmError(400, 'LocationRequired', 'The location property is required for this definition.');
       if (!NAME.test(name)) {
-        throw new ArmError(400, 'InvalidResourceName',
-          `Resource name ${name} is invalid. The name can contain only letters, numbers, underscores and hyphens. The name must start with a letter or number and be between 3 and 128 characters long.`);
+        throw new ArmError(
+          400,
+          'InvalidResourceName',
+          `Resource name ${name} is invalid. The name can contain only letters, numbers, underscores and hyphens. The name must start with a letter or number and be between 3 and 128 characters long.`,
+        );
       }
       const tags = isObject(body.tags) ? (body.tags as Record<string, string>) : undefined;
       const existing = auth.identity(sub, rg, name);
@@ -58,8 +74,14 @@ export function identityRoutes(ctx: TwinContext, auth: AuthState): Route[] {
       }
       const props = isObject(body.properties) ? body.properties : {};
       const identity: UserAssignedIdentity = {
-        subscriptionId: ctx.state.requireSubscription(sub).subscriptionId, resourceGroup: group.name, name, location: body.location, tags,
-        principalId: randomUUID(), clientId: randomUUID(), tenantId: ctx.tenantId,
+        subscriptionId: ctx.state.requireSubscription(sub).subscriptionId,
+        resourceGroup: group.name,
+        name,
+        location: body.location,
+        tags,
+        principalId: randomUUID(),
+        clientId: randomUUID(),
+        tenantId: ctx.tenantId,
         isolationScope: typeof props.isolationScope === 'string' ? props.isolationScope : 'None',
       };
       auth.identities.set(key(sub, rg, name), identity);

@@ -27,17 +27,28 @@ export function workspaceView(w: Workspace): Record<string, unknown> {
   return {
     properties: {
       ...w.properties,
-      customerId: w.customerId, provisioningState: w.provisioningState,
+      customerId: w.customerId,
+      provisioningState: w.provisioningState,
       sku: { ...sku, lastSkuUpdate: w.createdDate },
       retentionInDays: w.properties.retentionInDays ?? 30,
-      features: { legacy: 0, searchVersion: 1, enableLogAccessUsingOnlyResourcePermissions: true, ...(isObject(w.properties.features) ? w.properties.features : {}) },
+      features: {
+        legacy: 0,
+        searchVersion: 1,
+        enableLogAccessUsingOnlyResourcePermissions: true,
+        ...(isObject(w.properties.features) ? w.properties.features : {}),
+      },
       workspaceCapping: { dailyQuotaGb: -1.0, quotaNextResetTime: nextHour, dataIngestionStatus: 'RespectQuota' },
       publicNetworkAccessForIngestion: w.properties.publicNetworkAccessForIngestion ?? 'Enabled',
       publicNetworkAccessForQuery: w.properties.publicNetworkAccessForQuery ?? 'Enabled',
-      createdDate: w.createdDate, modifiedDate: w.modifiedDate,
+      createdDate: w.createdDate,
+      modifiedDate: w.modifiedDate,
     },
-    location: w.location, ...(w.tags ? { tags: w.tags } : {}),
-    id: workspaceId(w), name: w.name, type: `${OI}/workspaces`, etag: w.etag,
+    location: w.location,
+    ...(w.tags ? { tags: w.tags } : {}),
+    id: workspaceId(w),
+    name: w.name,
+    type: `${OI}/workspaces`,
+    etag: w.etag,
   };
 }
 
@@ -46,8 +57,13 @@ const WS_NAME = /^[A-Za-z0-9][A-Za-z0-9-]{2,61}[A-Za-z0-9]$/;
 export function logAnalyticsRoutes(ctx: TwinContext): Route[] {
   const store = appState(ctx);
   const { state } = ctx;
-  const route = (method: string, pattern: string, operationId: string, handler: Route['handler'],
-    apiVersions: readonly string[] = WORKSPACE_API_VERSIONS): Route => ({ method, pattern, operationId, apiVersions, handler });
+  const route = (
+    method: string,
+    pattern: string,
+    operationId: string,
+    handler: Route['handler'],
+    apiVersions: readonly string[] = WORKSPACE_API_VERSIONS,
+  ): Route => ({ method, pattern, operationId, apiVersions, handler });
   const params = (req: ArmRequest) => ({ sub: req.params.subscriptionId!, rg: req.params.resourceGroupName!, name: req.params.workspaceName! });
   const requireWorkspace = (req: ArmRequest): Workspace => {
     const { sub, rg, name } = params(req);
@@ -63,13 +79,21 @@ export function logAnalyticsRoutes(ctx: TwinContext): Route[] {
       const { sub, rg, name } = params(req);
       const group = state.requireGroup(sub, rg);
       if (group.provisioningState === 'Deleting') {
-        throw new ArmError(409, 'ResourceGroupBeingDeleted', `The resource group '${group.name}' is in deprovisioning state and cannot perform this operation.`);
+        throw new ArmError(
+          409,
+          'ResourceGroupBeingDeleted',
+          `The resource group '${group.name}' is in deprovisioning state and cannot perform this operation.`,
+        );
       }
       const body = requireBody(req);
-      if (typeof body.location !== 'string' || !body.location) throw new ArmError(400, 'LocationRequired', 'The location property is required for this definition.');
+      if (typeof body.location !== 'string' || !body.location)
+        throw new ArmError(400, 'LocationRequired', 'The location property is required for this definition.');
       if (!WS_NAME.test(name)) {
-        throw new ArmError(400, 'InvalidWorkspaceName',
-          `The workspace name '${name}' is invalid. It must be 4-63 characters long, contain only letters, digits and '-', and start and end with a letter or digit.`);
+        throw new ArmError(
+          400,
+          'InvalidWorkspaceName',
+          `The workspace name '${name}' is invalid. It must be 4-63 characters long, contain only letters, digits and '-', and start and end with a letter or digit.`,
+        );
       }
       const props = isObject(body.properties) ? { ...body.properties } : {};
       for (const readOnly of ['customerId', 'provisioningState', 'createdDate', 'modifiedDate']) delete props[readOnly];
@@ -79,8 +103,11 @@ export function logAnalyticsRoutes(ctx: TwinContext): Route[] {
       const tags = isObject(body.tags) ? (body.tags as Record<string, string>) : undefined;
       if (existing) {
         if (normalizeLocation(existing.location) !== normalizeLocation(body.location)) {
-          throw new ArmError(409, 'InvalidResourceLocation',
-            `The resource '${name}' already exists in location '${existing.location}' in resource group '${rg}'. A resource with the same name cannot be created in location '${body.location}'. Please select a new resource name.`);
+          throw new ArmError(
+            409,
+            'InvalidResourceLocation',
+            `The resource '${name}' already exists in location '${existing.location}' in resource group '${rg}'. A resource with the same name cannot be created in location '${body.location}'. Please select a new resource name.`,
+          );
         }
         Object.assign(existing.properties, props);
         if (tags) existing.tags = tags;
@@ -91,16 +118,26 @@ export function logAnalyticsRoutes(ctx: TwinContext): Route[] {
       const recovered = store.deletedWorkspaces.get(k);
       store.deletedWorkspaces.delete(k);
       const ws: Workspace = recovered ?? {
-        subscriptionId: state.requireSubscription(sub).subscriptionId, resourceGroup: group.name, name, location: body.location,
-        properties: props, customerId: randomUUID(), primarySharedKey: newSharedKey(), secondarySharedKey: newSharedKey(),
-        provisioningState: 'Creating', createdDate: now, modifiedDate: now, etag: etag(),
+        subscriptionId: state.requireSubscription(sub).subscriptionId,
+        resourceGroup: group.name,
+        name,
+        location: body.location,
+        properties: props,
+        customerId: randomUUID(),
+        primarySharedKey: newSharedKey(),
+        secondarySharedKey: newSharedKey(),
+        provisioningState: 'Creating',
+        createdDate: now,
+        modifiedDate: now,
+        etag: etag(),
       };
       if (recovered) Object.assign(ws.properties, props);
       ws.tags = tags ?? ws.tags;
       ws.provisioningState = 'Creating';
       store.workspaces.set(k, ws);
       ctx.ops.start({
-        operationId: 'Workspaces_CreateOrUpdate', path: `/subscriptions/${ws.subscriptionId}/providers/${OI}/locations/${normalizeLocation(ws.location)}/operationstatuses/${newOperationId()}`,
+        operationId: 'Workspaces_CreateOrUpdate',
+        path: `/subscriptions/${ws.subscriptionId}/providers/${OI}/locations/${normalizeLocation(ws.location)}/operationstatuses/${newOperationId()}`,
         pollApiVersion: OI_OPERATION_API_VERSION,
         complete: () => {
           ws.provisioningState = 'Succeeded';
@@ -145,15 +182,25 @@ export function logAnalyticsRoutes(ctx: TwinContext): Route[] {
       return { status: 202, headers: { 'Azure-AsyncOperation': ctx.ops.url(req, op), Location: location, ...ctx.ops.retryAfter() } };
     }),
 
-    route('GET', `/subscriptions/{subscriptionId}/providers/${OI}/locations/{location}/operationstatuses/{operationId}`, 'Workspaces_OperationStatus',
-      (req) => ctx.ops.asyncStatus(req.params.operationId!), [OI_OPERATION_API_VERSION, ...WORKSPACE_API_VERSIONS]),
-    route('GET', `${WS_PATH}/operationresults/{operationId}`, 'Workspaces_OperationResults',
-      (req) => ctx.ops.locationStatus(req, req.params.operationId!)),
+    route(
+      'GET',
+      `/subscriptions/{subscriptionId}/providers/${OI}/locations/{location}/operationstatuses/{operationId}`,
+      'Workspaces_OperationStatus',
+      (req) => ctx.ops.asyncStatus(req.params.operationId!),
+      [OI_OPERATION_API_VERSION, ...WORKSPACE_API_VERSIONS],
+    ),
+    route('GET', `${WS_PATH}/operationresults/{operationId}`, 'Workspaces_OperationResults', (req) => ctx.ops.locationStatus(req, req.params.operationId!)),
 
-    route('POST', `${WS_PATH}/sharedKeys`, 'SharedKeys_GetSharedKeys', (req) => {
-      const ws = requireWorkspace(req);
-      return ok({ primarySharedKey: ws.primarySharedKey, secondarySharedKey: ws.secondarySharedKey });
-    }, SHARED_KEYS_API_VERSIONS),
+    route(
+      'POST',
+      `${WS_PATH}/sharedKeys`,
+      'SharedKeys_GetSharedKeys',
+      (req) => {
+        const ws = requireWorkspace(req);
+        return ok({ primarySharedKey: ws.primarySharedKey, secondarySharedKey: ws.secondarySharedKey });
+      },
+      SHARED_KEYS_API_VERSIONS,
+    ),
   ];
 }
 

@@ -57,23 +57,37 @@ export class BlobStore {
   handle(method: string, url: URL, headers: IncomingHttpHeaders, body: Buffer): BlobResponse | undefined {
     if (!url.pathname.startsWith(BLOB_PREFIX)) return undefined;
     const path = url.pathname.slice(BLOB_PREFIX.length).split('/').map(decodeURIComponent).join('/');
-    const base = { 'x-ms-request-id': randomUUID(), 'x-ms-version': VERSION, Server: 'Windows-Azure-Blob/1.0 Microsoft-HTTPAPI/2.0', Date: new Date().toUTCString() };
+    const base = {
+      'x-ms-request-id': randomUUID(),
+      'x-ms-version': VERSION,
+      Server: 'Windows-Azure-Blob/1.0 Microsoft-HTTPAPI/2.0',
+      Date: new Date().toUTCString(),
+    };
     const error = (status: number, code: string, message: string): BlobResponse => {
       const xml = `\uFEFF<?xml version="1.0" encoding="utf-8"?><Error><Code>${code}</Code><Message>${message}\nRequestId:${base['x-ms-request-id']}\nTime:${new Date().toISOString()}</Message></Error>`;
       const payload = method === 'HEAD' ? Buffer.alloc(0) : Buffer.from(xml, 'utf8');
-      return { status, headers: { ...base, 'x-ms-error-code': code, 'Content-Type': 'application/xml', 'Content-Length': String(payload.length) }, body: payload };
+      return {
+        status,
+        headers: { ...base, 'x-ms-error-code': code, 'Content-Type': 'application/xml', 'Content-Length': String(payload.length) },
+        body: payload,
+      };
     };
     const sp = url.searchParams.get('sp') ?? '';
     const se = url.searchParams.get('se') ?? '';
     const sig = url.searchParams.get('sig') ?? '';
     if (!sig || sig !== this.sign(path, sp, se) || Date.parse(se) < Date.now()) {
-      return error(403, 'AuthenticationFailed', 'Server failed to authenticate the request. Make sure the value of Authorization header is formed correctly including the signature.');
+      return error(
+        403,
+        'AuthenticationFailed',
+        'Server failed to authenticate the request. Make sure the value of Authorization header is formed correctly including the signature.',
+      );
     }
     if (method === 'PUT') {
-      if (!/[cw]/.test(sp)) return error(403, 'AuthorizationPermissionMismatch', 'This request is not authorized to perform this operation using this permission.');
+      if (!/[cw]/.test(sp))
+        return error(403, 'AuthorizationPermissionMismatch', 'This request is not authorized to perform this operation using this permission.');
       const type = String(headers['x-ms-blob-type'] ?? '');
       if (type !== 'BlockBlob') {
-        return error(400, 'MissingRequiredHeader', 'An HTTP header that\'s mandatory for this request is not specified.');
+        return error(400, 'MissingRequiredHeader', "An HTTP header that's mandatory for this request is not specified.");
       }
       const now = new Date();
       const etag = newEtag();
@@ -81,18 +95,30 @@ export class BlobStore {
       return {
         status: 201,
         headers: {
-          ...base, 'Content-Length': '0', 'Content-MD5': createHash('md5').update(body).digest('base64'), ETag: etag,
-          'Last-Modified': now.toUTCString(), 'x-ms-request-server-encrypted': 'true',
+          ...base,
+          'Content-Length': '0',
+          'Content-MD5': createHash('md5').update(body).digest('base64'),
+          ETag: etag,
+          'Last-Modified': now.toUTCString(),
+          'x-ms-request-server-encrypted': 'true',
         },
       };
     }
-    if (method !== 'GET' && method !== 'HEAD') return error(405, 'UnsupportedHttpVerb', 'The resource doesn\'t support specified Http Verb.');
-    if (!sp.includes('r')) return error(403, 'AuthorizationPermissionMismatch', 'This request is not authorized to perform this operation using this permission.');
+    if (method !== 'GET' && method !== 'HEAD') return error(405, 'UnsupportedHttpVerb', "The resource doesn't support specified Http Verb.");
+    if (!sp.includes('r'))
+      return error(403, 'AuthorizationPermissionMismatch', 'This request is not authorized to perform this operation using this permission.');
     const blob = this.blobs.get(path);
     if (!blob) return error(404, 'BlobNotFound', 'The specified blob does not exist.');
     const props: Record<string, string> = {
-      ...base, 'Accept-Ranges': 'bytes', 'Content-Type': 'text/plain; charset=utf-8', ETag: blob.etag, 'Last-Modified': blob.modified.toUTCString(),
-      'x-ms-blob-type': blob.type, 'x-ms-creation-time': blob.created.toUTCString(), 'x-ms-lease-state': 'available', 'x-ms-lease-status': 'unlocked',
+      ...base,
+      'Accept-Ranges': 'bytes',
+      'Content-Type': 'text/plain; charset=utf-8',
+      ETag: blob.etag,
+      'Last-Modified': blob.modified.toUTCString(),
+      'x-ms-blob-type': blob.type,
+      'x-ms-creation-time': blob.created.toUTCString(),
+      'x-ms-lease-state': 'available',
+      'x-ms-lease-status': 'unlocked',
       'x-ms-server-encrypted': 'true',
     };
     if (blob.type === 'AppendBlob') props['x-ms-blob-committed-block-count'] = String(Math.max(1, Math.ceil(blob.data.length / 256)));
@@ -105,10 +131,18 @@ export class BlobStore {
     const start = Number(m[1]);
     const end = Math.min(m[2] ? Number(m[2]) : blob.data.length - 1, blob.data.length - 1);
     if (start >= blob.data.length) {
-      return { ...error(416, 'InvalidRange', 'The range specified is invalid for the current size of the resource.'), headers: { ...base, 'Content-Range': `bytes */${blob.data.length}`, 'Content-Length': '0' }, body: Buffer.alloc(0) };
+      return {
+        ...error(416, 'InvalidRange', 'The range specified is invalid for the current size of the resource.'),
+        headers: { ...base, 'Content-Range': `bytes */${blob.data.length}`, 'Content-Length': '0' },
+        body: Buffer.alloc(0),
+      };
     }
     const slice = blob.data.subarray(start, end + 1);
-    return { status: 206, headers: { ...props, 'Content-Length': String(slice.length), 'Content-Range': `bytes ${start}-${end}/${blob.data.length}` }, body: slice };
+    return {
+      status: 206,
+      headers: { ...props, 'Content-Length': String(slice.length), 'Content-Range': `bytes ${start}-${end}/${blob.data.length}` },
+      body: slice,
+    };
   }
 
   private sign(path: string, sp: string, se: string): string {

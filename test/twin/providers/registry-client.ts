@@ -4,7 +4,11 @@ import { request, type Agent } from 'node:https';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ContainerRegistryManagementClient, Run } from '@azure/arm-containerregistry';
 
-export interface BlobAnswer { status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }
+export interface BlobAnswer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
 
 const TERMINAL = ['Succeeded', 'Failed', 'Canceled', 'Error', 'Timeout'];
 
@@ -23,15 +27,31 @@ export function blobRequest(agent: Agent, method: string, url: string, headers: 
 }
 
 /** Uploads a tar.gz context, schedules a DockerBuildRequest and polls runs.get to a terminal state. */
-export async function remoteBuild(acr: ContainerRegistryManagementClient, agent: Agent, rg: string, registry: string, context: Buffer,
-  imageNames: string[], pollMs = 20): Promise<{ run: Run; logLink: string }> {
+export async function remoteBuild(
+  acr: ContainerRegistryManagementClient,
+  agent: Agent,
+  rg: string,
+  registry: string,
+  context: Buffer,
+  imageNames: string[],
+  pollMs = 20,
+): Promise<{ run: Run; logLink: string }> {
   const upload = await acr.registries.getBuildSourceUploadUrl(rg, registry);
   const put = await blobRequest(agent, 'PUT', upload.uploadUrl!, { 'x-ms-blob-type': 'BlockBlob', 'Content-Type': 'application/octet-stream' }, context);
   if (put.status !== 201) throw new Error(`upload answered ${put.status}: ${put.body.toString('utf8')}`);
-  const queued = await acr.registries.beginScheduleRunAndWait(rg, registry, {
-    type: 'DockerBuildRequest', dockerFilePath: 'Dockerfile', sourceLocation: upload.relativePath, imageNames, isPushEnabled: true,
-    platform: { os: 'Linux', architecture: 'amd64' },
-  }, { updateIntervalInMs: 5 });
+  const queued = await acr.registries.beginScheduleRunAndWait(
+    rg,
+    registry,
+    {
+      type: 'DockerBuildRequest',
+      dockerFilePath: 'Dockerfile',
+      sourceLocation: upload.relativePath,
+      imageNames,
+      isPushEnabled: true,
+      platform: { os: 'Linux', architecture: 'amd64' },
+    },
+    { updateIntervalInMs: 5 },
+  );
   const { logLink } = await acr.runs.getLogSasUrl(rg, registry, queued.runId!);
   let run = queued;
   while (!TERMINAL.includes(run.status!)) {

@@ -32,7 +32,9 @@ export function createAuthProviders(ctx: TwinContext, options: AuthTwinOptions =
   // ARM deletes a group's resources and the role assignments inside it.
   ctx.events.on('resourceGroupDeleted', (group: { subscriptionId: string; name: string }) => state.forgetGroup(group.subscriptionId, group.name));
   return {
-    state, images: state.images, blobs,
+    state,
+    images: state.images,
+    blobs,
     routes: [...identityRoutes(ctx, state), ...roleRoutes(ctx, state), ...registryRoutes(ctx, state, blobs), ...runRoutes(ctx, state, blobs, executor)],
     handleBlob: (method, url, headers, body) => blobs.handle(method, url, headers, body),
     close: () => executor.close(),

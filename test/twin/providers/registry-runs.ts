@@ -19,20 +19,34 @@ import type { BlobStore } from './registry-blobs.js';
 import { ACR_TASKS_API_VERSIONS, REGISTRY_PATH, containerOf, loginServer, registryId, requireRegistry } from './registry.js';
 import type { Registry, RunRecord } from './registry-state.js';
 
-const stamp = (d = new Date()) => d.toISOString().replace(/-/g, '/').replace('T', ' ').replace(/\.\d+Z$/, '');
+const stamp = (d = new Date()) =>
+  d
+    .toISOString()
+    .replace(/-/g, '/')
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, '');
 
 export function runView(r: Registry, run: RunRecord): Record<string, unknown> {
   const platform = isObject(run.request.platform) ? run.request.platform : { os: 'Linux' };
   return {
     type: `${ACR}/registries/runs`,
     properties: {
-      runId: run.runId, status: run.status, lastUpdatedTime: run.lastUpdatedTime, runType: 'QuickRun', createTime: run.createTime,
-      ...(run.startTime ? { startTime: run.startTime } : {}), ...(run.finishTime ? { finishTime: run.finishTime } : {}),
+      runId: run.runId,
+      status: run.status,
+      lastUpdatedTime: run.lastUpdatedTime,
+      runType: 'QuickRun',
+      createTime: run.createTime,
+      ...(run.startTime ? { startTime: run.startTime } : {}),
+      ...(run.finishTime ? { finishTime: run.finishTime } : {}),
       ...(run.outputImages.length ? { outputImages: run.outputImages } : {}),
       ...(run.runErrorMessage ? { runErrorMessage: run.runErrorMessage } : {}),
-      platform, agentConfiguration: { cpu: 2 }, provisioningState: 'Succeeded', isArchiveEnabled: false,
+      platform,
+      agentConfiguration: { cpu: 2 },
+      provisioningState: 'Succeeded',
+      isArchiveEnabled: false,
     },
-    id: `${registryId(r)}/runs/${run.runId}`, name: run.runId,
+    id: `${registryId(r)}/runs/${run.runId}`,
+    name: run.runId,
     systemData: { lastModifiedBy: 'twin-user@example.com', lastModifiedByType: 'User', lastModifiedAt: run.createTime },
   };
 }
@@ -45,7 +59,10 @@ export class RunExecutor {
   private readonly running = new Set<Promise<void>>();
   private readonly abort = new AbortController();
 
-  constructor(private readonly auth: AuthState, private readonly blobs: BlobStore) {}
+  constructor(
+    private readonly auth: AuthState,
+    private readonly blobs: BlobStore,
+  ) {}
 
   dir(): Promise<string> {
     this.workspace ??= mkdtemp(join(tmpdir(), 'aoai-twin-acr-'));
@@ -77,8 +94,12 @@ export class RunExecutor {
     if (run.status === 'Succeeded' || run.status === 'Failed') return;
     const end = new Date();
     const seconds = Math.max(0, Math.round((end.getTime() - Date.parse(run.startTime ?? run.createTime)) / 1000));
-    this.log(run, success ? `\r\nRun ID: ${run.runId} was successful after ${seconds}s\r\n`
-      : `\r\nRun ID: ${run.runId} failed after ${seconds}s. Error: ${error ?? 'failed during run, err: exit status 1'}\r\n`);
+    this.log(
+      run,
+      success
+        ? `\r\nRun ID: ${run.runId} was successful after ${seconds}s\r\n`
+        : `\r\nRun ID: ${run.runId} failed after ${seconds}s. Error: ${error ?? 'failed during run, err: exit status 1'}\r\n`,
+    );
     run.status = success ? 'Succeeded' : 'Failed';
     if (!success) run.runErrorMessage = error;
     run.finishTime = end.toISOString();
@@ -94,7 +115,9 @@ export class RunExecutor {
     const req = run.request;
     this.log(run, `${stamp()} Downloading source code...\r\n`);
     const source = String(req.sourceLocation ?? '');
-    const blobPath = source.startsWith('https://') ? decodeURIComponent(new URL(source).pathname.replace(/^\/__blob\//, '')) : `${containerOf(registry)}/${source}`;
+    const blobPath = source.startsWith('https://')
+      ? decodeURIComponent(new URL(source).pathname.replace(/^\/__blob\//, ''))
+      : `${containerOf(registry)}/${source}`;
     const archive = this.blobs.get(blobPath);
     if (!archive) return this.fail(registry, run, `failed to download context. Please check if the source location is valid and accessible: ${source}`);
     const workDir = join(await this.dir(), run.runId);
@@ -114,9 +137,13 @@ export class RunExecutor {
     const args = Array.isArray(req.arguments) ? (req.arguments as { name?: string; value?: string }[]) : [];
     const started = Date.now();
     const result = await runBuild({
-      contextDir, dockerfilePath: String(req.dockerFilePath ?? 'Dockerfile'), target: typeof req.target === 'string' ? req.target : undefined,
+      contextDir,
+      dockerfilePath: String(req.dockerFilePath ?? 'Dockerfile'),
+      target: typeof req.target === 'string' ? req.target : undefined,
       buildArgs: Object.fromEntries(args.filter((a) => a.name).map((a) => [a.name!, a.value ?? ''])),
-      workDir, log: (text) => this.log(run, text), signal: this.abort.signal,
+      workDir,
+      log: (text) => this.log(run, text),
+      signal: this.abort.signal,
     });
     await rm(contextDir, { recursive: true, force: true });
     for (const dir of result.stageDirs) if (!result.ok || dir !== result.image.rootDir) await rm(dir, { recursive: true, force: true });
@@ -127,7 +154,10 @@ export class RunExecutor {
     }
     const names = (Array.isArray(req.imageNames) ? (req.imageNames as string[]) : []).map((n) => qualify(registry, n));
     for (const name of names) this.log(run, `Successfully tagged ${name}\n`);
-    this.log(run, `${stamp()} Successfully executed container: build\n${stamp()} Executing step ID: push. Timeout(sec): 3600, Working directory: '', Network: ''\n`);
+    this.log(
+      run,
+      `${stamp()} Successfully executed container: build\n${stamp()} Executing step ID: push. Timeout(sec): 3600, Working directory: '', Network: ''\n`,
+    );
     const digest = `sha256:${createHash('sha256').update(`${run.runId}${result.image.id}${names.join()}`).digest('hex')}`;
     for (const name of req.isPushEnabled === false ? [] : names) {
       this.log(run, `${stamp()} Pushing image: ${name}, attempt 1\n${result.image.id}: Pushed\n${stamp()} Successfully pushed image: ${name}\n`);
@@ -155,8 +185,13 @@ function splitName(name: string): { repository: string; tag: string } {
 }
 
 export function runRoutes(ctx: TwinContext, auth: AuthState, blobs: BlobStore, executor: RunExecutor): Route[] {
-  const route = (method: string, pattern: string, operationId: string, handler: Route['handler']): Route =>
-    ({ method, pattern, operationId, apiVersions: ACR_TASKS_API_VERSIONS, handler });
+  const route = (method: string, pattern: string, operationId: string, handler: Route['handler']): Route => ({
+    method,
+    pattern,
+    operationId,
+    apiVersions: ACR_TASKS_API_VERSIONS,
+    handler,
+  });
   const requireRun = (req: ArmRequest) => {
     const registry = requireRegistry(ctx, auth, req);
     const run = registry.runs.get(req.params.runId!.toLowerCase());
@@ -169,24 +204,41 @@ export function runRoutes(ctx: TwinContext, auth: AuthState, blobs: BlobStore, e
       const registry = requireRegistry(ctx, auth, req);
       const body = requireBody(req);
       if (!auth.tasksAllowed) {
-        throw new TargetedArmError(400, 'TasksOperationsNotAllowed',
-          `ACR Tasks requests for the registry ${registry.name} and ${registry.subscriptionId} are not permitted. Please file an Azure support request at http://aka.ms/azuresupport for assistance.`, 'request');
+        throw new TargetedArmError(
+          400,
+          'TasksOperationsNotAllowed',
+          `ACR Tasks requests for the registry ${registry.name} and ${registry.subscriptionId} are not permitted. Please file an Azure support request at http://aka.ms/azuresupport for assistance.`,
+          'request',
+        );
       }
       if (body.type !== 'DockerBuildRequest') {
-        throw new ArmError(400, 'InvalidRunRequest', `The run request type '${String(body.type)}' is not supported by the Azure twin (only DockerBuildRequest).`);
+        throw new ArmError(
+          400,
+          'InvalidRunRequest',
+          `The run request type '${String(body.type)}' is not supported by the Azure twin (only DockerBuildRequest).`,
+        );
       }
-      if (typeof body.dockerFilePath !== 'string' || !body.dockerFilePath) throw new ArmError(400, 'InvalidParameter', "The parameter 'dockerFilePath' is required.");
-      if (!isObject(body.platform) || typeof body.platform.os !== 'string') throw new ArmError(400, 'InvalidParameter', "The parameter 'platform.os' is required.");
+      if (typeof body.dockerFilePath !== 'string' || !body.dockerFilePath)
+        throw new ArmError(400, 'InvalidParameter', "The parameter 'dockerFilePath' is required.");
+      if (!isObject(body.platform) || typeof body.platform.os !== 'string')
+        throw new ArmError(400, 'InvalidParameter', "The parameter 'platform.os' is required.");
       const now = new Date().toISOString();
       const runId = `ca${(++registry.runCounter).toString(36)}`;
       const run: RunRecord = {
-        runId, status: 'Queued', request: body, createTime: now, lastUpdatedTime: now, outputImages: [],
+        runId,
+        status: 'Queued',
+        request: body,
+        createTime: now,
+        lastUpdatedTime: now,
+        outputImages: [],
         logPath: `${containerOf(registry)}/logs/${runId}/rawtext.log`,
       };
       registry.runs.set(runId, run);
       // Queued for the operation's latency; an lroFailed fault fails the run.
       ctx.ops.start({
-        operationId: 'Registries_ScheduleRun', path: `${registryId(registry)}/runQueue/${randomUUID()}`, pollApiVersion: req.apiVersion,
+        operationId: 'Registries_ScheduleRun',
+        path: `${registryId(registry)}/runQueue/${randomUUID()}`,
+        pollApiVersion: req.apiVersion,
         complete: () => executor.start(registry, run),
         fail: (error) => executor.fail(registry, run, `${error.code}: ${error.message}`),
       });

@@ -13,26 +13,50 @@ export const SUBSCRIPTIONS_API_VERSIONS = ['2022-12-01', '2021-01-01', '2020-01-
 export function resourceRoutes(ctx: TwinContext): Route[] {
   const { state } = ctx;
   const rgPath = '/subscriptions/{subscriptionId}/resourcegroups/{resourceGroupName}';
-  const route = (method: string, pattern: string, operationId: string, handler: Route['handler'],
-    apiVersions = RESOURCES_API_VERSIONS): Route => ({ method, pattern, operationId, apiVersions, handler });
+  const route = (method: string, pattern: string, operationId: string, handler: Route['handler'], apiVersions = RESOURCES_API_VERSIONS): Route => ({
+    method,
+    pattern,
+    operationId,
+    apiVersions,
+    handler,
+  });
 
   const groupView = (g: ResourceGroup) => ({
-    id: resourceGroupId(g.subscriptionId, g.name), name: g.name, type: 'Microsoft.Resources/resourceGroups',
-    location: g.location, ...(g.managedBy ? { managedBy: g.managedBy } : {}), ...(g.tags ? { tags: g.tags } : {}),
+    id: resourceGroupId(g.subscriptionId, g.name),
+    name: g.name,
+    type: 'Microsoft.Resources/resourceGroups',
+    location: g.location,
+    ...(g.managedBy ? { managedBy: g.managedBy } : {}),
+    ...(g.tags ? { tags: g.tags } : {}),
     properties: { provisioningState: g.provisioningState },
   });
   const subscriptionView = (s: Subscription) => ({
-    id: `/subscriptions/${s.subscriptionId}`, authorizationSource: 'RoleBased', managedByTenants: [],
-    subscriptionId: s.subscriptionId, tenantId: s.tenantId, displayName: s.displayName, state: s.state,
+    id: `/subscriptions/${s.subscriptionId}`,
+    authorizationSource: 'RoleBased',
+    managedByTenants: [],
+    subscriptionId: s.subscriptionId,
+    tenantId: s.tenantId,
+    displayName: s.displayName,
+    state: s.state,
     subscriptionPolicies: { locationPlacementId: 'Public_2014-09-01', quotaId: 'PayAsYouGo_2014-09-01', spendingLimit: 'Off' },
   });
   const params = (req: ArmRequest) => ({ sub: req.params.subscriptionId!, rg: req.params.resourceGroupName! });
 
   return [
-    route('GET', '/subscriptions', 'Subscriptions_List',
-      () => ok({ value: [...state.subscriptions.values()].map(subscriptionView) }), SUBSCRIPTIONS_API_VERSIONS),
-    route('GET', '/subscriptions/{subscriptionId}', 'Subscriptions_Get',
-      (req) => ok(subscriptionView(state.requireSubscription(req.params.subscriptionId!))), SUBSCRIPTIONS_API_VERSIONS),
+    route(
+      'GET',
+      '/subscriptions',
+      'Subscriptions_List',
+      () => ok({ value: [...state.subscriptions.values()].map(subscriptionView) }),
+      SUBSCRIPTIONS_API_VERSIONS,
+    ),
+    route(
+      'GET',
+      '/subscriptions/{subscriptionId}',
+      'Subscriptions_Get',
+      (req) => ok(subscriptionView(state.requireSubscription(req.params.subscriptionId!))),
+      SUBSCRIPTIONS_API_VERSIONS,
+    ),
 
     route('PUT', rgPath, 'ResourceGroups_CreateOrUpdate', (req) => {
       const { sub, rg } = params(req);
@@ -42,21 +66,34 @@ export function resourceRoutes(ctx: TwinContext): Route[] {
         throw new ArmError(400, 'LocationRequired', 'The location property is required for this definition.');
       }
       if (!/^[-\w._()]{1,90}$/.test(rg) || rg.endsWith('.')) {
-        throw new ArmError(400, 'InvalidResourceGroupName',
-          `The provided resource group name '${rg}' has these invalid characters: '${rg.replace(/[-\w._()]/g, '')}'. The name can only be a letter, digit, '-', '.', '(', ')' or '_'.`);
+        throw new ArmError(
+          400,
+          'InvalidResourceGroupName',
+          `The provided resource group name '${rg}' has these invalid characters: '${rg.replace(/[-\w._()]/g, '')}'. The name can only be a letter, digit, '-', '.', '(', ')' or '_'.`,
+        );
       }
       const existing = state.group(sub, rg);
       if (existing?.provisioningState === 'Deleting') {
-        throw new ArmError(409, 'ResourceGroupBeingDeleted', `The resource group '${existing.name}' is in deprovisioning state and cannot perform this operation.`);
+        throw new ArmError(
+          409,
+          'ResourceGroupBeingDeleted',
+          `The resource group '${existing.name}' is in deprovisioning state and cannot perform this operation.`,
+        );
       }
       if (existing && existing.location.toLowerCase() !== body.location.toLowerCase()) {
-        throw new ArmError(409, 'InvalidResourceGroupLocation',
-          `Invalid resource group location '${body.location}'. The Resource group already exists in location '${existing.location}'.`);
+        throw new ArmError(
+          409,
+          'InvalidResourceGroupLocation',
+          `Invalid resource group location '${body.location}'. The Resource group already exists in location '${existing.location}'.`,
+        );
       }
       const group: ResourceGroup = {
-        subscriptionId: state.requireSubscription(sub).subscriptionId, name: existing?.name ?? rg, location: body.location,
+        subscriptionId: state.requireSubscription(sub).subscriptionId,
+        name: existing?.name ?? rg,
+        location: body.location,
         tags: isObject(body.tags) ? (body.tags as Record<string, string>) : undefined,
-        managedBy: typeof body.managedBy === 'string' ? body.managedBy : undefined, provisioningState: 'Succeeded',
+        managedBy: typeof body.managedBy === 'string' ? body.managedBy : undefined,
+        provisioningState: 'Succeeded',
       };
       state.groups.set(key(sub, rg), group);
       return ok(groupView(group), existing ? 200 : 201);
@@ -91,7 +128,8 @@ export function resourceRoutes(ctx: TwinContext): Route[] {
       const job = { jobId: `RESOURCEGROUPDELETIONJOB-RG:2D${group.name.toUpperCase()}-${location.toUpperCase()}:${Date.now()}`, jobLocation: location };
       const token = Buffer.from(JSON.stringify(job)).toString('base64url');
       const op = ctx.ops.start({
-        operationId: 'ResourceGroups_Delete', path: `/subscriptions/${group.subscriptionId}/operationresults/${token}`,
+        operationId: 'ResourceGroups_Delete',
+        path: `/subscriptions/${group.subscriptionId}/operationresults/${token}`,
         pollApiVersion: req.apiVersion,
         complete: () => {
           for (const account of state.accountsIn(sub, rg)) softDeleteAccount(ctx, account);
@@ -103,7 +141,8 @@ export function resourceRoutes(ctx: TwinContext): Route[] {
       return { status: 202, headers: { Location: ctx.ops.url(req, op), ...ctx.ops.retryAfter() } };
     }),
 
-    route('GET', '/subscriptions/{subscriptionId}/operationresults/{operationId}', 'ResourceGroups_OperationResults',
-      (req) => ctx.ops.locationStatus(req, req.params.operationId!)),
+    route('GET', '/subscriptions/{subscriptionId}/operationresults/{operationId}', 'ResourceGroups_OperationResults', (req) =>
+      ctx.ops.locationStatus(req, req.params.operationId!),
+    ),
   ];
 }

@@ -33,7 +33,10 @@ const SCOPE_PATTERNS = [
 ];
 
 function scopeOf(req: ArmRequest): string {
-  const path = req.url.pathname.split('/').map((s) => decodeURIComponent(s)).join('/');
+  const path = req.url.pathname
+    .split('/')
+    .map((s) => decodeURIComponent(s))
+    .join('/');
   const i = path.toLowerCase().lastIndexOf(`/${RA.toLowerCase()}`);
   return normalizeScope(path.slice(0, i));
 }
@@ -42,12 +45,21 @@ export function roleAssignmentView(sub: string, a: RoleAssignment): Record<strin
   return {
     properties: {
       roleDefinitionId: `/subscriptions/${sub}/providers/${AUTHZ}/roleDefinitions/${roleGuid(a.roleDefinitionId)}`,
-      principalId: a.principalId, principalType: a.principalType ?? 'User', scope: a.scope,
-      condition: a.condition ?? null, conditionVersion: a.conditionVersion ?? null,
-      createdOn: a.createdOn, updatedOn: a.updatedOn, createdBy: TWIN_CALLER, updatedBy: TWIN_CALLER,
-      delegatedManagedIdentityResourceId: a.delegatedManagedIdentityResourceId ?? null, description: a.description ?? null,
+      principalId: a.principalId,
+      principalType: a.principalType ?? 'User',
+      scope: a.scope,
+      condition: a.condition ?? null,
+      conditionVersion: a.conditionVersion ?? null,
+      createdOn: a.createdOn,
+      updatedOn: a.updatedOn,
+      createdBy: TWIN_CALLER,
+      updatedBy: TWIN_CALLER,
+      delegatedManagedIdentityResourceId: a.delegatedManagedIdentityResourceId ?? null,
+      description: a.description ?? null,
     },
-    id: `${a.scope}/${RA}/${a.name}`, type: `${AUTHZ}/roleAssignments`, name: a.name,
+    id: `${a.scope}/${RA}/${a.name}`,
+    type: `${AUTHZ}/roleAssignments`,
+    name: a.name,
   };
 }
 
@@ -55,8 +67,13 @@ export function roleAssignmentView(sub: string, a: RoleAssignment): Record<strin
 const TWIN_CALLER = '6c37e0ec-0000-4000-8000-00000000ca11';
 
 export function roleRoutes(ctx: TwinContext, auth: AuthState): Route[] {
-  const route = (method: string, pattern: string, operationId: string, handler: Route['handler']): Route =>
-    ({ method, pattern, operationId, apiVersions: ROLE_ASSIGNMENT_API_VERSIONS, handler });
+  const route = (method: string, pattern: string, operationId: string, handler: Route['handler']): Route => ({
+    method,
+    pattern,
+    operationId,
+    apiVersions: ROLE_ASSIGNMENT_API_VERSIONS,
+    handler,
+  });
   const idKey = (scope: string, name: string) => `${scope}/${RA}/${name}`.toLowerCase();
 
   /** ARM checks the scope's subscription and resource group exist. */
@@ -87,27 +104,37 @@ export function roleRoutes(ctx: TwinContext, auth: AuthState): Route[] {
     const existing = auth.roleAssignments.get(idKey(scope, name));
     if (existing) {
       if (existing.principalId.toLowerCase() !== principalId.toLowerCase() || roleGuid(existing.roleDefinitionId) !== roleGuid(roleDefinitionId)) {
-        throw new ArmError(400, 'RoleAssignmentUpdateNotPermitted',
-          'Tenant ID, application ID, principal ID, and scope are not allowed to be updated.');
+        throw new ArmError(400, 'RoleAssignmentUpdateNotPermitted', 'Tenant ID, application ID, principal ID, and scope are not allowed to be updated.');
       }
       return ok(roleAssignmentView(subscriptionId, existing), 200);
     }
-    const duplicate = [...auth.roleAssignments.values()].find((a) => a.scope.toLowerCase() === scope.toLowerCase() &&
-      a.principalId.toLowerCase() === principalId.toLowerCase() && roleGuid(a.roleDefinitionId) === roleGuid(roleDefinitionId));
+    const duplicate = [...auth.roleAssignments.values()].find(
+      (a) =>
+        a.scope.toLowerCase() === scope.toLowerCase() &&
+        a.principalId.toLowerCase() === principalId.toLowerCase() &&
+        roleGuid(a.roleDefinitionId) === roleGuid(roleDefinitionId),
+    );
     if (duplicate) throw new ArmError(409, 'RoleAssignmentExists', 'The role assignment already exists.');
     if (auth.isReplicating(principalId) && !(principalType && auth.principalTypeSkipsLookup)) {
-      throw new ArmError(400, 'PrincipalNotFound',
-        `Principal ${principalId.replace(/-/g, '')} does not exist in the directory ${ctx.tenantId}. Check that you have the correct principal ID. If you are creating this principal and then immediately assigning a role, this error might be related to a replication delay. In this case, set the role assignment principalType property to a value, such as ServicePrincipal, User, or Group.  See https://aka.ms/docs-principaltype`);
+      throw new ArmError(
+        400,
+        'PrincipalNotFound',
+        `Principal ${principalId.replace(/-/g, '')} does not exist in the directory ${ctx.tenantId}. Check that you have the correct principal ID. If you are creating this principal and then immediately assigning a role, this error might be related to a replication delay. In this case, set the role assignment principalType property to a value, such as ServicePrincipal, User, or Group.  See https://aka.ms/docs-principaltype`,
+      );
     }
     const now = new Date().toISOString();
     const assignment: RoleAssignment = {
-      scope, name, roleDefinitionId, principalId,
+      scope,
+      name,
+      roleDefinitionId,
+      principalId,
       principalType: principalType ?? ([...auth.identities.values()].some((i) => i.principalId === principalId) ? 'ServicePrincipal' : 'User'),
       description: typeof props.description === 'string' ? props.description : undefined,
       condition: typeof props.condition === 'string' ? props.condition : undefined,
       conditionVersion: typeof props.conditionVersion === 'string' ? props.conditionVersion : undefined,
       delegatedManagedIdentityResourceId: typeof props.delegatedManagedIdentityResourceId === 'string' ? props.delegatedManagedIdentityResourceId : undefined,
-      createdOn: now, updatedOn: now,
+      createdOn: now,
+      updatedOn: now,
     };
     auth.roleAssignments.set(idKey(scope, name), assignment);
     return ok(roleAssignmentView(subscriptionId, assignment), 201);
@@ -137,10 +164,11 @@ export function roleRoutes(ctx: TwinContext, auth: AuthState): Route[] {
     const filter = req.query.get('$filter') ?? '';
     const atScope = /atScope\(\)/i.test(filter);
     const principal = /(?:principalId\s+eq\s+|assignedTo\()'([^']+)'/i.exec(filter)?.[1]?.toLowerCase();
-    const value = [...auth.roleAssignments.values()].filter((a) =>
-      // at or above the scope (inherited); without atScope() also below it
-      (scopeCovers(a.scope, scope) || (!atScope && scopeCovers(scope, a.scope))) &&
-      (!principal || a.principalId.toLowerCase() === principal));
+    const value = [...auth.roleAssignments.values()].filter(
+      (a) =>
+        // at or above the scope (inherited); without atScope() also below it
+        (scopeCovers(a.scope, scope) || (!atScope && scopeCovers(scope, a.scope))) && (!principal || a.principalId.toLowerCase() === principal),
+    );
     return ok({ value: value.map((a) => roleAssignmentView(subscriptionId, a)) });
   };
 

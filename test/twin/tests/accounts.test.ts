@@ -9,11 +9,23 @@ import { startTwin, type Twin } from '../index.js';
 import { fastPoll, rawRequest, sdkOptions, staticCredential } from '../sdk.js';
 
 const FIXTURES = '/work/shared/azure-fixtures';
-interface RecordedEntry { RequestMethod: string; RequestUri: string; StatusCode: number; ResponseHeaders: Record<string, string>; ResponseBody: Record<string, unknown> }
-const recording = JSON.parse(readFileSync(`${FIXTURES}/recordings/sdk-js/arm-cognitiveservices/recording_should_create_an_openai_account_for_testing.json`, 'utf8')) as { Entries: RecordedEntry[] };
+interface RecordedEntry {
+  RequestMethod: string;
+  RequestUri: string;
+  StatusCode: number;
+  ResponseHeaders: Record<string, string>;
+  ResponseBody: Record<string, unknown>;
+}
+const recording = JSON.parse(
+  readFileSync(`${FIXTURES}/recordings/sdk-js/arm-cognitiveservices/recording_should_create_an_openai_account_for_testing.json`, 'utf8'),
+) as { Entries: RecordedEntry[] };
 
 const openAiAccount = (subdomain: string, location = 'West Europe'): Account => ({
-  location, kind: 'OpenAI', sku: { name: 'S0' }, identity: { type: 'SystemAssigned' }, tags: { 'aoai-lb-env': 'dev' },
+  location,
+  kind: 'OpenAI',
+  sku: { name: 'S0' },
+  identity: { type: 'SystemAssigned' },
+  tags: { 'aoai-lb-env': 'dev' },
   properties: { customSubDomainName: subdomain, disableLocalAuth: true, publicNetworkAccess: 'Enabled' },
 });
 const keys = (o: unknown) => Object.keys(o as object).sort();
@@ -33,9 +45,12 @@ describe('twin: Cognitive Services accounts', () => {
   it('creates an OpenAI account: 201 Creating + Azure-AsyncOperation, polls, final GET Succeeded (as recorded)', async () => {
     const [put] = recording.Entries;
     const recordedFinal = recording.Entries.at(-1)!;
-    const raw = await rawRequest(twin, 'PUT',
+    const raw = await rawRequest(
+      twin,
+      'PUT',
       `/subscriptions/${twin.subscriptionId}/resourceGroups/rg-acc/providers/Microsoft.CognitiveServices/accounts/acc-raw?api-version=2025-09-01`,
-      { body: openAiAccount('acc-raw-sub') });
+      { body: openAiAccount('acc-raw-sub') },
+    );
     assert.equal(raw.status, put!.StatusCode);
     const body = raw.json() as Record<string, Record<string, unknown>>;
     for (const k of keys(put!.ResponseBody)) assert.ok(k in body, `201 body has ${k}`);
@@ -44,7 +59,10 @@ describe('twin: Cognitive Services accounts', () => {
     assert.equal(body.properties!.endpoint, 'https://acc-raw-sub.openai.azure.com/');
     assert.equal(body.location, 'West Europe');
     const asyncUrl = String(raw.headers['azure-asyncoperation']);
-    assert.ok(asyncUrl.startsWith(`${twin.url}/subscriptions/${twin.subscriptionId}/providers/Microsoft.CognitiveServices/locations/West%20Europe/operationResults/`), asyncUrl);
+    assert.ok(
+      asyncUrl.startsWith(`${twin.url}/subscriptions/${twin.subscriptionId}/providers/Microsoft.CognitiveServices/locations/West%20Europe/operationResults/`),
+      asyncUrl,
+    );
     assert.match(asyncUrl, /\?api-version=2017-04-18$/);
     const status = await rawRequest(twin, 'GET', asyncUrl);
     const statusBody = status.json() as Record<string, string>;
@@ -87,7 +105,10 @@ describe('twin: Cognitive Services accounts', () => {
     await assert.rejects(cs.accounts.get('rg-acc', 'missing'), (e: { statusCode: number; code: string; message: string }) => {
       assert.equal(e.statusCode, 404);
       assert.equal(e.code, 'ResourceNotFound');
-      assert.equal(e.message, "The Resource 'Microsoft.CognitiveServices/accounts/missing' under resource group 'rg-acc' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix");
+      assert.equal(
+        e.message,
+        "The Resource 'Microsoft.CognitiveServices/accounts/missing' under resource group 'rg-acc' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix",
+      );
       return true;
     });
   });
@@ -101,25 +122,38 @@ describe('twin: Cognitive Services accounts', () => {
     for await (const a of cs.deletedAccounts.list()) deleted.push(a);
     const mine = deleted.find((a) => a.name === 'acc-del');
     assert.ok(mine, 'listed among deleted accounts');
-    assert.equal(mine.id, `/subscriptions/${twin.subscriptionId}/providers/Microsoft.CognitiveServices/locations/eastus/resourceGroups/rg-acc/deletedAccounts/acc-del`);
+    assert.equal(
+      mine.id,
+      `/subscriptions/${twin.subscriptionId}/providers/Microsoft.CognitiveServices/locations/eastus/resourceGroups/rg-acc/deletedAccounts/acc-del`,
+    );
     assert.ok(mine.properties?.deletionDate && mine.properties.scheduledPurgeDate);
     const got = await cs.deletedAccounts.get('eastus', 'rg-acc', 'acc-del');
     assert.equal(got.properties?.customSubDomainName, 'acc-del-sub');
 
-    await assert.rejects(cs.accounts.beginCreateAndWait('rg-acc', 'acc-del', openAiAccount('acc-del-sub', 'eastus'), fastPoll),
+    await assert.rejects(
+      cs.accounts.beginCreateAndWait('rg-acc', 'acc-del', openAiAccount('acc-del-sub', 'eastus'), fastPoll),
       (e: { statusCode: number; code: string; message: string }) => {
         assert.equal(e.statusCode, 409);
         assert.equal(e.code, 'FlagMustBeSetForRestore');
-        assert.equal(e.message, `An existing resource with ID '/subscriptions/${twin.subscriptionId}/resourceGroups/rg-acc/providers/Microsoft.CognitiveServices/accounts/acc-del' has been soft-deleted. To restore the resource, you must specify 'restore' to be 'true' in the property. If you don't want to restore existing resource, please purge it first.`);
+        assert.equal(
+          e.message,
+          `An existing resource with ID '/subscriptions/${twin.subscriptionId}/resourceGroups/rg-acc/providers/Microsoft.CognitiveServices/accounts/acc-del' has been soft-deleted. To restore the resource, you must specify 'restore' to be 'true' in the property. If you don't want to restore existing resource, please purge it first.`,
+        );
         return true;
-      });
-    await assert.rejects(cs.accounts.beginCreateAndWait('rg-acc', 'other-name', openAiAccount('acc-del-sub', 'eastus'), fastPoll),
+      },
+    );
+    await assert.rejects(
+      cs.accounts.beginCreateAndWait('rg-acc', 'other-name', openAiAccount('acc-del-sub', 'eastus'), fastPoll),
       (e: { statusCode: number; code: string; message: string }) => {
         assert.equal(e.statusCode, 409);
         assert.equal(e.code, 'CustomDomainInUse');
-        assert.equal(e.message, "Please pick a different name. The subdomain name 'acc-del-sub' is not available as it's already used by a resource. If the resource using the name was deleted in the last 48 hours, you may need to purge the deleted resource.");
+        assert.equal(
+          e.message,
+          "Please pick a different name. The subdomain name 'acc-del-sub' is not available as it's already used by a resource. If the resource using the name was deleted in the last 48 hours, you may need to purge the deleted resource.",
+        );
         return true;
-      });
+      },
+    );
     assert.equal((await cs.checkDomainAvailability('acc-del-sub', 'Microsoft.CognitiveServices/accounts')).isSubdomainAvailable, false);
 
     await cs.deletedAccounts.beginPurgeAndWait('eastus', 'rg-acc', 'acc-del', fastPoll);
@@ -149,7 +183,9 @@ describe('twin: Cognitive Services accounts', () => {
   });
 
   it('rejects a region the resource type is not offered in', async () => {
-    await assert.rejects(cs.accounts.beginCreateAndWait('rg-acc', 'acc-mars', openAiAccount('acc-mars', 'marscentral'), fastPoll),
-      (e: { statusCode: number; code: string }) => e.statusCode === 400 && e.code === 'LocationNotAvailableForResourceType');
+    await assert.rejects(
+      cs.accounts.beginCreateAndWait('rg-acc', 'acc-mars', openAiAccount('acc-mars', 'marscentral'), fastPoll),
+      (e: { statusCode: number; code: string }) => e.statusCode === 400 && e.code === 'LocationNotAvailableForResourceType',
+    );
   });
 });

@@ -8,8 +8,14 @@ describe('twin: log buffers and log-stream line formats', () => {
   it('keeps the last lines within its capacity and tails them', () => {
     const b = new LogBuffer(3);
     for (const text of ['a', 'b', 'c', 'd']) b.push({ time: 't', stream: 'stdout', text });
-    assert.deepEqual(b.tail().map((l) => l.text), ['b', 'c', 'd']);
-    assert.deepEqual(b.tail(2).map((l) => l.text), ['c', 'd']);
+    assert.deepEqual(
+      b.tail().map((l) => l.text),
+      ['b', 'c', 'd'],
+    );
+    assert.deepEqual(
+      b.tail(2).map((l) => l.text),
+      ['c', 'd'],
+    );
     assert.deepEqual(b.tail(0), []);
   });
 
@@ -17,10 +23,16 @@ describe('twin: log buffers and log-stream line formats', () => {
     const b = new LogBuffer();
     const seen: string[] = [];
     let ended = 0;
-    b.follow((l) => seen.push(l.text), () => ended++);
+    b.follow(
+      (l) => seen.push(l.text),
+      () => ended++,
+    );
     b.push({ time: 't', stream: 'stdout', text: 'x' });
     b.end();
-    b.follow(() => seen.push('late'), () => ended++);
+    b.follow(
+      () => seen.push('late'),
+      () => ended++,
+    );
     assert.deepEqual(seen, ['x']);
     assert.equal(ended, 2);
   });
@@ -31,7 +43,14 @@ describe('twin: log buffers and log-stream line formats', () => {
     r.write(Buffer.from('one\r\ntw'));
     r.write(Buffer.from('o\nthree'));
     r.flush();
-    assert.deepEqual(b.tail().map((l) => [l.stream, l.text]), [['stderr', 'one'], ['stderr', 'two'], ['stderr', 'three']]);
+    assert.deepEqual(
+      b.tail().map((l) => [l.stream, l.text]),
+      [
+        ['stderr', 'one'],
+        ['stderr', 'two'],
+        ['stderr', 'three'],
+      ],
+    );
   });
 
   it(`escapes JSON strings as .NET's default encoder does (the CLI un-escapes \\u0022 \\u001B \\u002B \\u0027)`, () => {

@@ -58,13 +58,19 @@ describe('twin: container apps run as local processes behind their FQDN, with th
   let accountId: string;
 
   const get = (url: string, headers: Record<string, string> = {}) => undiciFetch(url, { headers, dispatcher: proxy });
-  const openai = () => new AzureOpenAI({
-    endpoint: `https://${app.configuration!.ingress!.fqdn!}`, apiKey: CLIENT_KEY, apiVersion: '2024-10-21', maxRetries: 0,
-    fetch: undiciFetch as unknown as ClientOptions['fetch'], fetchOptions: { dispatcher: proxy } as unknown as ClientOptions['fetchOptions'],
-  });
+  const openai = () =>
+    new AzureOpenAI({
+      endpoint: `https://${app.configuration!.ingress!.fqdn!}`,
+      apiKey: CLIENT_KEY,
+      apiVersion: '2024-10-21',
+      maxRetries: 0,
+      fetch: undiciFetch as unknown as ClientOptions['fetch'],
+      fetchOptions: { dispatcher: proxy } as unknown as ClientOptions['fetchOptions'],
+    });
   const chat = () => openai().chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'hi' }], max_tokens: 5 });
   const balancerApp = (name: string, image: string, extraEnv: { name: string; value: string }[] = []): ContainerApp => ({
-    location: LOCATION, managedEnvironmentId: envId,
+    location: LOCATION,
+    managedEnvironmentId: envId,
     identity: { type: 'UserAssigned', userAssignedIdentities: { [identity.id!]: {} } },
     configuration: {
       activeRevisionsMode: 'Single',
@@ -73,14 +79,20 @@ describe('twin: container apps run as local processes behind their FQDN, with th
       registries: [{ server: 'acrapps1.azurecr.io', identity: identity.id! }],
     },
     template: {
-      containers: [{
-        name: 'balancer', image, resources: { cpu: 0.5, memory: '1Gi' },
-        env: [
-          { name: 'BACKEND_1_URL', value: endpoint }, { name: 'AZURE_CLIENT_ID', value: identity.clientId! },
-          { name: 'CLIENT_API_KEYS', secretRef: 'client-keys' }, ...extraEnv,
-        ],
-        probes: [{ type: 'Readiness', httpGet: { path: '/healthz', port: 8080 } }],
-      }],
+      containers: [
+        {
+          name: 'balancer',
+          image,
+          resources: { cpu: 0.5, memory: '1Gi' },
+          env: [
+            { name: 'BACKEND_1_URL', value: endpoint },
+            { name: 'AZURE_CLIENT_ID', value: identity.clientId! },
+            { name: 'CLIENT_API_KEYS', secretRef: 'client-keys' },
+            ...extraEnv,
+          ],
+          probes: [{ type: 'Readiness', httpGet: { path: '/healthz', port: 8080 } }],
+        },
+      ],
       scale: { minReplicas: 1, maxReplicas: 1 },
     },
   });
@@ -100,18 +112,34 @@ describe('twin: container apps run as local processes behind their FQDN, with th
     const context = await packContext(BALANCER, { exclude: ['node_modules', 'dist'] });
     const build = remoteBuild(acr, blobAgent, RG, 'acrapps1', context, [IMAGE], 200);
 
-    const account = await cs.accounts.beginCreateAndWait(RG, 'acc-apps', {
-      location: LOCATION, kind: 'OpenAI', sku: { name: 'S0' }, properties: { customSubDomainName: 'acc-apps-sub', disableLocalAuth: true },
-    }, fastPoll);
+    const account = await cs.accounts.beginCreateAndWait(
+      RG,
+      'acc-apps',
+      {
+        location: LOCATION,
+        kind: 'OpenAI',
+        sku: { name: 'S0' },
+        properties: { customSubDomainName: 'acc-apps-sub', disableLocalAuth: true },
+      },
+      fastPoll,
+    );
     accountId = account.id!;
     endpoint = account.properties!.endpoint!;
-    await cs.deployments.beginCreateOrUpdateAndWait(RG, 'acc-apps', 'chat', {
-      sku: { name: 'Standard', capacity: 50 }, properties: { model: { format: 'OpenAI', name: 'gpt-4o-mini', version: '2024-07-18' } },
-    }, fastPoll);
+    await cs.deployments.beginCreateOrUpdateAndWait(
+      RG,
+      'acc-apps',
+      'chat',
+      {
+        sku: { name: 'Standard', capacity: 50 },
+        properties: { model: { format: 'OpenAI', name: 'gpt-4o-mini', version: '2024-07-18' } },
+      },
+      fastPoll,
+    );
     identity = await msi.userAssignedIdentities.createOrUpdate(RG, 'mi-lb', { location: LOCATION });
     await authz.roleAssignments.create(accountId, roleAssignment, {
       roleDefinitionId: `/subscriptions/${twin.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${ROLES.cognitiveServicesOpenAIUser}`,
-      principalId: identity.principalId!, principalType: 'ServicePrincipal',
+      principalId: identity.principalId!,
+      principalType: 'ServicePrincipal',
     });
     const env = await aca.managedEnvironments.beginCreateOrUpdateAndWait(RG, 'cae-apps', { location: LOCATION }, fastPoll);
     envId = env.id!;
@@ -147,7 +175,10 @@ describe('twin: container apps run as local processes behind their FQDN, with th
   it('runs the balancer with the platform variables, the identity endpoint and the secret resolved', () => {
     const [proc] = twin.apps!.running('lb');
     assert.ok(proc && proc.port > 0 && proc.port !== 8080);
-    assert.ok(twin.apps!.output('lb').some((l) => /aoai-lb balancer listening on http:\/\/[^ ]+:\d+/.test(l)), twin.apps!.output('lb').join('\n'));
+    assert.ok(
+      twin.apps!.output('lb').some((l) => /aoai-lb balancer listening on http:\/\/[^ ]+:\d+/.test(l)),
+      twin.apps!.output('lb').join('\n'),
+    );
   });
 
   it('answers an openai chat completion through the fqdn with the client key (managed-identity token to the backend)', async () => {
@@ -174,10 +205,19 @@ describe('twin: container apps run as local processes behind their FQDN, with th
     const text = await (await get(`${logStream}?follow=false&output=text&tailLines=300`, { Authorization: `Bearer ${token!}` })).text();
     const lines = text.trimEnd().split('\n');
     assert.match(lines[0]!, /^\d{4}-\d\d-\d\dT\S+ Connecting to the container 'balancer'\.\.\.$/);
-    assert.match(lines[1]!, new RegExp(`Successfully Connected to container: 'balancer' \\[Revision: '${app.latestRevisionName!}', Replica: '${replica!.name!}'\\]`));
-    assert.ok(lines.some((l) => l.includes('Proxying to')), text);
+    assert.match(
+      lines[1]!,
+      new RegExp(`Successfully Connected to container: 'balancer' \\[Revision: '${app.latestRevisionName!}', Replica: '${replica!.name!}'\\]`),
+    );
+    assert.ok(
+      lines.some((l) => l.includes('Proxying to')),
+      text,
+    );
     const json = await (await get(`${logStream}?follow=false&output=json&tailLines=1`, { Authorization: `Bearer ${token!}` })).text();
-    const parsed = json.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, string>);
+    const parsed = json
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, string>);
     assert.equal(parsed.length, 3, `two connection lines and the last line:\n${json}`);
     assert.equal(parsed[2]!.Log, lines.at(-1)!.replace(/^\S+ /, ''));
     for (const p of parsed) assert.deepEqual(Object.keys(p), ['TimeStamp', 'Log']);
@@ -190,7 +230,9 @@ describe('twin: container apps run as local processes behind their FQDN, with th
     const [replica] = (await aca.containerAppsRevisionReplicas.listReplicas(RG, 'lb', app.latestRevisionName!)).value!;
     const controller = new AbortController();
     const res = await undiciFetch(`${replica!.containers![0]!.logStreamEndpoint!}?follow=true&output=text&tailLines=0`, {
-      headers: { Authorization: `Bearer ${token!}` }, dispatcher: proxy, signal: controller.signal,
+      headers: { Authorization: `Bearer ${token!}` },
+      dispatcher: proxy,
+      signal: controller.signal,
     });
     const reader = res.body!.getReader();
     let seen = '';
@@ -209,18 +251,27 @@ describe('twin: container apps run as local processes behind their FQDN, with th
     assert.match(seen, /Proxying to https:\/\/127\.0\.0\.1:\d+\/acc-apps-sub\//);
   });
 
-  it("streams system events for the app and the environment (managedEnvironments.getAuthToken)", async () => {
+  it('streams system events for the app and the environment (managedEnvironments.getAuthToken)', async () => {
     const { token } = await aca.containerApps.getAuthToken(RG, 'lb');
     const events = (await (await get(`${app.eventStreamEndpoint!}?follow=false&tailLines=50`, { Authorization: `Bearer ${token!}` })).text())
-      .trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    assert.ok(events.some((e) => e.Reason === 'ContainerStarted' && e.ContainerAppName === 'lb'), JSON.stringify(events));
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.ok(
+      events.some((e) => e.Reason === 'ContainerStarted' && e.ContainerAppName === 'lb'),
+      JSON.stringify(events),
+    );
     const envToken = await aca.managedEnvironments.getAuthToken(RG, 'cae-apps');
     assert.ok(envToken.token && envToken.expires instanceof Date);
     const env = await aca.managedEnvironments.get(RG, 'cae-apps');
     const envEvents = await get(`${env.eventStreamEndpoint!}?follow=false`, { Authorization: `Bearer ${envToken.token}` });
     assert.equal(envEvents.status, 200);
     assert.match(await envEvents.text(), /"Reason":"PulledImage"/);
-    assert.equal((await get(`${env.eventStreamEndpoint!}?follow=false`, { Authorization: `Bearer ${token!}` })).status, 401, "an app's token is not the environment's");
+    assert.equal(
+      (await get(`${env.eventStreamEndpoint!}?follow=false`, { Authorization: `Bearer ${token!}` })).status,
+      401,
+      "an app's token is not the environment's",
+    );
   });
 
   it('passes the 403 through when the identity loses the OpenAI User role', async () => {
@@ -252,7 +303,8 @@ describe('twin: container apps run as local processes behind their FQDN, with th
       const res = await fetch(process.argv[1], { dispatcher: new EnvHttpProxyAgent() });
       process.stdout.write(String(res.status));`;
     const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script, `https://${app.configuration!.ingress!.fqdn!}/healthz`], {
-      cwd: process.cwd(), timeout: 30_000,
+      cwd: process.cwd(),
+      timeout: 30_000,
       env: { ...process.env, HTTPS_PROXY: twin.proxyUrl, NO_PROXY: '127.0.0.1,localhost', NODE_EXTRA_CA_CERTS: twin.caPath },
     });
     assert.equal(stdout, '200');
@@ -295,7 +347,9 @@ describe('twin: container apps run as local processes behind their FQDN, with th
   });
 
   it('deleting the resource group stops the apps in it', async () => {
-    await new ResourceManagementClient(staticCredential, twin.subscriptionId, sdkOptions(twin)).resourceGroups.createOrUpdate('rg-apps2', { location: LOCATION });
+    await new ResourceManagementClient(staticCredential, twin.subscriptionId, sdkOptions(twin)).resourceGroups.createOrUpdate('rg-apps2', {
+      location: LOCATION,
+    });
     await aca.containerApps.beginCreateOrUpdateAndWait('rg-apps2', 'lb3', balancerApp('lb3', IMAGE), fastPoll);
     await twin.apps!.whenReady('lb3');
     const pids = twin.apps!.running('lb3').map((p) => p.pid);
@@ -311,7 +365,10 @@ describe('twin: container apps run as local processes behind their FQDN, with th
     assert.ok(started.some((p) => p.running));
     closed = true;
     await twin.close();
-    assert.deepEqual(started.filter((p) => alive(p.pid)).map((p) => p.pid), []);
+    assert.deepEqual(
+      started.filter((p) => alive(p.pid)).map((p) => p.pid),
+      [],
+    );
     assert.ok(twin.dataPlane!.started.every((s) => !s.running));
   });
 });

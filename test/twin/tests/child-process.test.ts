@@ -33,7 +33,8 @@ describe('twin: trusted by a child process through NODE_EXTRA_CA_CERTS', () => {
 
   it('is refused without the CA', async () => {
     const env = { ...process.env, NODE_EXTRA_CA_CERTS: '', AZURE_RESOURCE_MANAGER_ENDPOINT: twin.url, AZURE_SUBSCRIPTION_ID: twin.subscriptionId };
-    await assert.rejects(run(process.execPath, ['-e', SCRIPT], { env, cwd: process.cwd(), timeout: 30_000 }),
-      (e: { stderr: string }) => /certificate/i.test(e.stderr));
+    await assert.rejects(run(process.execPath, ['-e', SCRIPT], { env, cwd: process.cwd(), timeout: 30_000 }), (e: { stderr: string }) =>
+      /certificate/i.test(e.stderr),
+    );
   });
 });

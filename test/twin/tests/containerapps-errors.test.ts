@@ -24,7 +24,8 @@ describe('twin: Container Apps errors, faults and resource-group delete', () => 
   let rm: ResourceManagementClient;
   let envId = '';
   const app = (over: Partial<ContainerApp> = {}): ContainerApp => ({
-    location: 'westeurope', managedEnvironmentId: envId,
+    location: 'westeurope',
+    managedEnvironmentId: envId,
     configuration: { ingress: { external: true, targetPort: 80 } },
     template: { containers: [{ name: 'web', image: 'mcr.microsoft.com/azuredocs/containerapps-helloworld:latest' }] },
     ...over,
@@ -38,45 +39,84 @@ describe('twin: Container Apps errors, faults and resource-group delete', () => 
     await rm.resourceGroups.createOrUpdate('rg-err', { location: 'westeurope' });
     const ws = await oi.workspaces.beginCreateOrUpdateAndWait('rg-err', 'law-err', { location: 'westeurope' }, fastPoll);
     const keys = await oi.sharedKeysOperations.getSharedKeys('rg-err', 'law-err');
-    const env = await ca.managedEnvironments.beginCreateOrUpdateAndWait('rg-err', 'cae-err', {
-      location: 'westeurope', appLogsConfiguration: { destination: 'log-analytics', logAnalyticsConfiguration: { customerId: ws.customerId!, sharedKey: keys.secondarySharedKey! } },
-    }, fastPoll);
+    const env = await ca.managedEnvironments.beginCreateOrUpdateAndWait(
+      'rg-err',
+      'cae-err',
+      {
+        location: 'westeurope',
+        appLogsConfiguration: { destination: 'log-analytics', logAnalyticsConfiguration: { customerId: ws.customerId!, sharedKey: keys.secondarySharedKey! } },
+      },
+      fastPoll,
+    );
     envId = env.id!;
   });
   after(() => twin.close());
 
   it('refuses an app whose environment does not exist', async () => {
-    await assert.rejects(ca.containerApps.beginCreateOrUpdateAndWait('rg-err', 'app-noenv',
-      app({ managedEnvironmentId: envId.replace('cae-err', 'cae-missing') }), fastPoll), is(404, 'ManagedEnvironmentNotFound'));
+    await assert.rejects(
+      ca.containerApps.beginCreateOrUpdateAndWait('rg-err', 'app-noenv', app({ managedEnvironmentId: envId.replace('cae-err', 'cae-missing') }), fastPoll),
+      is(404, 'ManagedEnvironmentNotFound'),
+    );
   });
 
   it('refuses an env var whose secretRef is not a defined secret', async () => {
     const bad = app({ template: { containers: [{ name: 'web', image: 'nginx', env: [{ name: 'KEY', secretRef: 'api-key' }] }] } });
-    await assert.rejects(ca.containerApps.beginCreateOrUpdateAndWait('rg-err', 'app-secret', bad, fastPoll),
-      is(400, 'InvalidParameterValueInContainerTemplate', /SecretRef 'api-key' defined for container 'web' not found/));
+    await assert.rejects(
+      ca.containerApps.beginCreateOrUpdateAndWait('rg-err', 'app-secret', bad, fastPoll),
+      is(400, 'InvalidParameterValueInContainerTemplate', /SecretRef 'api-key' defined for container 'web' not found/),
+    );
     await assert.rejects(ca.containerApps.get('rg-err', 'app-secret'), is(404, 'ResourceNotFound'));
   });
 
   it('refuses a secret with neither value nor keyVaultUrl + identity', async () => {
-    await assert.rejects(ca.containerApps.beginCreateOrUpdateAndWait('rg-err', 'app-nosecret',
-      app({ configuration: { secrets: [{ name: 'empty' }] } }), fastPoll), is(400, 'ContainerAppSecretInvalid', /'empty'/));
+    await assert.rejects(
+      ca.containerApps.beginCreateOrUpdateAndWait('rg-err', 'app-nosecret', app({ configuration: { secrets: [{ name: 'empty' }] } }), fastPoll),
+      is(400, 'ContainerAppSecretInvalid', /'empty'/),
+    );
   });
 
   it('refuses an ACR image without registry credentials, and a registry without identity or password', async () => {
-    await assert.rejects(ca.containerApps.beginCreateOrUpdateAndWait('rg-err', 'app-acr',
-      app({ template: { containers: [{ name: 'web', image: 'myacr.azurecr.io/lb:1' }] } }), fastPoll),
-    is(400, 'InvalidParameterValueInContainerTemplate', /UNAUTHORIZED: authentication required/));
-    await assert.rejects(ca.containerApps.beginCreateOrUpdateAndWait('rg-err', 'app-reg',
-      app({ configuration: { registries: [{ server: 'myacr.azurecr.io' }] }, template: { containers: [{ name: 'web', image: 'myacr.azurecr.io/lb:1' }] } }), fastPoll),
-    is(400, 'InvalidParameterValueInContainerTemplate', /configuration\.registries/));
+    await assert.rejects(
+      ca.containerApps.beginCreateOrUpdateAndWait(
+        'rg-err',
+        'app-acr',
+        app({ template: { containers: [{ name: 'web', image: 'myacr.azurecr.io/lb:1' }] } }),
+        fastPoll,
+      ),
+      is(400, 'InvalidParameterValueInContainerTemplate', /UNAUTHORIZED: authentication required/),
+    );
+    await assert.rejects(
+      ca.containerApps.beginCreateOrUpdateAndWait(
+        'rg-err',
+        'app-reg',
+        app({ configuration: { registries: [{ server: 'myacr.azurecr.io' }] }, template: { containers: [{ name: 'web', image: 'myacr.azurecr.io/lb:1' }] } }),
+        fastPoll,
+      ),
+      is(400, 'InvalidParameterValueInContainerTemplate', /configuration\.registries/),
+    );
     const uami = `/subscriptions/${twin.subscriptionId}/resourceGroups/rg-err/providers/Microsoft.ManagedIdentity/userAssignedIdentities/mi-x`;
-    await assert.rejects(ca.containerApps.beginCreateOrUpdateAndWait('rg-err', 'app-regid',
-      app({ configuration: { registries: [{ server: 'myacr.azurecr.io', identity: uami }] }, template: { containers: [{ name: 'web', image: 'myacr.azurecr.io/lb:1' }] } }), fastPoll),
-    is(400, 'InvalidParameterValueInContainerTemplate', /is not assigned to the container app/));
-    const ok = await ca.containerApps.beginCreateOrUpdateAndWait('rg-err', 'app-regok', app({
-      identity: { type: 'UserAssigned', userAssignedIdentities: { [uami]: {} } },
-      configuration: { registries: [{ server: 'myacr.azurecr.io', identity: uami }] }, template: { containers: [{ name: 'web', image: 'myacr.azurecr.io/lb:1' }] },
-    }), fastPoll);
+    await assert.rejects(
+      ca.containerApps.beginCreateOrUpdateAndWait(
+        'rg-err',
+        'app-regid',
+        app({
+          configuration: { registries: [{ server: 'myacr.azurecr.io', identity: uami }] },
+          template: { containers: [{ name: 'web', image: 'myacr.azurecr.io/lb:1' }] },
+        }),
+        fastPoll,
+      ),
+      is(400, 'InvalidParameterValueInContainerTemplate', /is not assigned to the container app/),
+    );
+    const ok = await ca.containerApps.beginCreateOrUpdateAndWait(
+      'rg-err',
+      'app-regok',
+      app({
+        identity: { type: 'UserAssigned', userAssignedIdentities: { [uami]: {} } },
+        configuration: { registries: [{ server: 'myacr.azurecr.io', identity: uami }] },
+        template: { containers: [{ name: 'web', image: 'myacr.azurecr.io/lb:1' }] },
+      }),
+      fastPoll,
+    );
     assert.equal(ok.provisioningState, 'Succeeded');
   });
 
@@ -86,8 +126,10 @@ describe('twin: Container Apps errors, faults and resource-group delete', () => 
 
   it('surfaces an injected LRO failure on ContainerApps_CreateOrUpdate and leaves the app Failed', async () => {
     twin.faults.inject('ContainerApps_CreateOrUpdate', { kind: 'lroFailed', code: 'ContainerAppProvisioningFailed', message: 'Revision failed to start.' });
-    await assert.rejects(ca.containerApps.beginCreateOrUpdateAndWait('rg-err', 'app-fail', app(), fastPoll),
-      /ContainerAppProvisioningFailed\. Revision failed to start\./);
+    await assert.rejects(
+      ca.containerApps.beginCreateOrUpdateAndWait('rg-err', 'app-fail', app(), fastPoll),
+      /ContainerAppProvisioningFailed\. Revision failed to start\./,
+    );
     const failed = await ca.containerApps.get('rg-err', 'app-fail');
     assert.equal(failed.provisioningState, 'Failed');
     assert.equal(twin.faults.fired.get('ContainerApps_CreateOrUpdate'), 1);

@@ -15,8 +15,8 @@ import type { ContainerAppSnapshot } from '../providers/app-state.js';
 const FIXTURES = '/work/shared/azure-fixtures';
 const json = (p: string) => JSON.parse(readFileSync(`${FIXTURES}/${p}`, 'utf8')) as Record<string, unknown>;
 type Entry = { RequestMethod: string; RequestUri: string; StatusCode: number; ResponseBody: Record<string, unknown> };
-const envRecording = (json('recordings/sdk-js/arm-appcontainers/recording_managedenvironments_create_test.json').Entries as Entry[]);
-const appRecording = (json('recordings/sdk-js/arm-appcontainers/recording_containerapp_create_test.json').Entries as Entry[]);
+const envRecording = json('recordings/sdk-js/arm-appcontainers/recording_managedenvironments_create_test.json').Entries as Entry[];
+const appRecording = json('recordings/sdk-js/arm-appcontainers/recording_containerapp_create_test.json').Entries as Entry[];
 const getExample = (json('specs-examples/Microsoft.App/ContainerApps_Get.json').responses as Record<string, { body: { properties: object } }>)['200']!.body;
 const keysOf = (o: unknown) => Object.keys(o as object);
 const UAMI = '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-ca/providers/Microsoft.ManagedIdentity/userAssignedIdentities/mi-ca';
@@ -29,7 +29,9 @@ describe('twin: Container Apps', () => {
   const changed: ContainerAppSnapshot[] = [];
   const deleted: ContainerAppSnapshot[] = [];
   const appBody = (image: string): ContainerApp => ({
-    location: 'eastus2', managedEnvironmentId: envId, identity: { type: 'UserAssigned', userAssignedIdentities: { [UAMI]: {} } },
+    location: 'eastus2',
+    managedEnvironmentId: envId,
+    identity: { type: 'UserAssigned', userAssignedIdentities: { [UAMI]: {} } },
     configuration: {
       activeRevisionsMode: 'Single',
       ingress: { external: true, targetPort: 8080, transport: 'auto', allowInsecure: false, traffic: [{ latestRevision: true, weight: 100 }] },
@@ -37,11 +39,18 @@ describe('twin: Container Apps', () => {
       registries: [{ server: 'acrca.azurecr.io', identity: UAMI }],
     },
     template: {
-      containers: [{
-        name: 'balancer', image, resources: { cpu: 0.5, memory: '1Gi' },
-        env: [{ name: 'AZURE_CLIENT_ID', value: 'cid' }, { name: 'CFG', secretRef: 'lb-config' }],
-        probes: [{ type: 'Liveness', httpGet: { path: '/healthz', port: 8080 } }],
-      }],
+      containers: [
+        {
+          name: 'balancer',
+          image,
+          resources: { cpu: 0.5, memory: '1Gi' },
+          env: [
+            { name: 'AZURE_CLIENT_ID', value: 'cid' },
+            { name: 'CFG', secretRef: 'lb-config' },
+          ],
+          probes: [{ type: 'Liveness', httpGet: { path: '/healthz', port: 8080 } }],
+        },
+      ],
       scale: { minReplicas: 1, maxReplicas: 3, rules: [{ name: 'http', http: { metadata: { concurrentRequests: '50' } } }] },
     },
   });
@@ -61,16 +70,22 @@ describe('twin: Container Apps', () => {
     const ws = await oi.workspaces.beginCreateOrUpdateAndWait('rg-ca', 'law-ca', { location: 'eastus2', sku: { name: 'PerGB2018' } }, fastPoll);
     const keys = await oi.sharedKeysOperations.getSharedKeys('rg-ca', 'law-ca');
     const logs = { destination: 'log-analytics', logAnalyticsConfiguration: { customerId: ws.customerId!, sharedKey: keys.primarySharedKey! } };
-    const raw = await rawRequest(twin, 'PUT', `/subscriptions/${twin.subscriptionId}/resourceGroups/rg-ca/providers/Microsoft.App/managedEnvironments/cae-raw?api-version=2025-07-01`,
-      { body: { location: 'eastus2', properties: { appLogsConfiguration: logs } } });
+    const raw = await rawRequest(
+      twin,
+      'PUT',
+      `/subscriptions/${twin.subscriptionId}/resourceGroups/rg-ca/providers/Microsoft.App/managedEnvironments/cae-raw?api-version=2025-07-01`,
+      { body: { location: 'eastus2', properties: { appLogsConfiguration: logs } } },
+    );
     const [recordedPut] = envRecording;
     assert.equal(raw.status, recordedPut!.StatusCode);
     const body = raw.json() as { properties: Record<string, unknown> };
     for (const k of keysOf(recordedPut!.ResponseBody)) assert.ok(k in body, `env body has ${k}`);
     for (const k of keysOf(recordedPut!.ResponseBody.properties)) assert.ok(k in body.properties, `env properties has ${k}`);
     assert.equal(body.properties.provisioningState, 'Waiting');
-    assert.match(String(raw.headers['azure-asyncoperation']),
-      /\/providers\/Microsoft\.App\/locations\/eastus2\/managedEnvironmentOperationStatuses\/[0-9a-f-]{36}\?api-version=2025-07-01&azureAsyncOperation=true$/);
+    assert.match(
+      String(raw.headers['azure-asyncoperation']),
+      /\/providers\/Microsoft\.App\/locations\/eastus2\/managedEnvironmentOperationStatuses\/[0-9a-f-]{36}\?api-version=2025-07-01&azureAsyncOperation=true$/,
+    );
     assert.equal(raw.headers['retry-after'], '0');
 
     const env = await ca.managedEnvironments.beginCreateOrUpdateAndWait('rg-ca', 'cae-ca', { location: 'eastus2', appLogsConfiguration: logs }, fastPoll);
@@ -87,29 +102,53 @@ describe('twin: Container Apps', () => {
   it('fails the environment LRO for a wrong shared key or an unknown customerId', async () => {
     const env = await ca.managedEnvironments.get('rg-ca', 'cae-ca');
     const customerId = env.appLogsConfiguration!.logAnalyticsConfiguration!.customerId!;
-    for (const [name, la] of [['cae-badkey', { customerId, sharedKey: 'd3Jvbmc=' }],
-      ['cae-nows', { customerId: '11111111-2222-3333-4444-555555555555', sharedKey: 'd3Jvbmc=' }]] as const) {
-      await assert.rejects(ca.managedEnvironments.beginCreateOrUpdateAndWait('rg-ca', name,
-        { location: 'eastus2', appLogsConfiguration: { destination: 'log-analytics', logAnalyticsConfiguration: la } }, fastPoll),
-      /InvalidRequestParameterWithDetails\. LogAnalyticsConfiguration is invalid/);
+    for (const [name, la] of [
+      ['cae-badkey', { customerId, sharedKey: 'd3Jvbmc=' }],
+      ['cae-nows', { customerId: '11111111-2222-3333-4444-555555555555', sharedKey: 'd3Jvbmc=' }],
+    ] as const) {
+      await assert.rejects(
+        ca.managedEnvironments.beginCreateOrUpdateAndWait(
+          'rg-ca',
+          name,
+          { location: 'eastus2', appLogsConfiguration: { destination: 'log-analytics', logAnalyticsConfiguration: la } },
+          fastPoll,
+        ),
+        /InvalidRequestParameterWithDetails\. LogAnalyticsConfiguration is invalid/,
+      );
       assert.equal((await ca.managedEnvironments.get('rg-ca', name)).provisioningState, 'Failed');
     }
-    await assert.rejects(ca.managedEnvironments.beginCreateOrUpdateAndWait('rg-ca', 'cae-notguid',
-      { location: 'eastus2', appLogsConfiguration: { logAnalyticsConfiguration: { customerId: 'law-ca', sharedKey: 'x' } } }, fastPoll),
-    (e: { statusCode?: number; code?: string }) => e.statusCode === 400 && e.code === 'InvalidRequestParameterWithDetails');
+    await assert.rejects(
+      ca.managedEnvironments.beginCreateOrUpdateAndWait(
+        'rg-ca',
+        'cae-notguid',
+        { location: 'eastus2', appLogsConfiguration: { logAnalyticsConfiguration: { customerId: 'law-ca', sharedKey: 'x' } } },
+        fastPoll,
+      ),
+      (e: { statusCode?: number; code?: string }) => e.statusCode === 400 && e.code === 'InvalidRequestParameterWithDetails',
+    );
   });
 
   it('creates an app: 201 InProgress as recorded, then the GET shape of the recordings and ContainerApps_Get.json', async () => {
     const [recordedPut] = appRecording;
     const path = `/subscriptions/${twin.subscriptionId}/resourceGroups/rg-ca/providers/Microsoft.App/containerApps/app-raw?api-version=2025-07-01`;
-    const put = await rawRequest(twin, 'PUT', path, { body: { location: 'eastus2', properties: {
-      managedEnvironmentId: envId, template: { containers: [{ name: 'hello', image: 'mcr.microsoft.com/azuredocs/containerapps-helloworld' }] } } } });
+    const put = await rawRequest(twin, 'PUT', path, {
+      body: {
+        location: 'eastus2',
+        properties: {
+          managedEnvironmentId: envId,
+          template: { containers: [{ name: 'hello', image: 'mcr.microsoft.com/azuredocs/containerapps-helloworld' }] },
+        },
+      },
+    });
     assert.equal(put.status, recordedPut!.StatusCode);
     const putBody = put.json() as { properties: Record<string, unknown> };
     for (const k of keysOf(recordedPut!.ResponseBody.properties)) assert.ok(k in putBody.properties, `201 properties has ${k}`);
     assert.equal(putBody.properties.provisioningState, 'InProgress');
     assert.equal(putBody.properties.latestRevisionName, '');
-    assert.match(String(put.headers['azure-asyncoperation']), /\/locations\/eastus2\/containerappOperationStatuses\/[0-9a-f-]{36}\?api-version=2025-07-01&azureAsyncOperation=true$/);
+    assert.match(
+      String(put.headers['azure-asyncoperation']),
+      /\/locations\/eastus2\/containerappOperationStatuses\/[0-9a-f-]{36}\?api-version=2025-07-01&azureAsyncOperation=true$/,
+    );
     assert.equal(put.headers['x-ms-async-operation-timeout'], 'PT15M');
 
     const app = await ca.containerApps.beginCreateOrUpdateAndWait('rg-ca', 'app-ca', appBody('acrca.azurecr.io/aoai-lb:v1'), fastPoll);
@@ -138,8 +177,10 @@ describe('twin: Container Apps', () => {
     assert.deepEqual(app.template?.scale?.rules?.[0]?.http?.metadata, { concurrentRequests: '50' });
     assert.equal(app.template?.scale?.minReplicas, 1);
     assert.match(String(app.identity?.userAssignedIdentities?.[UAMI]?.clientId), /^[0-9a-f-]{36}$/);
-    assert.equal(app.eventStreamEndpoint,
-      `https://eastus2.azurecontainerapps.dev/subscriptions/${twin.subscriptionId}/resourceGroups/rg-ca/containerApps/app-ca/eventstream`);
+    assert.equal(
+      app.eventStreamEndpoint,
+      `https://eastus2.azurecontainerapps.dev/subscriptions/${twin.subscriptionId}/resourceGroups/rg-ca/containerApps/app-ca/eventstream`,
+    );
     // The raw PUT of app-raw above finishes on its own schedule; pick app-ca's event.
     const event = changed.filter((candidate) => candidate.name === 'app-ca').at(-1);
     assert.ok(event, 'containerAppChanged fired for app-ca');
@@ -160,11 +201,20 @@ describe('twin: Container Apps', () => {
     const before = await ca.containerApps.get('rg-ca', 'app-ca');
     const appPath = `/subscriptions/${twin.subscriptionId}/resourceGroups/rg-ca/providers/Microsoft.App/containerApps/app-ca?api-version=2025-07-01`;
     twin.latencies.set('ContainerApps_Update', 300);
-    const raw = await rawRequest(twin, 'PATCH', appPath,
-      { body: { properties: { configuration: { secrets: null }, template: { ...before.template, containers: [{ ...before.template!.containers![0]!, image: 'acrca.azurecr.io/aoai-lb:v2' }] } } } });
+    const raw = await rawRequest(twin, 'PATCH', appPath, {
+      body: {
+        properties: {
+          configuration: { secrets: null },
+          template: { ...before.template, containers: [{ ...before.template!.containers![0]!, image: 'acrca.azurecr.io/aoai-lb:v2' }] },
+        },
+      },
+    });
     assert.equal(raw.status, 202);
     assert.equal(raw.text, '');
-    assert.match(String(raw.headers['azure-asyncoperation']), /\/locations\/eastus2\/containerappOperationStatuses\/[0-9a-f-]{36}\?api-version=2025-07-01&azureAsyncOperation=true$/);
+    assert.match(
+      String(raw.headers['azure-asyncoperation']),
+      /\/locations\/eastus2\/containerappOperationStatuses\/[0-9a-f-]{36}\?api-version=2025-07-01&azureAsyncOperation=true$/,
+    );
     assert.match(String(raw.headers.location), /\/locations\/eastus2\/containerappOperationResults\/[0-9a-f-]{36}\?api-version=2025-07-01$/);
     const busy = await rawRequest(twin, 'PATCH', appPath, { body: { properties: {} } });
     assert.equal(busy.status, 409, 'a second change while one runs is refused');
@@ -172,8 +222,12 @@ describe('twin: Container Apps', () => {
     let status = '';
     while (status !== 'Succeeded') status = ((await rawRequest(twin, 'GET', String(raw.headers['azure-asyncoperation']))).json() as { status: string }).status;
     twin.latencies.set('ContainerApps_Update', 0);
-    const updated = await ca.containerApps.beginUpdateAndWait('rg-ca', 'app-ca',
-      { location: 'eastus2', template: { ...before.template, containers: [{ ...before.template!.containers![0]!, image: 'acrca.azurecr.io/aoai-lb:v3' }] } }, fastPoll);
+    const updated = await ca.containerApps.beginUpdateAndWait(
+      'rg-ca',
+      'app-ca',
+      { location: 'eastus2', template: { ...before.template, containers: [{ ...before.template!.containers![0]!, image: 'acrca.azurecr.io/aoai-lb:v3' }] } },
+      fastPoll,
+    );
     assert.equal(updated.template?.containers?.[0]?.image, 'acrca.azurecr.io/aoai-lb:v3', 'the Location result is the app');
     const after = await ca.containerApps.get('rg-ca', 'app-ca');
     assert.notEqual(after.latestRevisionName, before.latestRevisionName);
@@ -185,7 +239,10 @@ describe('twin: Container Apps', () => {
     const revisions = [];
     for await (const r of ca.containerAppsRevisions.listRevisions('rg-ca', 'app-ca')) revisions.push(r);
     assert.equal(revisions.length, 3);
-    assert.deepEqual(revisions.map((r) => r.active), [false, false, true]);
+    assert.deepEqual(
+      revisions.map((r) => r.active),
+      [false, false, true],
+    );
     const latest = revisions.at(-1)!;
     assert.equal(latest.name, after.latestRevisionName);
     assert.equal(latest.fqdn, `${latest.name}.${domain}`);
@@ -202,8 +259,12 @@ describe('twin: Container Apps', () => {
 
   it('a configuration-only PATCH makes no new revision', async () => {
     const before = await ca.containerApps.get('rg-ca', 'app-ca');
-    await ca.containerApps.beginUpdateAndWait('rg-ca', 'app-ca',
-      { location: 'eastus2', configuration: { secrets: [{ name: 'lb-config', value: 'v2' }] } }, fastPoll);
+    await ca.containerApps.beginUpdateAndWait(
+      'rg-ca',
+      'app-ca',
+      { location: 'eastus2', configuration: { secrets: [{ name: 'lb-config', value: 'v2' }] } },
+      fastPoll,
+    );
     assert.equal((await ca.containerApps.get('rg-ca', 'app-ca')).latestRevisionName, before.latestRevisionName);
     assert.equal(changed.filter((e) => e.name === 'app-ca').at(-1)!.secrets['lb-config'], 'v2');
   });
@@ -218,7 +279,10 @@ describe('twin: Container Apps', () => {
 
   it('deletes the app (202 + Azure-AsyncOperation) and tells the data plane', async () => {
     await ca.containerApps.beginDeleteAndWait('rg-ca', 'app-ca', fastPoll);
-    await assert.rejects(ca.containerApps.get('rg-ca', 'app-ca'), (e: { statusCode?: number; code?: string }) => e.statusCode === 404 && e.code === 'ResourceNotFound');
+    await assert.rejects(
+      ca.containerApps.get('rg-ca', 'app-ca'),
+      (e: { statusCode?: number; code?: string }) => e.statusCode === 404 && e.code === 'ResourceNotFound',
+    );
     assert.equal(deleted.at(-1)!.name, 'app-ca');
   });
 });

@@ -20,7 +20,8 @@ describe('twin core', () => {
     assert.match(twin.url, /^https:\/\/127\.0\.0\.1:\d+$/);
     const error = await new Promise<Error>((resolve) => {
       request(`${twin.url}/subscriptions?api-version=2022-12-01`, (res) => resolve(new Error(`answered ${res.statusCode}`)))
-        .on('error', resolve).end();
+        .on('error', resolve)
+        .end();
     });
     assert.match(String((error as NodeJS.ErrnoException).code), /SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/);
     const ok = await rawRequest(twin, 'GET', '/subscriptions?api-version=2022-12-01');
@@ -40,7 +41,9 @@ describe('twin core', () => {
   it('requires api-version with ARM error bodies and request ids', async () => {
     const missing = await rawRequest(twin, 'GET', `/subscriptions/${twin.subscriptionId}/resourcegroups/x`);
     assert.equal(missing.status, 400);
-    assert.deepEqual(missing.json(), { error: { code: 'MissingApiVersionParameter', message: 'The api-version query parameter (?api-version=) is required for all requests.' } });
+    assert.deepEqual(missing.json(), {
+      error: { code: 'MissingApiVersionParameter', message: 'The api-version query parameter (?api-version=) is required for all requests.' },
+    });
     assert.match(String(missing.headers['x-ms-request-id']), /^[0-9a-f-]{36}$/);
     assert.ok(missing.headers['x-ms-correlation-request-id']);
     const invalid = await rawRequest(twin, 'GET', `/subscriptions/${twin.subscriptionId}/resourcegroups/x?api-version=1999-01-01`);
@@ -74,8 +77,10 @@ describe('twin core', () => {
     assert.deepEqual(created.tags, { 'aoai-lb-env': 'dev' });
     const again = await resources.resourceGroups.createOrUpdate('RG-CORE', { location: 'eastus2', tags: { a: 'b' } });
     assert.equal(again.name, 'rg-core', 'names are case-insensitive and keep their first spelling');
-    await assert.rejects(resources.resourceGroups.createOrUpdate('rg-core', { location: 'westus' }),
-      (e: { code: string }) => e.code === 'InvalidResourceGroupLocation');
+    await assert.rejects(
+      resources.resourceGroups.createOrUpdate('rg-core', { location: 'westus' }),
+      (e: { code: string }) => e.code === 'InvalidResourceGroupLocation',
+    );
     assert.equal((await resources.resourceGroups.checkExistence('rg-core')).body, true);
     assert.equal((await resources.resourceGroups.get('rg-core')).location, 'eastus2');
 

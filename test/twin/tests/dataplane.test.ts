@@ -19,7 +19,10 @@ import { ROLES } from '../providers/roles.js';
 import { fastPoll, sdkOptions, staticCredential } from '../sdk.js';
 import { waitFor } from '../../helpers/wait.js';
 
-const TOKEN_401 = { statusCode: 401, message: 'Unauthorized. Access token is missing, invalid, audience is incorrect (https://cognitiveservices.azure.com), or have expired.' };
+const TOKEN_401 = {
+  statusCode: 401,
+  message: 'Unauthorized. Access token is missing, invalid, audience is incorrect (https://cognitiveservices.azure.com), or have expired.',
+};
 const RG = 'rg-dp';
 const run = promisify(execFile);
 type ClientOptions = NonNullable<ConstructorParameters<typeof AzureOpenAI>[0]>;
@@ -44,16 +47,25 @@ describe('twin: a data plane per OpenAI account, gated by managed-identity token
     assert.ok(Number(body.expires_on) > Date.now() / 1000 + 23 * 3600, 'default lifetime 24 h');
     return body.access_token!;
   };
-  const openai = (token: string) => new AzureOpenAI({
-    endpoint: account.properties!.endpoint!, apiVersion: '2024-10-21', azureADTokenProvider: () => Promise.resolve(token), maxRetries: 0,
-    // Trust of the twin's CA in-process: undici's fetch with an Agent({ connect: { ca } }) (documented client options).
-    fetch: undiciFetch as unknown as ClientOptions['fetch'], fetchOptions: { dispatcher: agent } as unknown as ClientOptions['fetchOptions'],
-  });
-  const chat = (client: AzureOpenAI, maxTokens = 5, model = 'chat') => client.chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }], max_tokens: maxTokens });
-  const raw = (path: string, headers: Record<string, string>) => undiciFetch(new URL(path, account.properties!.endpoint!), {
-    method: 'POST', headers: { 'content-type': 'application/json', ...headers }, dispatcher: agent,
-    body: JSON.stringify({ messages: [{ role: 'user', content: 'hi' }], max_tokens: 5 }),
-  });
+  const openai = (token: string) =>
+    new AzureOpenAI({
+      endpoint: account.properties!.endpoint!,
+      apiVersion: '2024-10-21',
+      azureADTokenProvider: () => Promise.resolve(token),
+      maxRetries: 0,
+      // Trust of the twin's CA in-process: undici's fetch with an Agent({ connect: { ca } }) (documented client options).
+      fetch: undiciFetch as unknown as ClientOptions['fetch'],
+      fetchOptions: { dispatcher: agent } as unknown as ClientOptions['fetchOptions'],
+    });
+  const chat = (client: AzureOpenAI, maxTokens = 5, model = 'chat') =>
+    client.chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }], max_tokens: maxTokens });
+  const raw = (path: string, headers: Record<string, string>) =>
+    undiciFetch(new URL(path, account.properties!.endpoint!), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      dispatcher: agent,
+      body: JSON.stringify({ messages: [{ role: 'user', content: 'hi' }], max_tokens: 5 }),
+    });
   const chatPath = 'openai/deployments/chat/chat/completions?api-version=2024-10-21';
 
   before(async () => {
@@ -63,23 +75,46 @@ describe('twin: a data plane per OpenAI account, gated by managed-identity token
     const msi = new ManagedServiceIdentityClient(staticCredential, twin.subscriptionId, sdkOptions(twin));
     const authz = new AuthorizationManagementClient(staticCredential, twin.subscriptionId, sdkOptions(twin));
     await new ResourceManagementClient(staticCredential, twin.subscriptionId, sdkOptions(twin)).resourceGroups.createOrUpdate(RG, { location: 'eastus' });
-    account = await cs.accounts.beginCreateAndWait(RG, 'acc-dp', {
-      location: 'eastus', kind: 'OpenAI', sku: { name: 'S0' }, properties: { customSubDomainName: 'acc-dp-sub', disableLocalAuth: true },
-    }, fastPoll);
-    await cs.deployments.beginCreateOrUpdateAndWait(RG, 'acc-dp', 'chat', {
-      sku: { name: 'Standard', capacity: 1 }, properties: { model: { format: 'OpenAI', name: 'gpt-4o-mini', version: '2024-07-18' } },
-    }, fastPoll);
+    account = await cs.accounts.beginCreateAndWait(
+      RG,
+      'acc-dp',
+      {
+        location: 'eastus',
+        kind: 'OpenAI',
+        sku: { name: 'S0' },
+        properties: { customSubDomainName: 'acc-dp-sub', disableLocalAuth: true },
+      },
+      fastPoll,
+    );
+    await cs.deployments.beginCreateOrUpdateAndWait(
+      RG,
+      'acc-dp',
+      'chat',
+      {
+        sku: { name: 'Standard', capacity: 1 },
+        properties: { model: { format: 'OpenAI', name: 'gpt-4o-mini', version: '2024-07-18' } },
+      },
+      fastPoll,
+    );
     // 1K TPM allows one request per 10 s: the streaming and credential tests use a roomier deployment.
-    await cs.deployments.beginCreateOrUpdateAndWait(RG, 'acc-dp', 'big', {
-      sku: { name: 'Standard', capacity: 50 }, properties: { model: { format: 'OpenAI', name: 'gpt-4o-mini', version: '2024-07-18' } },
-    }, fastPoll);
+    await cs.deployments.beginCreateOrUpdateAndWait(
+      RG,
+      'acc-dp',
+      'big',
+      {
+        sku: { name: 'Standard', capacity: 50 },
+        properties: { model: { format: 'OpenAI', name: 'gpt-4o-mini', version: '2024-07-18' } },
+      },
+      fastPoll,
+    );
     const a = await msi.userAssignedIdentities.createOrUpdate(RG, 'mi-user', { location: 'eastus' });
     const b = await msi.userAssignedIdentities.createOrUpdate(RG, 'mi-none', { location: 'eastus' });
     withRole = { clientId: a.clientId!, principalId: a.principalId! };
     withoutRole = { clientId: b.clientId!, principalId: b.principalId! };
     await authz.roleAssignments.create(account.id!, randomUUID(), {
       roleDefinitionId: `/subscriptions/${twin.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${ROLES.cognitiveServicesOpenAIUser}`,
-      principalId: withRole.principalId, principalType: 'ServicePrincipal',
+      principalId: withRole.principalId,
+      principalType: 'ServicePrincipal',
     });
   });
   after(async () => {
@@ -100,7 +135,10 @@ describe('twin: a data plane per OpenAI account, gated by managed-identity token
 
   it('streams a chat completion through the front door (server-sent events, chunk by chunk)', async () => {
     const stream = await openai(await tokenFor(withRole.clientId)).chat.completions.create({
-      model: 'big', messages: [{ role: 'user', content: 'hi' }], max_tokens: 5, stream: true,
+      model: 'big',
+      messages: [{ role: 'user', content: 'hi' }],
+      max_tokens: 5,
+      stream: true,
     });
     const objects: string[] = []; // Azure's first chunk (prompt_filter_results) has object ''
     for await (const chunk of stream) objects.push(chunk.object);
@@ -112,7 +150,9 @@ describe('twin: a data plane per OpenAI account, gated by managed-identity token
       const t = await new ManagedIdentityCredential({ clientId: process.env.AZURE_CLIENT_ID }).getToken('https://cognitiveservices.azure.com/.default');
       process.stdout.write(JSON.stringify({ token: t.token, expires: t.expiresOnTimestamp }));`;
     const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
-      cwd: process.cwd(), timeout: 30_000, env: { ...process.env, ...twin.identityEndpointFor(withRole.clientId), AZURE_CLIENT_ID: withRole.clientId },
+      cwd: process.cwd(),
+      timeout: 30_000,
+      env: { ...process.env, ...twin.identityEndpointFor(withRole.clientId), AZURE_CLIENT_ID: withRole.clientId },
     });
     const { token, expires } = JSON.parse(stdout) as { token: string; expires: number };
     assert.equal(twin.dataPlane!.tokens.find(token)?.principalId, withRole.principalId);
@@ -155,15 +195,30 @@ describe('twin: a data plane per OpenAI account, gated by managed-identity token
   });
 
   it('accepts an api-key the twin issued when local auth is on; a deleted deployment answers 404 DeploymentNotFound', async () => {
-    const keyed = await cs.accounts.beginCreateAndWait(RG, 'acc-keys', { location: 'eastus', kind: 'OpenAI', sku: { name: 'S0' }, properties: { customSubDomainName: 'acc-keys-sub' } }, fastPoll);
-    await cs.deployments.beginCreateOrUpdateAndWait(RG, 'acc-keys', 'chat', {
-      sku: { name: 'Standard', capacity: 10 }, properties: { model: { format: 'OpenAI', name: 'gpt-4o-mini', version: '2024-07-18' } },
-    }, fastPoll);
+    const keyed = await cs.accounts.beginCreateAndWait(
+      RG,
+      'acc-keys',
+      { location: 'eastus', kind: 'OpenAI', sku: { name: 'S0' }, properties: { customSubDomainName: 'acc-keys-sub' } },
+      fastPoll,
+    );
+    await cs.deployments.beginCreateOrUpdateAndWait(
+      RG,
+      'acc-keys',
+      'chat',
+      {
+        sku: { name: 'Standard', capacity: 10 },
+        properties: { model: { format: 'OpenAI', name: 'gpt-4o-mini', version: '2024-07-18' } },
+      },
+      fastPoll,
+    );
     const key = twin.dataPlane!.keyFor(twin.state.account(twin.subscriptionId, RG, 'acc-keys')!);
-    const post = (headers: Record<string, string>) => undiciFetch(new URL(chatPath, keyed.properties!.endpoint!), {
-      method: 'POST', headers: { 'content-type': 'application/json', ...headers }, dispatcher: agent,
-      body: JSON.stringify({ messages: [{ role: 'user', content: 'hi' }], max_tokens: 5 }),
-    });
+    const post = (headers: Record<string, string>) =>
+      undiciFetch(new URL(chatPath, keyed.properties!.endpoint!), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        dispatcher: agent,
+        body: JSON.stringify({ messages: [{ role: 'user', content: 'hi' }], max_tokens: 5 }),
+      });
     assert.equal((await post({ 'api-key': key })).status, 200);
     const wrong = await post({ 'api-key': 'not-issued' });
     assert.equal(wrong.status, 401);
@@ -179,7 +234,13 @@ describe('twin: a data plane per OpenAI account, gated by managed-identity token
     const client = openai(await tokenFor(withRole.clientId));
     const burst = async () => {
       const statuses: number[] = [];
-      for (let i = 0; i < 6; i++) statuses.push(await chat(client, 300).then(() => 200, (e: { status?: number }) => e.status ?? 0));
+      for (let i = 0; i < 6; i++)
+        statuses.push(
+          await chat(client, 300).then(
+            () => 200,
+            (e: { status?: number }) => e.status ?? 0,
+          ),
+        );
       return statuses;
     };
     assert.ok((await burst()).includes(429), 'the burst meets 429 at 1K TPM');
@@ -197,9 +258,17 @@ describe('twin: a data plane per OpenAI account, gated by managed-identity token
   });
 
   it('restoring the account starts a new simulator with its kept deployments; purging stops it again', async () => {
-    const restored = await cs.accounts.beginCreateAndWait(RG, 'acc-dp', {
-      location: 'eastus', kind: 'OpenAI', sku: { name: 'S0' }, properties: { customSubDomainName: 'acc-dp-sub', disableLocalAuth: true, restore: true },
-    }, fastPoll);
+    const restored = await cs.accounts.beginCreateAndWait(
+      RG,
+      'acc-dp',
+      {
+        location: 'eastus',
+        kind: 'OpenAI',
+        sku: { name: 'S0' },
+        properties: { customSubDomainName: 'acc-dp-sub', disableLocalAuth: true, restore: true },
+      },
+      fastPoll,
+    );
     assert.equal(restored.properties!.endpoint, account.properties!.endpoint);
     const sim = twin.dataPlane!.started.at(-1)!;
     assert.equal(twin.dataPlane!.plane(twin.state.account(twin.subscriptionId, RG, 'acc-dp')!)?.sim, sim);

@@ -21,10 +21,22 @@ describe('twin: deployments, quota, models', () => {
     cs = new CognitiveServicesManagementClient(staticCredential, twin.subscriptionId, sdkOptions(twin));
     const rm = new ResourceManagementClient(staticCredential, twin.subscriptionId, sdkOptions(twin));
     await rm.resourceGroups.createOrUpdate('rg-dep', { location: 'eastus' });
-    for (const [name, location] of [['acc-e1', 'eastus'], ['acc-e2', 'eastus'], ['acc-w', 'westus']] as const) {
-      await cs.accounts.beginCreateAndWait('rg-dep', name, {
-        location, kind: 'OpenAI', sku: { name: 'S0' }, properties: { customSubDomainName: `${name}-sub`, disableLocalAuth: true },
-      }, fastPoll);
+    for (const [name, location] of [
+      ['acc-e1', 'eastus'],
+      ['acc-e2', 'eastus'],
+      ['acc-w', 'westus'],
+    ] as const) {
+      await cs.accounts.beginCreateAndWait(
+        'rg-dep',
+        name,
+        {
+          location,
+          kind: 'OpenAI',
+          sku: { name: 'S0' },
+          properties: { customSubDomainName: `${name}-sub`, disableLocalAuth: true },
+        },
+        fastPoll,
+      );
     }
   });
   after(() => twin.close());
@@ -35,7 +47,10 @@ describe('twin: deployments, quota, models', () => {
     assert.deepEqual(created.sku, { name: 'Standard', capacity: 20 });
     assert.deepEqual(created.properties?.model, { format: 'OpenAI', name: 'gpt-4o-mini', version: '2024-07-18' });
     assert.equal(created.type, 'Microsoft.CognitiveServices/accounts/deployments');
-    assert.equal(created.id, `/subscriptions/${twin.subscriptionId}/resourceGroups/rg-dep/providers/Microsoft.CognitiveServices/accounts/acc-e1/deployments/chat`);
+    assert.equal(
+      created.id,
+      `/subscriptions/${twin.subscriptionId}/resourceGroups/rg-dep/providers/Microsoft.CognitiveServices/accounts/acc-e1/deployments/chat`,
+    );
     assert.deepEqual(changes.at(-1), { account: 'acc-e1', deployment: 'chat', capacity: 20 });
 
     const patched = await cs.deployments.beginUpdateAndWait('rg-dep', 'acc-e1', 'chat', { sku: { name: 'Standard', capacity: 30 } }, fastPoll);
@@ -49,8 +64,10 @@ describe('twin: deployments, quota, models', () => {
     for await (const d of cs.deployments.list('rg-dep', 'acc-e1')) names.push(d.name);
     assert.deepEqual(names, ['chat']);
     await cs.deployments.beginDeleteAndWait('rg-dep', 'acc-e1', 'chat', fastPoll);
-    await assert.rejects(cs.deployments.get('rg-dep', 'acc-e1', 'chat'), (e: { statusCode: number; code: string }) =>
-      e.statusCode === 404 && e.code === 'ResourceNotFound');
+    await assert.rejects(
+      cs.deployments.get('rg-dep', 'acc-e1', 'chat'),
+      (e: { statusCode: number; code: string }) => e.statusCode === 404 && e.code === 'ResourceNotFound',
+    );
   });
 
   it('accounts quota per subscription + region + model across accounts, with InsufficientQuota', async () => {
@@ -60,16 +77,23 @@ describe('twin: deployments, quota, models', () => {
       throw new Error('usage missing');
     };
     assert.deepEqual([(await usage()).currentValue, (await usage()).limit], [30, 50]);
-    await assert.rejects(cs.deployments.beginCreateOrUpdateAndWait('rg-dep', 'acc-e2', 'chat', chat(30), fastPoll),
+    await assert.rejects(
+      cs.deployments.beginCreateOrUpdateAndWait('rg-dep', 'acc-e2', 'chat', chat(30), fastPoll),
       (e: { statusCode: number; code: string; message: string }) => {
         assert.equal(e.statusCode, 400);
         assert.equal(e.code, 'InsufficientQuota');
-        assert.equal(e.message, 'This operation require 30 new capacity in quota Tokens Per Minute (thousands) - gpt-4o-mini, which is bigger than the current available capacity 20. The current quota usage is 30 and the quota limit is 50 for quota OpenAI.Standard.gpt-4o-mini.');
+        assert.equal(
+          e.message,
+          'This operation require 30 new capacity in quota Tokens Per Minute (thousands) - gpt-4o-mini, which is bigger than the current available capacity 20. The current quota usage is 30 and the quota limit is 50 for quota OpenAI.Standard.gpt-4o-mini.',
+        );
         return true;
-      });
+      },
+    );
     await cs.deployments.beginCreateOrUpdateAndWait('rg-dep', 'acc-e2', 'chat', chat(20), fastPoll);
-    await assert.rejects(cs.deployments.beginUpdateAndWait('rg-dep', 'acc-e2', 'chat', { sku: { name: 'Standard', capacity: 21 } }, fastPoll),
-      (e: { code: string }) => e.code === 'InsufficientQuota');
+    await assert.rejects(
+      cs.deployments.beginUpdateAndWait('rg-dep', 'acc-e2', 'chat', { sku: { name: 'Standard', capacity: 21 } }, fastPoll),
+      (e: { code: string }) => e.code === 'InsufficientQuota',
+    );
     const capacities = [];
     for await (const c of cs.locationBasedModelCapacities.list('eastus', 'OpenAI', 'gpt-4o-mini', '2024-07-18')) capacities.push(c);
     const standard = capacities.find((c) => c.name === 'Standard');
@@ -80,8 +104,10 @@ describe('twin: deployments, quota, models', () => {
 
   it('keeps quota held by a soft-deleted account until it is purged', async () => {
     await cs.accounts.beginDeleteAndWait('rg-dep', 'acc-e2', fastPoll);
-    await assert.rejects(cs.deployments.beginCreateOrUpdateAndWait('rg-dep', 'acc-e1', 'chat', chat(50), fastPoll),
-      (e: { code: string }) => e.code === 'InsufficientQuota');
+    await assert.rejects(
+      cs.deployments.beginCreateOrUpdateAndWait('rg-dep', 'acc-e1', 'chat', chat(50), fastPoll),
+      (e: { code: string }) => e.code === 'InsufficientQuota',
+    );
     await cs.deletedAccounts.beginPurgeAndWait('eastus', 'rg-dep', 'acc-e2', fastPoll);
     const grown = await cs.deployments.beginCreateOrUpdateAndWait('rg-dep', 'acc-e1', 'chat', chat(50), fastPoll);
     assert.equal(grown.sku?.capacity, 50);
@@ -90,9 +116,15 @@ describe('twin: deployments, quota, models', () => {
   it('lists the models a region offers, joined to usages by usageName', async () => {
     const models = [];
     for await (const m of cs.models.list('westus')) models.push(m);
-    assert.deepEqual(models.map((m) => m.model?.name), ['text-embedding-3-large']);
+    assert.deepEqual(
+      models.map((m) => m.model?.name),
+      ['text-embedding-3-large'],
+    );
     const skus = models[0]!.model!.skus!;
-    assert.deepEqual(skus.map((s) => s.usageName), ['OpenAI.Standard.text-embedding-3-large', 'OpenAI.GlobalStandard.text-embedding-3-large']);
+    assert.deepEqual(
+      skus.map((s) => s.usageName),
+      ['OpenAI.Standard.text-embedding-3-large', 'OpenAI.GlobalStandard.text-embedding-3-large'],
+    );
     const usageNames = [];
     for await (const u of cs.usages.list('westus')) usageNames.push(u.name?.value);
     assert.ok(usageNames.includes('AccountCount'));
@@ -100,16 +132,28 @@ describe('twin: deployments, quota, models', () => {
   });
 
   it('rejects a model the region does not offer', async () => {
-    await assert.rejects(cs.deployments.beginCreateOrUpdateAndWait('rg-dep', 'acc-w', 'chat', chat(10), fastPoll),
+    await assert.rejects(
+      cs.deployments.beginCreateOrUpdateAndWait('rg-dep', 'acc-w', 'chat', chat(10), fastPoll),
       (e: { statusCode: number; code: string; message: string }) => {
         assert.equal(e.statusCode, 400);
         assert.equal(e.code, 'InvalidResourceProperties');
         assert.equal(e.message, "The specified SKU 'Standard' for model 'gpt-4o-mini 2024-07-18' is not supported in this region 'westus'.");
         return true;
-      });
+      },
+    );
     twin.catalog.withdraw('westus', 'text-embedding-3-large', 'GlobalStandard');
-    await assert.rejects(cs.deployments.beginCreateOrUpdateAndWait('rg-dep', 'acc-w', 'emb', {
-      sku: { name: 'GlobalStandard', capacity: 10 }, properties: { model: { format: 'OpenAI', name: 'text-embedding-3-large', version: '1' } },
-    }, fastPoll), (e: { code: string }) => e.code === 'InvalidResourceProperties');
+    await assert.rejects(
+      cs.deployments.beginCreateOrUpdateAndWait(
+        'rg-dep',
+        'acc-w',
+        'emb',
+        {
+          sku: { name: 'GlobalStandard', capacity: 10 },
+          properties: { model: { format: 'OpenAI', name: 'text-embedding-3-large', version: '1' } },
+        },
+        fastPoll,
+      ),
+      (e: { code: string }) => e.code === 'InvalidResourceProperties',
+    );
   });
 });

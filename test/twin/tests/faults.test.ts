@@ -7,7 +7,10 @@ import { startTwin, type Twin } from '../index.js';
 import { fastPoll, rawRequest, sdkOptions, staticCredential } from '../sdk.js';
 
 const account = (sub: string): Account => ({
-  location: 'eastus', kind: 'OpenAI', sku: { name: 'S0' }, properties: { customSubDomainName: sub, disableLocalAuth: true },
+  location: 'eastus',
+  kind: 'OpenAI',
+  sku: { name: 'S0' },
+  properties: { customSubDomainName: sub, disableLocalAuth: true },
 });
 
 describe('twin: faults and latency', () => {
@@ -50,19 +53,20 @@ describe('twin: faults and latency', () => {
 
   it('ends a long-running operation Failed and the SDK caller sees the error code', async () => {
     twin.faults.inject('Accounts_Create', { kind: 'lroFailed', code: 'InternalServerError', message: 'Provisioning failed (injected).' });
-    await assert.rejects(cs.accounts.beginCreateAndWait('rg-f', 'acc-fail', account('acc-fail-sub'), fastPoll),
-      (e: Error) => {
-        // core-lro 2.7 turns a Failed status into a plain Error carrying the code in its message.
-        assert.equal(e.message, 'The long-running operation has failed. InternalServerError. Provisioning failed (injected).');
-        return true;
-      });
+    await assert.rejects(cs.accounts.beginCreateAndWait('rg-f', 'acc-fail', account('acc-fail-sub'), fastPoll), (e: Error) => {
+      // core-lro 2.7 turns a Failed status into a plain Error carrying the code in its message.
+      assert.equal(e.message, 'The long-running operation has failed. InternalServerError. Provisioning failed (injected).');
+      return true;
+    });
     const failed = await cs.accounts.get('rg-f', 'acc-fail');
     assert.equal(failed.properties?.provisioningState, 'Failed');
     // A failed resource-group delete surfaces through Location-mode polling too.
     await rm.resourceGroups.createOrUpdate('rg-keep', { location: 'eastus' });
     twin.faults.inject('ResourceGroups_Delete', { kind: 'lroFailed', code: 'ResourceGroupDeletionBlocked', message: 'Deletion blocked (injected).' });
-    await assert.rejects(rm.resourceGroups.beginDeleteAndWait('rg-keep', fastPoll),
-      (e: { code?: string; message: string }) => e.code === 'ResourceGroupDeletionBlocked' || e.message.includes('ResourceGroupDeletionBlocked'));
+    await assert.rejects(
+      rm.resourceGroups.beginDeleteAndWait('rg-keep', fastPoll),
+      (e: { code?: string; message: string }) => e.code === 'ResourceGroupDeletionBlocked' || e.message.includes('ResourceGroupDeletionBlocked'),
+    );
     assert.equal((await rm.resourceGroups.get('rg-keep')).properties?.provisioningState, 'Succeeded');
   });
 

@@ -13,10 +13,12 @@ import { ROLES } from '../providers/roles.js';
 import { rawRequest, sdkOptions, staticCredential } from '../sdk.js';
 
 const FIXTURES = '/work/shared/azure-fixtures/specs-examples';
-const identityExample = JSON.parse(readFileSync(`${FIXTURES}/Microsoft.ManagedIdentity/IdentityCreate.json`, 'utf8')) as
-  { responses: { '201': { body: Record<string, Record<string, unknown>> } } };
-const raExample = JSON.parse(readFileSync(`${FIXTURES}/Microsoft.Authorization/RoleAssignments_CreateForResourceGroup.json`, 'utf8')) as
-  { responses: { '201': { body: Record<string, Record<string, unknown>> } } };
+const identityExample = JSON.parse(readFileSync(`${FIXTURES}/Microsoft.ManagedIdentity/IdentityCreate.json`, 'utf8')) as {
+  responses: { '201': { body: Record<string, Record<string, unknown>> } };
+};
+const raExample = JSON.parse(readFileSync(`${FIXTURES}/Microsoft.Authorization/RoleAssignments_CreateForResourceGroup.json`, 'utf8')) as {
+  responses: { '201': { body: Record<string, Record<string, unknown>> } };
+};
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 describe('twin: managed identities and role assignments', () => {
@@ -53,15 +55,19 @@ describe('twin: managed identities and role assignments', () => {
     const got = await msi.userAssignedIdentities.get('rg-id', 'mi-app');
     assert.equal(got.principalId, created.principalId);
     await msi.userAssignedIdentities.delete('rg-id', 'mi-app');
-    await assert.rejects(msi.userAssignedIdentities.get('rg-id', 'mi-app'), (e: { statusCode?: number; code?: string }) =>
-      e.statusCode === 404 && e.code === 'ResourceNotFound');
+    await assert.rejects(
+      msi.userAssignedIdentities.get('rg-id', 'mi-app'),
+      (e: { statusCode?: number; code?: string }) => e.statusCode === 404 && e.code === 'ResourceNotFound',
+    );
   });
 
   it('assigns a role at RG scope (fixture shape), get, list for scope, RoleAssignmentExists, delete', async () => {
     const mi = await msi.userAssignedIdentities.createOrUpdate('rg-id', 'mi-ra', { location: 'eastus' });
     const name = randomUUID();
     const ra = await authz.roleAssignments.create(rgScope, name, {
-      roleDefinitionId: roleDef(twin.subscriptionId, ROLES.acrPull), principalId: mi.principalId!, principalType: 'ServicePrincipal',
+      roleDefinitionId: roleDef(twin.subscriptionId, ROLES.acrPull),
+      principalId: mi.principalId!,
+      principalType: 'ServicePrincipal',
     });
     assert.equal(ra.name, name);
     assert.equal(ra.scope, rgScope);
@@ -76,25 +82,38 @@ describe('twin: managed identities and role assignments', () => {
     assert.equal((await authz.roleAssignments.get(rgScope, name)).principalId, mi.principalId);
     const listed = [];
     for await (const a of authz.roleAssignments.listForScope(rgScope, { filter: `principalId eq '${mi.principalId!}'` })) listed.push(a);
-    assert.deepEqual(listed.map((a) => a.name), [name]);
+    assert.deepEqual(
+      listed.map((a) => a.name),
+      [name],
+    );
 
-    await assert.rejects(authz.roleAssignments.create(rgScope, randomUUID(), {
-      roleDefinitionId: roleDef(twin.subscriptionId, ROLES.acrPull), principalId: mi.principalId!,
-    }), (e: { statusCode?: number; code?: string; message?: string }) =>
-      e.statusCode === 409 && e.code === 'RoleAssignmentExists' && e.message === 'The role assignment already exists.');
+    await assert.rejects(
+      authz.roleAssignments.create(rgScope, randomUUID(), {
+        roleDefinitionId: roleDef(twin.subscriptionId, ROLES.acrPull),
+        principalId: mi.principalId!,
+      }),
+      (e: { statusCode?: number; code?: string; message?: string }) =>
+        e.statusCode === 409 && e.code === 'RoleAssignmentExists' && e.message === 'The role assignment already exists.',
+    );
     // the same assignment PUT again under its own name is fine (200)
     await authz.roleAssignments.create(rgScope, name, { roleDefinitionId: roleDef(twin.subscriptionId, ROLES.acrPull), principalId: mi.principalId! });
 
     await authz.roleAssignments.delete(rgScope, name);
-    await assert.rejects(authz.roleAssignments.get(rgScope, name), (e: { statusCode?: number; code?: string }) =>
-      e.statusCode === 404 && e.code === 'RoleAssignmentNotFound');
+    await assert.rejects(
+      authz.roleAssignments.get(rgScope, name),
+      (e: { statusCode?: number; code?: string }) => e.statusCode === 404 && e.code === 'RoleAssignmentNotFound',
+    );
   });
 
   it('PrincipalNotFound while the new principal replicates, then OK (no fixed sleep: the delay is moved)', async () => {
     twin.auth.replicationDelayMs = 60_000;
     try {
       const mi = await msi.userAssignedIdentities.createOrUpdate('rg-id', 'mi-new', { location: 'eastus' });
-      const params = { roleDefinitionId: roleDef(twin.subscriptionId, ROLES.cognitiveServicesOpenAIUser), principalId: mi.principalId!, principalType: 'ServicePrincipal' };
+      const params = {
+        roleDefinitionId: roleDef(twin.subscriptionId, ROLES.cognitiveServicesOpenAIUser),
+        principalId: mi.principalId!,
+        principalType: 'ServicePrincipal',
+      };
       await assert.rejects(authz.roleAssignments.create(rgScope, randomUUID(), params), (e: { statusCode?: number; code?: string; message?: string }) => {
         assert.equal(e.statusCode, 400);
         assert.equal(e.code, 'PrincipalNotFound');
@@ -116,23 +135,35 @@ describe('twin: managed identities and role assignments', () => {
     const account = `${rgScope}/providers/Microsoft.CognitiveServices/accounts/acc1`;
     const registry = `${rgScope}/providers/Microsoft.ContainerRegistry/registries/acr12345`;
     await authz.roleAssignments.create(registry, randomUUID(), {
-      roleDefinitionId: roleDef(twin.subscriptionId, ROLES.acrPull), principalId: mi.principalId!, principalType: 'ServicePrincipal',
+      roleDefinitionId: roleDef(twin.subscriptionId, ROLES.acrPull),
+      principalId: mi.principalId!,
+      principalType: 'ServicePrincipal',
     });
     assert.equal(twin.auth.hasRole(mi.principalId!, ROLES.acrPull, registry), true);
     assert.equal(twin.auth.hasRole(mi.principalId!, ROLES.acrPull, rgScope), false, 'a resource assignment does not grant the group');
     assert.equal(twin.auth.hasRole(mi.principalId!, ROLES.cognitiveServicesOpenAIUser, account), false);
 
     await authz.roleAssignments.create(rgScope, randomUUID(), {
-      roleDefinitionId: roleDef(twin.subscriptionId, ROLES.cognitiveServicesOpenAIUser), principalId: mi.principalId!, principalType: 'ServicePrincipal',
+      roleDefinitionId: roleDef(twin.subscriptionId, ROLES.cognitiveServicesOpenAIUser),
+      principalId: mi.principalId!,
+      principalType: 'ServicePrincipal',
     });
     assert.equal(twin.auth.hasRole(mi.principalId!, ROLES.cognitiveServicesOpenAIUser, account), true, 'inherited from the RG');
     assert.equal(twin.auth.hasRole(mi.principalId!, roleDef(twin.subscriptionId, ROLES.cognitiveServicesOpenAIUser), `${account}/deployments/d1`), true);
-    assert.equal(twin.auth.hasRole(mi.principalId!, ROLES.cognitiveServicesOpenAIUser,
-      `/subscriptions/${twin.subscriptionId}/resourceGroups/other/providers/Microsoft.CognitiveServices/accounts/acc1`), false);
+    assert.equal(
+      twin.auth.hasRole(
+        mi.principalId!,
+        ROLES.cognitiveServicesOpenAIUser,
+        `/subscriptions/${twin.subscriptionId}/resourceGroups/other/providers/Microsoft.CognitiveServices/accounts/acc1`,
+      ),
+      false,
+    );
 
     const other = randomUUID();
     await authz.roleAssignments.create(`/subscriptions/${twin.subscriptionId}`, randomUUID(), {
-      roleDefinitionId: roleDef(twin.subscriptionId, ROLES.reader), principalId: other, principalType: 'User',
+      roleDefinitionId: roleDef(twin.subscriptionId, ROLES.reader),
+      principalId: other,
+      principalType: 'User',
     });
     assert.equal(twin.auth.hasRole(other, ROLES.reader, account), true, 'inherited from the subscription');
     const atScope = [];
@@ -141,11 +172,19 @@ describe('twin: managed identities and role assignments', () => {
   });
 
   it('rejects a non-GUID assignment name and an unknown resource group as ARM does', async () => {
-    await assert.rejects(authz.roleAssignments.create(rgScope, 'not-a-guid', {
-      roleDefinitionId: roleDef(twin.subscriptionId, ROLES.reader), principalId: randomUUID(),
-    }), (e: { code?: string }) => e.code === 'InvalidRoleAssignmentId');
-    await assert.rejects(authz.roleAssignments.create(`/subscriptions/${twin.subscriptionId}/resourceGroups/nope`, randomUUID(), {
-      roleDefinitionId: roleDef(twin.subscriptionId, ROLES.reader), principalId: randomUUID(),
-    }), (e: { code?: string }) => e.code === 'ResourceGroupNotFound');
+    await assert.rejects(
+      authz.roleAssignments.create(rgScope, 'not-a-guid', {
+        roleDefinitionId: roleDef(twin.subscriptionId, ROLES.reader),
+        principalId: randomUUID(),
+      }),
+      (e: { code?: string }) => e.code === 'InvalidRoleAssignmentId',
+    );
+    await assert.rejects(
+      authz.roleAssignments.create(`/subscriptions/${twin.subscriptionId}/resourceGroups/nope`, randomUUID(), {
+        roleDefinitionId: roleDef(twin.subscriptionId, ROLES.reader),
+        principalId: randomUUID(),
+      }),
+      (e: { code?: string }) => e.code === 'ResourceGroupNotFound',
+    );
   });
 });

@@ -26,16 +26,23 @@ describe('twin: Log Analytics workspaces', () => {
 
   it('creates a workspace: 201 Creating as in WorkspacesCreate.json, then Succeeded with a customerId GUID', async () => {
     const created = example('WorkspacesCreate.2025-07-01.json').responses['201']!.body as { properties: Record<string, unknown> };
-    const raw = await rawRequest(twin, 'PUT',
+    const raw = await rawRequest(
+      twin,
+      'PUT',
       `/subscriptions/${twin.subscriptionId}/resourcegroups/rg-law/providers/Microsoft.OperationalInsights/workspaces/law-raw?api-version=2022-10-01`,
-      { body: { location: 'eastus2', properties: { sku: { name: 'PerGB2018' }, retentionInDays: 30 } } });
+      { body: { location: 'eastus2', properties: { sku: { name: 'PerGB2018' }, retentionInDays: 30 } } },
+    );
     assert.equal(raw.status, 201);
     const body = raw.json() as { properties: Record<string, unknown> };
     for (const k of Object.keys(created.properties)) assert.ok(k in body.properties, `properties has ${k}`);
     assert.equal(body.properties.provisioningState, 'Creating');
 
-    const ws = await oi.workspaces.beginCreateOrUpdateAndWait('rg-law', 'law-1',
-      { location: 'eastus2', sku: { name: 'PerGB2018' }, retentionInDays: 30, tags: { env: 'dev' } }, fastPoll);
+    const ws = await oi.workspaces.beginCreateOrUpdateAndWait(
+      'rg-law',
+      'law-1',
+      { location: 'eastus2', sku: { name: 'PerGB2018' }, retentionInDays: 30, tags: { env: 'dev' } },
+      fastPoll,
+    );
     assert.equal(ws.provisioningState, 'Succeeded');
     assert.match(String(ws.customerId), GUID);
     assert.equal(ws.sku?.name, 'PerGB2018');
@@ -56,16 +63,24 @@ describe('twin: Log Analytics workspaces', () => {
   });
 
   it('404s a missing workspace with ARM ResourceNotFound', async () => {
-    await assert.rejects(oi.workspaces.get('rg-law', 'nope'), (e: { statusCode?: number; code?: string }) =>
-      e.statusCode === 404 && e.code === 'ResourceNotFound');
+    await assert.rejects(
+      oi.workspaces.get('rg-law', 'nope'),
+      (e: { statusCode?: number; code?: string }) => e.statusCode === 404 && e.code === 'ResourceNotFound',
+    );
   });
 
   it('deletes: 202 + Azure-AsyncOperation (2015-11-01-preview) + Location + Retry-After; force removes for good', async () => {
     await oi.workspaces.beginCreateOrUpdateAndWait('rg-law', 'law-del', { location: 'eastus2' }, fastPoll);
-    const raw = await rawRequest(twin, 'DELETE',
-      `/subscriptions/${twin.subscriptionId}/resourcegroups/rg-law/providers/Microsoft.OperationalInsights/workspaces/law-del?api-version=2022-10-01&force=true`);
+    const raw = await rawRequest(
+      twin,
+      'DELETE',
+      `/subscriptions/${twin.subscriptionId}/resourcegroups/rg-law/providers/Microsoft.OperationalInsights/workspaces/law-del?api-version=2022-10-01&force=true`,
+    );
     assert.equal(raw.status, 202);
-    assert.match(String(raw.headers['azure-asyncoperation']), /\/providers\/Microsoft\.OperationalInsights\/locations\/eastus2\/operationstatuses\/[0-9a-f-]{36}\?api-version=2015-11-01-preview$/);
+    assert.match(
+      String(raw.headers['azure-asyncoperation']),
+      /\/providers\/Microsoft\.OperationalInsights\/locations\/eastus2\/operationstatuses\/[0-9a-f-]{36}\?api-version=2015-11-01-preview$/,
+    );
     assert.match(String(raw.headers.location), /\/workspaces\/law-del\/operationresults\/[0-9a-f-]{36}\?api-version=2022-10-01$/);
     assert.equal(raw.headers['retry-after'], '0');
     await oi.workspaces.beginDeleteAndWait('rg-law', 'law-1', { force: true, updateIntervalInMs: 5 });

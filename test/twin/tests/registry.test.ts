@@ -16,8 +16,9 @@ import { blobRequest, remoteBuild } from '../providers/registry-client.js';
 import { fastPoll, rawRequest, sdkOptions, staticCredential } from '../sdk.js';
 
 const FIXTURES = '/work/shared/azure-fixtures/specs-examples/Microsoft.ContainerRegistry';
-const createExample = JSON.parse(await readFile(`${FIXTURES}/RegistryCreate.json`, 'utf8')) as
-  { responses: { '201': { body: Record<string, Record<string, unknown>> } } };
+const createExample = JSON.parse(await readFile(`${FIXTURES}/RegistryCreate.json`, 'utf8')) as {
+  responses: { '201': { body: Record<string, Record<string, unknown>> } };
+};
 
 describe('twin: Container Registry and ACR Tasks remote build', () => {
   let twin: Twin;
@@ -29,7 +30,9 @@ describe('twin: Container Registry and ACR Tasks remote build', () => {
     const options = sdkOptions(twin);
     agent = options.agent;
     acr = new ContainerRegistryManagementClient(staticCredential, twin.subscriptionId, options);
-    await new ResourceManagementClient(staticCredential, twin.subscriptionId, sdkOptions(twin)).resourceGroups.createOrUpdate('rg-acr', { location: 'eastus2' });
+    await new ResourceManagementClient(staticCredential, twin.subscriptionId, sdkOptions(twin)).resourceGroups.createOrUpdate('rg-acr', {
+      location: 'eastus2',
+    });
     await acr.registries.beginCreateAndWait('rg-acr', 'acrtwin01', { location: 'eastus2', sku: { name: 'Basic' }, adminUserEnabled: false }, fastPoll);
     tmp = await mkdtemp(join(tmpdir(), 'twin-acr-test-'));
   });
@@ -40,13 +43,19 @@ describe('twin: Container Registry and ACR Tasks remote build', () => {
   });
 
   it('creates a registry: 201 Creating + Azure-AsyncOperation, final Succeeded, RegistryCreate.json keys, name taken', async () => {
-    const raw = await rawRequest(twin, 'PUT', `/subscriptions/${twin.subscriptionId}/resourceGroups/rg-acr/providers/Microsoft.ContainerRegistry/registries/acrraw01?api-version=2025-11-01`,
-      { body: { location: 'eastus2', sku: { name: 'Basic' }, properties: { adminUserEnabled: false } } });
+    const raw = await rawRequest(
+      twin,
+      'PUT',
+      `/subscriptions/${twin.subscriptionId}/resourceGroups/rg-acr/providers/Microsoft.ContainerRegistry/registries/acrraw01?api-version=2025-11-01`,
+      { body: { location: 'eastus2', sku: { name: 'Basic' }, properties: { adminUserEnabled: false } } },
+    );
     assert.equal(raw.status, 201);
     assert.ok(String(raw.headers['azure-asyncoperation']).startsWith(`${twin.url}/subscriptions/`));
     const body = raw.json() as Record<string, Record<string, unknown>>;
     for (const k of Object.keys(createExample.responses['201'].body)) assert.ok(k in body, `body has ${k}`);
-    for (const k of Object.keys(createExample.responses['201'].body.properties!).filter((k) => !['status', 'networkRuleSet', 'networkRuleBypassAllowedForTasks', 'roleAssignmentMode'].includes(k))) {
+    for (const k of Object.keys(createExample.responses['201'].body.properties!).filter(
+      (k) => !['status', 'networkRuleSet', 'networkRuleBypassAllowedForTasks', 'roleAssignmentMode'].includes(k),
+    )) {
       assert.ok(k in body.properties!, `properties has ${k}`);
     }
     assert.equal(body.properties!.provisioningState, 'Creating');
@@ -69,33 +78,39 @@ describe('twin: Container Registry and ACR Tasks remote build', () => {
     await writeFile(join(project, 'package.json'), '{"name":"tiny","version":"1.0.0"}\n');
     await writeFile(join(project, 'secret.log'), 'must not be packed\n');
     await writeFile(join(project, '.dockerignore'), '*.log\n');
-    await writeFile(join(project, 'Dockerfile'), [
-      '# a tiny two-stage build',
-      'FROM node:20 AS build',
-      'WORKDIR /src',
-      'COPY package.json ./',
-      'COPY src ./src',
-      'RUN echo "building" && mkdir -p out && \\',
-      '    cp src/main.js out/main.js',
-      'RUN ["node", "-e", "require(\'fs\').writeFileSync(\'out/built.txt\', process.env.GREETING || \'none\')"]',
-      'ENV GREETING=hi',
-      'RUN node -e "require(\'fs\').writeFileSync(\'out/env.txt\', process.env.GREETING)"',
-      '',
-      'FROM node:20-slim',
-      'WORKDIR /app',
-      'ENV NODE_ENV=production PORT=8080',
-      'COPY --from=build /src/out ./',
-      'COPY --from=build /src/package.json ./package.json',
-      'USER 1000',
-      'EXPOSE 8080',
-      'CMD ["node", "main.js"]',
-    ].join('\n'));
+    await writeFile(
+      join(project, 'Dockerfile'),
+      [
+        '# a tiny two-stage build',
+        'FROM node:20 AS build',
+        'WORKDIR /src',
+        'COPY package.json ./',
+        'COPY src ./src',
+        'RUN echo "building" && mkdir -p out && \\',
+        '    cp src/main.js out/main.js',
+        'RUN ["node", "-e", "require(\'fs\').writeFileSync(\'out/built.txt\', process.env.GREETING || \'none\')"]',
+        'ENV GREETING=hi',
+        "RUN node -e \"require('fs').writeFileSync('out/env.txt', process.env.GREETING)\"",
+        '',
+        'FROM node:20-slim',
+        'WORKDIR /app',
+        'ENV NODE_ENV=production PORT=8080',
+        'COPY --from=build /src/out ./',
+        'COPY --from=build /src/package.json ./package.json',
+        'USER 1000',
+        'EXPOSE 8080',
+        'CMD ["node", "main.js"]',
+      ].join('\n'),
+    );
     const { run, logLink } = await remoteBuild(acr, agent, 'rg-acr', 'acrtwin01', await packContext(project), ['acrtwin01.azurecr.io/tiny/app:v1']);
     assert.equal(twin.requests.find((r) => r.operationId === 'Registries_ScheduleRun')?.status, 200);
     assert.equal(run.status, 'Succeeded', run.runErrorMessage);
     assert.match(run.runId!, /^ca\w+$/);
     assert.equal(run.runType, 'QuickRun');
-    assert.deepEqual(run.outputImages?.map((i) => [i.registry, i.repository, i.tag]), [['acrtwin01.azurecr.io', 'tiny/app', 'v1']]);
+    assert.deepEqual(
+      run.outputImages?.map((i) => [i.registry, i.repository, i.tag]),
+      [['acrtwin01.azurecr.io', 'tiny/app', 'v1']],
+    );
     assert.match(run.outputImages![0]!.digest!, /^sha256:[0-9a-f]{64}$/);
 
     const head = await blobRequest(agent, 'HEAD', logLink);
@@ -173,11 +188,24 @@ describe('twin: Container Registry and ACR Tasks remote build', () => {
       const client = new ContainerRegistryManagementClient(staticCredential, trial.subscriptionId, sdkOptions(trial));
       await new ResourceManagementClient(staticCredential, trial.subscriptionId, sdkOptions(trial)).resourceGroups.createOrUpdate('rg', { location: 'eastus' });
       await client.registries.beginCreateAndWait('rg', 'acrtrial1', { location: 'eastus', sku: { name: 'Basic' } }, fastPoll);
-      await assert.rejects(client.registries.beginScheduleRunAndWait('rg', 'acrtrial1', {
-        type: 'DockerBuildRequest', dockerFilePath: 'Dockerfile', sourceLocation: 'tasks-source/x.tar.gz', platform: { os: 'Linux' },
-      }, fastPoll), (e: { statusCode?: number; code?: string; message?: string }) =>
-        e.statusCode === 400 && e.code === 'TasksOperationsNotAllowed' &&
-        e.message === `ACR Tasks requests for the registry acrtrial1 and ${trial.subscriptionId} are not permitted. Please file an Azure support request at http://aka.ms/azuresupport for assistance.`);
+      await assert.rejects(
+        client.registries.beginScheduleRunAndWait(
+          'rg',
+          'acrtrial1',
+          {
+            type: 'DockerBuildRequest',
+            dockerFilePath: 'Dockerfile',
+            sourceLocation: 'tasks-source/x.tar.gz',
+            platform: { os: 'Linux' },
+          },
+          fastPoll,
+        ),
+        (e: { statusCode?: number; code?: string; message?: string }) =>
+          e.statusCode === 400 &&
+          e.code === 'TasksOperationsNotAllowed' &&
+          e.message ===
+            `ACR Tasks requests for the registry acrtrial1 and ${trial.subscriptionId} are not permitted. Please file an Azure support request at http://aka.ms/azuresupport for assistance.`,
+      );
     } finally {
       await trial.close();
     }

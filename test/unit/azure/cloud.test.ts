@@ -15,15 +15,22 @@ test('the public cloud by default', () => {
 test('named clouds, case-insensitively, as the Azure CLI names them', () => {
   assert.equal(cloudFromEnvironment({ AZURE_CLOUD: 'azurechinacloud' }).resourceManagerEndpoint, 'https://management.chinacloudapi.cn');
   assert.equal(cloudFromEnvironment({ AZURE_CLOUD: 'AzureUSGovernment' }).authorityHost, 'https://login.microsoftonline.us');
-  assert.throws(() => cloudFromEnvironment({ AZURE_CLOUD: 'Mars' }), (error: unknown) => error instanceof UserError && /AzureCloud, AzureChinaCloud/.test(error.suggestion ?? ''));
+  assert.throws(
+    () => cloudFromEnvironment({ AZURE_CLOUD: 'Mars' }),
+    (error: unknown) => error instanceof UserError && /AzureCloud, AzureChinaCloud/.test(error.suggestion ?? ''),
+  );
 });
 
-test('a custom Resource Manager endpoint keeps the cloud\'s token audience unless told otherwise', () => {
+test("a custom Resource Manager endpoint keeps the cloud's token audience unless told otherwise", () => {
   const cloud = cloudFromEnvironment({ AZURE_RESOURCE_MANAGER_ENDPOINT: 'https://127.0.0.1:4443/' });
   assert.equal(cloud.name, 'custom');
   assert.equal(cloud.resourceManagerEndpoint, 'https://127.0.0.1:4443');
   assert.equal(cloud.resourceManagerScope, 'https://management.azure.com/.default');
-  assert.equal(cloudFromEnvironment({ AZURE_RESOURCE_MANAGER_ENDPOINT: 'https://stack.local', AZURE_RESOURCE_MANAGER_AUDIENCE: 'https://stack.local/' }).resourceManagerScope, 'https://stack.local/.default');
+  assert.equal(
+    cloudFromEnvironment({ AZURE_RESOURCE_MANAGER_ENDPOINT: 'https://stack.local', AZURE_RESOURCE_MANAGER_AUDIENCE: 'https://stack.local/' })
+      .resourceManagerScope,
+    'https://stack.local/.default',
+  );
 });
 
 test('a custom endpoint must be https, since tokens are only sent over TLS', () => {

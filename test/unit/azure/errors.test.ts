@@ -8,7 +8,7 @@ function restError(code: string, message: string): Error {
   return Object.assign(new Error(message), { code, statusCode: 400 });
 }
 
-test('the code comes from a RestError, or from core-lro\'s message for a Failed operation', () => {
+test("the code comes from a RestError, or from core-lro's message for a Failed operation", () => {
   assert.deepEqual(armErrorOf(restError('InsufficientQuota', 'This operation require 60 new capacity')), {
     code: 'InsufficientQuota',
     message: 'This operation require 60 new capacity',
@@ -22,7 +22,10 @@ test('the code comes from a RestError, or from core-lro\'s message for a Failed 
 });
 
 test('known codes become one line of what went wrong and one of what to do, keeping the cause', () => {
-  const cause = restError('InsufficientQuota', 'This operation require 60 new capacity in quota Tokens Per Minute (thousands) - gpt-4o-mini, which is bigger than the current available capacity 30.');
+  const cause = restError(
+    'InsufficientQuota',
+    'This operation require 60 new capacity in quota Tokens Per Minute (thousands) - gpt-4o-mini, which is bigger than the current available capacity 30.',
+  );
   const error = explain(cause, { resource: 'deployment chat on openai2-abc (swedencentral)', environment: 'dev' });
   assert.ok(error instanceof UserError);
   assert.equal(error.code, 'azure-error');

@@ -9,14 +9,10 @@ test('marshal: lines sorted byte-wise (not by key), KEY="value", one final newli
 });
 
 test('marshal: integers unquoted; azd re-quotes those that would change', () => {
-  assert.equal(marshalDotenv({ CAP: '50', NEG: '-3', ZIP: '01', PLUS: '+5', ZERO: '-0', HUGE: '99999999999999999999' }), [
-    'CAP=50',
-    'HUGE="99999999999999999999"',
-    'NEG=-3',
-    'PLUS="+5"',
-    'ZERO="-0"',
-    'ZIP="01"',
-  ].join('\n') + '\n');
+  assert.equal(
+    marshalDotenv({ CAP: '50', NEG: '-3', ZIP: '01', PLUS: '+5', ZERO: '-0', HUGE: '99999999999999999999' }),
+    ['CAP=50', 'HUGE="99999999999999999999"', 'NEG=-3', 'PLUS="+5"', 'ZERO="-0"', 'ZIP="01"'].join('\n') + '\n',
+  );
 });
 
 test('marshal without the fix-up prints what azd env get-values prints: the integer Go parsed', () => {
@@ -46,7 +42,10 @@ test('parse: a double-quoted value may span lines', () => {
 });
 
 test('parse: errors name the line', () => {
-  assert.throws(() => parseDotenv('A=1\nnot a pair\n'), (error: unknown) => error instanceof DotenvSyntaxError && error.line === 2);
+  assert.throws(
+    () => parseDotenv('A=1\nnot a pair\n'),
+    (error: unknown) => error instanceof DotenvSyntaxError && error.line === 2,
+  );
   assert.throws(() => parseDotenv('A="never closed\nB=1'), /quote of A is never closed/);
   assert.throws(() => parseDotenv('1A=x'), /not a valid variable name/);
 });

@@ -15,7 +15,12 @@ const usage = (code: string, pattern: RegExp, fix: RegExp) => (error: unknown) =
 
 const literal = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-const badCapacity = (text: string) => usage('invalid-argument', new RegExp(`^capacity "${literal(text)}" is not a whole number of thousands of tokens per minute from 1 to 10000\\.$`), /aoai-lb capacity 50/);
+const badCapacity = (text: string) =>
+  usage(
+    'invalid-argument',
+    new RegExp(`^capacity "${literal(text)}" is not a whole number of thousands of tokens per minute from 1 to 10000\\.$`),
+    /aoai-lb capacity 50/,
+  );
 
 describe('capacity <K-TPM>: a whole number of thousands of TPM from 1 to 10000', () => {
   it('reads a plain number as thousands of TPM for both deployments by default', () => {
@@ -76,7 +81,11 @@ describe('--deployment chat|embedding|all', () => {
     for (const which of ['foo', 'Chat', 'ALL', ' chat', 'chat,embedding', '', 'embeddings']) {
       assert.throws(
         () => capacityRequest('50', which),
-        usage('invalid-flag', new RegExp(`^--deployment "${literal(which)}" is not chat, embedding or all\\.$`), /--deployment chat, --deployment embedding or --deployment all \(the default\)/),
+        usage(
+          'invalid-flag',
+          new RegExp(`^--deployment "${literal(which)}" is not chat, embedding or all\\.$`),
+          /--deployment chat, --deployment embedding or --deployment all \(the default\)/,
+        ),
       );
     }
   });

@@ -22,13 +22,17 @@ describe('runGraph', () => {
       { id: 'c', title: 'c', dependsOn: ['a'] },
       { id: 'd', title: 'd', dependsOn: ['b', 'c'] },
     ];
-    const done = runGraph(steps, async (id): Promise<StepOutcome> => {
-      running.add(id);
-      seenTogether.push([...running].sort());
-      await gates.get(id)!.promise;
-      running.delete(id);
-      return 'created';
-    }, silent);
+    const done = runGraph(
+      steps,
+      async (id): Promise<StepOutcome> => {
+        running.add(id);
+        seenTogether.push([...running].sort());
+        await gates.get(id)!.promise;
+        running.delete(id);
+        return 'created';
+      },
+      silent,
+    );
     gates.get('a')!.open();
     await new Promise((resolve) => setImmediate(resolve));
     assert.deepEqual([...running].sort(), ['b', 'c'], 'b and c run together once a is done');
@@ -38,7 +42,10 @@ describe('runGraph', () => {
     gates.get('c')!.open();
     gates.get('d')!.open();
     const reports = await done;
-    assert.deepEqual(reports.map((r) => `${r.id}:${r.outcome}`), ['a:created', 'b:created', 'c:created', 'd:created']);
+    assert.deepEqual(
+      reports.map((r) => `${r.id}:${r.outcome}`),
+      ['a:created', 'b:created', 'c:created', 'd:created'],
+    );
     assert.ok(!seenTogether.some((group) => group.includes('a') && group.length > 1), 'nothing ran beside a');
   });
 
@@ -50,12 +57,16 @@ describe('runGraph', () => {
       { id: 'slow', title: 'slow', dependsOn: [] },
       { id: 'after', title: 'after', dependsOn: ['slow'] },
     ];
-    const done = runGraph(steps, async (id): Promise<StepOutcome> => {
-      started.push(id);
-      if (id === 'fails') throw new Error('boom');
-      if (id === 'slow') await slow.promise;
-      return 'unchanged';
-    }, silent);
+    const done = runGraph(
+      steps,
+      async (id): Promise<StepOutcome> => {
+        started.push(id);
+        if (id === 'fails') throw new Error('boom');
+        if (id === 'slow') await slow.promise;
+        return 'unchanged';
+      },
+      silent,
+    );
     await new Promise((resolve) => setImmediate(resolve));
     slow.open();
     await assert.rejects(done, /boom/);
@@ -63,6 +74,9 @@ describe('runGraph', () => {
   });
 
   it('names steps whose dependency is missing from the graph', async () => {
-    await assert.rejects(runGraph([{ id: 'x', title: 'x', dependsOn: ['nowhere'] }], async () => 'created', silent), /never became ready.*x/);
+    await assert.rejects(
+      runGraph([{ id: 'x', title: 'x', dependsOn: ['nowhere'] }], async () => 'created', silent),
+      /never became ready.*x/,
+    );
   });
 });

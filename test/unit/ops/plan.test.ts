@@ -22,7 +22,7 @@ test('the resource token is stable, 13 lower-case characters, and differs by sub
   assert.notEqual(resourceToken('99999999-1111-2222-3333-444444444444', 'lb-dev', 'eastus2'), token);
 });
 
-test('names follow Azure\'s rules for each resource type and are the same on every run', () => {
+test("names follow Azure's rules for each resource type and are the same on every run", () => {
   const first = plan(settings);
   assert.deepEqual(plan(settings), first);
   for (const account of first.accounts) {
@@ -30,7 +30,11 @@ test('names follow Azure\'s rules for each resource type and are the same on eve
     assert.equal(account.customSubDomainName, account.name);
     assert.equal(account.endpoint, `https://${account.name}.openai.azure.com/`);
   }
-  assert.deepEqual(first.accounts.map((a) => a.name.split('-')[0]), ['openai1', 'openai2', 'openai3'], 'the Learn article\'s "openai3" still names the third');
+  assert.deepEqual(
+    first.accounts.map((a) => a.name.split('-')[0]),
+    ['openai1', 'openai2', 'openai3'],
+    'the Learn article\'s "openai3" still names the third',
+  );
   assert.match(first.registry!.name, /^[a-z0-9]{5,50}$/);
   assert.match(first.containerApp.name, /^[a-z][a-z0-9-]{0,30}[a-z0-9]$/);
   assert.match(first.workspace.name, /^[A-Za-z0-9][A-Za-z0-9-]{2,61}[A-Za-z0-9]$/);
@@ -41,10 +45,13 @@ test('names follow Azure\'s rules for each resource type and are the same on eve
 test('each account gets a chat and an embedding deployment with the SKU and capacity asked for', () => {
   const result = plan({ ...settings, sku: 'GlobalStandard', capacity: 50 });
   for (const account of result.accounts) {
-    assert.deepEqual(account.deployments.map((d) => [d.name, d.model.name, d.sku.name, d.sku.capacity, d.usageName]), [
-      ['chat', 'gpt-4o-mini', 'GlobalStandard', 50, 'OpenAI.GlobalStandard.gpt-4o-mini'],
-      ['embedding', 'text-embedding-3-large', 'GlobalStandard', 50, 'OpenAI.GlobalStandard.text-embedding-3-large'],
-    ]);
+    assert.deepEqual(
+      account.deployments.map((d) => [d.name, d.model.name, d.sku.name, d.sku.capacity, d.usageName]),
+      [
+        ['chat', 'gpt-4o-mini', 'GlobalStandard', 50, 'OpenAI.GlobalStandard.gpt-4o-mini'],
+        ['embedding', 'text-embedding-3-large', 'GlobalStandard', 50, 'OpenAI.GlobalStandard.text-embedding-3-large'],
+      ],
+    );
   }
 });
 
@@ -56,8 +63,14 @@ test('quota needs add up per region and usage name', () => {
 });
 
 test('priorities default to 1 and follow the accounts when given', () => {
-  assert.deepEqual(plan(settings).accounts.map((a) => a.priority), [1, 1, 1]);
-  assert.deepEqual(plan({ ...settings, priorities: [1, 1, 2] }).accounts.map((a) => a.priority), [1, 1, 2]);
+  assert.deepEqual(
+    plan(settings).accounts.map((a) => a.priority),
+    [1, 1, 1],
+  );
+  assert.deepEqual(
+    plan({ ...settings, priorities: [1, 1, 2] }).accounts.map((a) => a.priority),
+    [1, 1, 2],
+  );
 });
 
 test('the step graph: acyclic, deployments of one account in sequence, the app after everything it needs', () => {
@@ -77,7 +90,8 @@ test('the step graph: acyclic, deployments of one account in sequence, the app a
   assert.deepEqual(byId.get('account1.chat')!.dependsOn, ['account1']);
   assert.deepEqual(byId.get('account2')!.dependsOn, ['group'], 'accounts are created concurrently');
   const app = byId.get('app')!.dependsOn;
-  for (const needed of ['environment', 'account1.embedding', 'account3.role', 'registry.role', 'build']) assert.ok(app.includes(needed), `app waits for ${needed}`);
+  for (const needed of ['environment', 'account1.embedding', 'account3.role', 'registry.role', 'build'])
+    assert.ok(app.includes(needed), `app waits for ${needed}`);
 });
 
 test('--image skips the registry and the build', () => {

@@ -44,17 +44,29 @@ describe('client auth', () => {
       clientAuth: 'entra',
       allowedClientIds: [app, app.toUpperCase()],
     });
-    assert.deepEqual(pickAuth(requestedSettings({}, { BALANCER_CLIENT_AUTH: 'both', BALANCER_ALLOWED_CLIENT_IDS: app }, {})), { clientAuth: 'both', allowedClientIds: [app] });
+    assert.deepEqual(pickAuth(requestedSettings({}, { BALANCER_CLIENT_AUTH: 'both', BALANCER_ALLOWED_CLIENT_IDS: app }, {})), {
+      clientAuth: 'both',
+      allowedClientIds: [app],
+    });
   });
 
   it('--client-auth keys goes back to keys and drops the stored allow-list', () => {
-    assert.deepEqual(pickAuth(requestedSettings({ clientAuth: 'keys' }, { BALANCER_CLIENT_AUTH: 'entra', BALANCER_ALLOWED_CLIENT_IDS: app }, {})), { clientAuth: 'keys', allowedClientIds: [] });
+    assert.deepEqual(pickAuth(requestedSettings({ clientAuth: 'keys' }, { BALANCER_CLIENT_AUTH: 'entra', BALANCER_ALLOWED_CLIENT_IDS: app }, {})), {
+      clientAuth: 'keys',
+      allowedClientIds: [],
+    });
   });
 
   it('refuses ids that are not GUIDs, an allow-list with keys, and an unknown mode (exit 2), before anything else', () => {
     assert.throws(() => checkFlags({ allowedClientIds: 'chat-app' }), /--allowed-client-ids has "chat-app", which is not an app or object id/);
-    assert.throws(() => checkFlags({ clientAuth: 'keys', allowedClientIds: app }), /--allowed-client-ids applies to Entra ID tokens, and --client-auth is keys/);
-    assert.throws(() => requestedSettings({ clientAuth: 'jwt' }, {}, {}), (error: UserError) => error.exitCode === 2 && /--client-auth "jwt" is not keys, entra or both/.test(error.message));
+    assert.throws(
+      () => checkFlags({ clientAuth: 'keys', allowedClientIds: app }),
+      /--allowed-client-ids applies to Entra ID tokens, and --client-auth is keys/,
+    );
+    assert.throws(
+      () => requestedSettings({ clientAuth: 'jwt' }, {}, {}),
+      (error: UserError) => error.exitCode === 2 && /--client-auth "jwt" is not keys, entra or both/.test(error.message),
+    );
   });
 });
 

@@ -56,13 +56,22 @@ describe("the balancer's side, from the environment `up` wrote", () => {
 
   it('refuses a missing model, naming the variable and the environment, with `up` as the fix (exit 1)', () => {
     const { OPENAI_CHAT_MODEL: _chat, ...noChat } = upWrote;
-    assert.throws(() => balancerFromEnvironment(noChat, key, 'dev'), modelError(/^OPENAI_CHAT_MODEL in environment "dev" is missing; expected name:version\.$/));
-    assert.throws(() => balancerFromEnvironment({ ...upWrote, OPENAI_EMBEDDING_MODEL: '' }, key, 'dev'), modelError(/^OPENAI_EMBEDDING_MODEL in environment "dev" is missing;/));
+    assert.throws(
+      () => balancerFromEnvironment(noChat, key, 'dev'),
+      modelError(/^OPENAI_CHAT_MODEL in environment "dev" is missing; expected name:version\.$/),
+    );
+    assert.throws(
+      () => balancerFromEnvironment({ ...upWrote, OPENAI_EMBEDDING_MODEL: '' }, key, 'dev'),
+      modelError(/^OPENAI_EMBEDDING_MODEL in environment "dev" is missing;/),
+    );
   });
 
   it('refuses a model that is not exactly name:version, quoting it', () => {
     for (const bad of ['gpt-4o', 'gpt-4o:', ':2024-08-06', 'a:b:c', 'gpt 4o:1', 'gpt-4o: 1']) {
-      assert.throws(() => balancerFromEnvironment({ ...upWrote, OPENAI_EMBEDDING_MODEL: bad }, key, 'dev'), modelError(new RegExp(`^OPENAI_EMBEDDING_MODEL in environment "dev" is "${bad}"; expected name:version\\.$`)));
+      assert.throws(
+        () => balancerFromEnvironment({ ...upWrote, OPENAI_EMBEDDING_MODEL: bad }, key, 'dev'),
+        modelError(new RegExp(`^OPENAI_EMBEDDING_MODEL in environment "dev" is "${bad}"; expected name:version\\.$`)),
+      );
     }
   });
 });
@@ -153,7 +162,9 @@ describe('what changes', () => {
   });
 
   it('marks the client key change as secret, and counts an empty value as different from an absent one', () => {
-    assert.deepEqual(changesFrom({}, { AZURE_OPENAI_API_KEY_OVERRIDE: '' }).changes, [{ key: 'AZURE_OPENAI_API_KEY_OVERRIDE', old: undefined, new: '', secret: true }]);
+    assert.deepEqual(changesFrom({}, { AZURE_OPENAI_API_KEY_OVERRIDE: '' }).changes, [
+      { key: 'AZURE_OPENAI_API_KEY_OVERRIDE', old: undefined, new: '', secret: true },
+    ]);
     assert.deepEqual(secretKeys, new Set(['AZURE_OPENAI_API_KEY_OVERRIDE']));
   });
 
@@ -200,8 +211,14 @@ describe('what the user sees of a change', () => {
 
   it('a whole wiring, old key and new, never shows either key beyond its first 4 characters', () => {
     const oldKey = 'OLDK' + 'secret-of-the-previous-proxy';
-    const shown = changesFrom({ AZURE_OPENAI_API_KEY_OVERRIDE: oldKey }, wantedValues(balancer(), '2025', { AZURE_OPENAI_API_KEY_OVERRIDE: oldKey })).changes.map(displayed);
-    assert.deepEqual(shown.find((c) => c.key === 'AZURE_OPENAI_API_KEY_OVERRIDE'), { key: 'AZURE_OPENAI_API_KEY_OVERRIDE', old: 'OLDK…(32 chars)', new: 'kkkk…(43 chars)' });
+    const shown = changesFrom(
+      { AZURE_OPENAI_API_KEY_OVERRIDE: oldKey },
+      wantedValues(balancer(), '2025', { AZURE_OPENAI_API_KEY_OVERRIDE: oldKey }),
+    ).changes.map(displayed);
+    assert.deepEqual(
+      shown.find((c) => c.key === 'AZURE_OPENAI_API_KEY_OVERRIDE'),
+      { key: 'AZURE_OPENAI_API_KEY_OVERRIDE', old: 'OLDK…(32 chars)', new: 'kkkk…(43 chars)' },
+    );
     const text = JSON.stringify(shown);
     assert.ok(!text.includes(key.slice(4, 12)) && !text.includes(oldKey.slice(4, 12)), text);
   });

@@ -23,13 +23,26 @@ export async function extractTarGz(archive: Buffer, dir: string): Promise<void> 
 
 /** A matcher for .dockerignore lines (Go filepath.Match per segment, `**`, `!` exceptions; last match wins). */
 export function dockerignoreMatcher(text: string): (path: string) => boolean {
-  const rules = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#')).map((line) => {
-    const negate = line.startsWith('!');
-    const pattern = (negate ? line.slice(1) : line).trim().replace(/^\/+/, '').replace(/\/+$/, '').replace(/^\.\//, '');
-    const source = pattern.split('/').map((seg) => seg === '**' ? '.*' :
-      seg.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')).join('/');
-    return { negate, re: new RegExp(`^${source.replace(/\.\*\//g, '(?:.*/)?')}(?:/.*)?$`) };
-  });
+  const rules = text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'))
+    .map((line) => {
+      const negate = line.startsWith('!');
+      const pattern = (negate ? line.slice(1) : line).trim().replace(/^\/+/, '').replace(/\/+$/, '').replace(/^\.\//, '');
+      const source = pattern
+        .split('/')
+        .map((seg) =>
+          seg === '**'
+            ? '.*'
+            : seg
+                .replace(/[.+^${}()|\\]/g, '\\$&')
+                .replace(/\*/g, '[^/]*')
+                .replace(/\?/g, '[^/]'),
+        )
+        .join('/');
+      return { negate, re: new RegExp(`^${source.replace(/\.\*\//g, '(?:.*/)?')}(?:/.*)?$`) };
+    });
   return (path: string) => {
     let excluded = false;
     for (const rule of rules) if (rule.re.test(path)) excluded = !rule.negate;

@@ -6,9 +6,7 @@ import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { cp, mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, posix } from 'node:path';
-import {
-  DockerfileError, execForm, keyValues, parseDockerfile, shellWords, splitFlags, substitute, type Instruction, type Stage,
-} from './dockerfile.js';
+import { DockerfileError, execForm, keyValues, parseDockerfile, shellWords, splitFlags, substitute, type Instruction, type Stage } from './dockerfile.js';
 
 export interface BuildOptions {
   contextDir: string;
@@ -56,7 +54,9 @@ export async function runBuild(options: BuildOptions): Promise<BuildResult> {
   const stageDirs: string[] = [];
   try {
     const text = await readFile(inside(options.contextDir, options.dockerfilePath), 'utf8').catch(() => {
-      throw new StepFailed(`unable to prepare context: unable to evaluate symlinks in Dockerfile path: lstat ${posix.join('/tmp/context', options.dockerfilePath)}: no such file or directory`);
+      throw new StepFailed(
+        `unable to prepare context: unable to evaluate symlinks in Dockerfile path: lstat ${posix.join('/tmp/context', options.dockerfilePath)}: no such file or directory`,
+      );
     });
     const parsed = parseDockerfile(text);
     let stages = parsed.stages;
@@ -86,8 +86,18 @@ export async function runBuild(options: BuildOptions): Promise<BuildResult> {
     const id = createHash('sha256').update(`${options.contextDir}${Date.now()}`).digest('hex').slice(0, 12);
     options.log(`Successfully built ${id}\n`);
     return {
-      ok: true, stageDirs,
-      image: { rootDir: last.root, workdir: last.workdir, env: last.env, entrypoint: last.entrypoint, cmd: last.cmd, exposedPorts: last.exposedPorts, user: last.user, id },
+      ok: true,
+      stageDirs,
+      image: {
+        rootDir: last.root,
+        workdir: last.workdir,
+        env: last.env,
+        entrypoint: last.entrypoint,
+        cmd: last.cmd,
+        exposedPorts: last.exposedPorts,
+        user: last.user,
+        id,
+      },
     };
   } catch (error) {
     const message = error instanceof StepFailed || error instanceof DockerfileError ? error.message : String(error);
@@ -96,7 +106,13 @@ export async function runBuild(options: BuildOptions): Promise<BuildResult> {
   }
 }
 
-async function fromStage(stage: Stage, built: StageState[], globalArgs: Record<string, string>, options: BuildOptions, stageDirs: string[]): Promise<StageState> {
+async function fromStage(
+  stage: Stage,
+  built: StageState[],
+  globalArgs: Record<string, string>,
+  options: BuildOptions,
+  stageDirs: string[],
+): Promise<StageState> {
   const root = join(options.workDir, `stage-${stage.index}`);
   stageDirs.push(root);
   const base = substitute(stage.baseImage, globalArgs).toLowerCase();
@@ -145,7 +161,12 @@ async function execute(ins: Instruction, s: StageState, built: StageState[], opt
       return copy(ins, s, built, options, vars);
     case 'RUN':
       return runStep(ins, s, options);
-    case 'LABEL': case 'MAINTAINER': case 'STOPSIGNAL': case 'HEALTHCHECK': case 'VOLUME': case 'ONBUILD':
+    case 'LABEL':
+    case 'MAINTAINER':
+    case 'STOPSIGNAL':
+    case 'HEALTHCHECK':
+    case 'VOLUME':
+    case 'ONBUILD':
       return;
     default:
       throw new StepFailed(`Unknown instruction: ${ins.keyword}`);
@@ -162,7 +183,10 @@ async function copy(ins: Instruction, s: StageState, built: StageState[], option
   if (flags.from) {
     const from = flags.from.toLowerCase();
     const stage = built.find((b) => b.name === from) ?? (/^\d+$/.test(from) ? built[Number(from)] : undefined);
-    if (!stage) throw new StepFailed(`invalid from flag value ${flags.from}: pull access denied for ${flags.from}, repository does not exist or may require 'docker login'`);
+    if (!stage)
+      throw new StepFailed(
+        `invalid from flag value ${flags.from}: pull access denied for ${flags.from}, repository does not exist or may require 'docker login'`,
+      );
     sourceRoot = stage.root;
   }
   if (expanded.some((src) => /^https?:\/\//.test(src))) throw new StepFailed('the Azure twin does not fetch remote URLs in ADD');
@@ -227,7 +251,10 @@ function inside(root: string, path: string): string {
 }
 
 async function isDir(path: string): Promise<boolean> {
-  return stat(path).then((st) => st.isDirectory(), () => false);
+  return stat(path).then(
+    (st) => st.isDirectory(),
+    () => false,
+  );
 }
 
 /** Expands a COPY source (Go filepath.Match wildcards per segment) inside `root`. */
@@ -239,10 +266,21 @@ async function glob(root: string, pattern: string): Promise<string[]> {
     for (const dir of current) {
       if (!/[*?[]/.test(seg)) {
         const p = join(dir, seg);
-        if (await stat(p).then(() => true, () => false)) next.push(p);
+        if (
+          await stat(p).then(
+            () => true,
+            () => false,
+          )
+        )
+          next.push(p);
         continue;
       }
-      const re = new RegExp(`^${seg.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+      const re = new RegExp(
+        `^${seg
+          .replace(/[.+^${}()|\\]/g, '\\$&')
+          .replace(/\*/g, '.*')
+          .replace(/\?/g, '.')}$`,
+      );
       const entries = await readdir(dir).catch(() => [] as string[]);
       for (const e of entries.sort()) if (re.test(e)) next.push(join(dir, e));
     }
