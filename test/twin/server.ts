@@ -24,6 +24,8 @@ import { appState } from './providers/app-state.js';
 import { AppRunner } from './apps/runner.js';
 import { Edge } from './apps/edge.js';
 import { ConnectProxy } from './apps/proxy.js';
+import { createRedisProvider, type RedisState } from './providers/redis.js';
+import { RedisPlanes } from './dataplane/redis-plane.js';
 
 export interface TwinOptions extends AuthTwinOptions {
   /** The one subscription the signed-in identity sees. */
@@ -80,6 +82,10 @@ export interface Twin {
   images: ImageStore;
   /** The accounts' data planes and the managed-identity endpoint (only with options.dataPlane). */
   dataPlane?: DataPlane;
+  /** Azure Managed Redis clusters, their databases and access policy assignments. */
+  redis: RedisState;
+  /** Per database a redis-server behind a TLS front that checks Entra ID tokens (only with options.dataPlane). */
+  redisPlanes?: RedisPlanes;
   /** The running container apps (only with options.runApps): running(app), output(app), whenReady(app), started. */
   apps?: AppRunner;
   /** http://127.0.0.1:<port>, an HTTP CONNECT proxy to app FQDNs and the log-stream hosts; '' without options.runApps.
@@ -131,10 +137,14 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     const m = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.ManagedIdentity\/userAssignedIdentities\/([^/]+)$/i.exec(id);
     return m ? acr.state.identity(m[1]!, m[2]!, m[3]!) : undefined;
   };
+  const redis = createRedisProvider(ctx);
+  let redisPlanes: RedisPlanes | undefined;
   const dataPlaneOptions = options.dataPlane || (options.runApps ? true : undefined);
   if (dataPlaneOptions) {
     dataPlane = new DataPlane(ca, acr.state, dataPlaneOptions === true ? {} : dataPlaneOptions);
     await dataPlane.start(events);
+    redisPlanes = new RedisPlanes(ca, dataPlane.tokens);
+    redis.state.plane = redisPlanes;
   }
   let apps: AppRunner | undefined;
   let edge: Edge | undefined;
@@ -152,7 +162,15 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     proxy = new ConnectProxy(edge);
     await proxy.start();
   }
-  router.add(...resourceRoutes(ctx), ...accountRoutes(ctx), ...deploymentRoutes(ctx), ...catalogRoutes(ctx), ...appPlatformRoutes(ctx), ...acr.routes);
+  router.add(
+    ...resourceRoutes(ctx),
+    ...accountRoutes(ctx),
+    ...deploymentRoutes(ctx),
+    ...catalogRoutes(ctx),
+    ...appPlatformRoutes(ctx),
+    ...acr.routes,
+    ...redis.routes,
+  );
 
   const requests: TwinRequestRecord[] = [];
   const server: Server = createServer({ key: ca.key, cert: ca.cert }, (req, res) => {
@@ -264,6 +282,8 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     auth: acr.state,
     images: acr.images,
     dataPlane,
+    redis: redis.state,
+    redisPlanes,
     apps,
     edge,
     proxy,
@@ -282,6 +302,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       await apps?.close();
       await acr.close();
       await dataPlane?.close();
+      await redisPlanes?.close();
       if (ownCa) await ca.dispose();
     },
   };
