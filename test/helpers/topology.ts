@@ -32,9 +32,10 @@ export interface Topology {
 
 const simulatorKey = 'simulator-key';
 
-export async function startTopology(backends: BackendSpec[], env: Record<string, string> = {}): Promise<Topology> {
+/** Starts a simulator for every spec without a URL; the BACKEND_<n>_* variables for them all. */
+export async function startBackends(backends: BackendSpec[]): Promise<{ env: Record<string, string>; simulators: Simulator[] }> {
   const simulators: Simulator[] = [];
-  const balancerEnv: Record<string, string> = { HOST: '127.0.0.1', PORT: '0', CLIENT_API_KEYS: clientKey, ...env };
+  const env: Record<string, string> = {};
   try {
     for (const [index, spec] of backends.entries()) {
       const n = index + 1;
@@ -44,16 +45,23 @@ export async function startTopology(backends: BackendSpec[], env: Record<string,
         simulators.push(simulator);
         url = simulator.url;
       }
-      balancerEnv[`BACKEND_${n}_URL`] = url;
+      env[`BACKEND_${n}_URL`] = url;
       const key = spec.apiKey === undefined ? simulatorKey : spec.apiKey;
-      if (key !== null) balancerEnv[`BACKEND_${n}_APIKEY`] = key;
-      if (spec.priority !== undefined) balancerEnv[`BACKEND_${n}_PRIORITY`] = String(spec.priority);
-      if (spec.deploymentName !== undefined) balancerEnv[`BACKEND_${n}_DEPLOYMENT_NAME`] = spec.deploymentName;
+      if (key !== null) env[`BACKEND_${n}_APIKEY`] = key;
+      if (spec.priority !== undefined) env[`BACKEND_${n}_PRIORITY`] = String(spec.priority);
+      if (spec.deploymentName !== undefined) env[`BACKEND_${n}_DEPLOYMENT_NAME`] = spec.deploymentName;
     }
   } catch (error) {
     await Promise.all(simulators.map((simulator) => simulator.close()));
     throw error;
   }
+  return { env, simulators };
+}
+
+export async function startTopology(backends: BackendSpec[], env: Record<string, string> = {}): Promise<Topology> {
+  const started = await startBackends(backends);
+  const { simulators } = started;
+  const balancerEnv: Record<string, string> = { HOST: '127.0.0.1', PORT: '0', CLIENT_API_KEYS: clientKey, ...env, ...started.env };
   const logs: string[] = [];
   const balancer = await startBalancer(loadConfig(balancerEnv), { writeLog: (line) => logs.push(line) });
   const url = balancer.url;

@@ -51,7 +51,7 @@ export class Upstream {
     const { url: backendUrl, apiKey, deploymentName } = backend.config;
     const path = upstreamPath(request.route, backendUrl.pathname, deploymentName);
     const sent = { request, backend, url: `${backendUrl.origin}${path}`, startedAt: balancer.now() };
-    backend.deployment(request.deployment).reserve(request.estimatedTokens);
+    const answered = backend.reserve(request.deployment, request.estimatedTokens);
     try {
       const auth = apiKey !== undefined ? { apiKey } : { bearer: await balancer.backendToken() };
       const renamed = deploymentName !== undefined && request.route.style !== 'deployment' && request.model !== undefined;
@@ -70,7 +70,7 @@ export class Upstream {
     } catch (error) {
       return { ...sent, outcome: { kind: isTimeout(error) ? 'timeout' : 'connection-error' }, response: undefined, error };
     } finally {
-      backend.deployment(request.deployment).answered();
+      answered();
     }
   }
 }

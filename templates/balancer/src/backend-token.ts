@@ -67,17 +67,24 @@ function refreshTime(token: AccessToken, now: number): number {
 /**
  * In Azure (Container Apps sets IDENTITY_ENDPOINT and IDENTITY_HEADER) the managed identity, else the
  * DefaultAzureCredential chain so `aoai-lb serve` works with a developer's `az login`. @azure/identity
- * is loaded only when a backend needs it.
+ * is loaded only when something needs it.
  */
-export async function createBackendToken(clientId: string | undefined, env = process.env): Promise<CachedToken> {
+export async function azureCredential(clientId: string | undefined, env = process.env): Promise<TokenCredential> {
   const identity = await import('@azure/identity');
-  const credential: TokenCredential =
-    env.IDENTITY_ENDPOINT || env.MSI_ENDPOINT
-      ? new identity.ManagedIdentityCredential(clientId ? { clientId } : {})
-      : new identity.DefaultAzureCredential(clientId ? { managedIdentityClientId: clientId } : {});
-  return new CachedToken(async () => {
-    const token = await credential.getToken(cognitiveServicesScope);
+  return env.IDENTITY_ENDPOINT || env.MSI_ENDPOINT
+    ? new identity.ManagedIdentityCredential(clientId ? { clientId } : {})
+    : new identity.DefaultAzureCredential(clientId ? { managedIdentityClientId: clientId } : {});
+}
+
+/** A token for `scope` from the credential; a credential that returns none is an error. */
+export function tokenFetcher(credential: TokenCredential, scope: string): () => Promise<AccessToken> {
+  return async () => {
+    const token = await credential.getToken(scope);
     if (!token) throw new Error('the credential returned no token');
     return token;
-  });
+  };
+}
+
+export async function createBackendToken(clientId: string | undefined, env = process.env): Promise<CachedToken> {
+  return new CachedToken(tokenFetcher(await azureCredential(clientId, env), cognitiveServicesScope));
 }

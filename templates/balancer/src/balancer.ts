@@ -5,6 +5,7 @@ import { ClientAuth } from './client-auth.js';
 import type { BalancerConfig } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { Metrics } from './metrics.js';
+import { SharedState } from './shared-state/sync.js';
 import { BackendState } from './state.js';
 
 export interface BalancerOptions {
@@ -12,6 +13,8 @@ export interface BalancerOptions {
   random?: () => number;
   /** Where log lines go; stdout by default. */
   writeLog?: (line: string) => void;
+  /** This process's name in the shared state (default: the replica's name, the process id and a random part). */
+  replica?: string;
 }
 
 export class Balancer {
@@ -23,6 +26,8 @@ export class Balancer {
   readonly now: () => number;
   readonly random: () => number;
   readonly startedAt: number;
+  /** Set by SHARED_STATE_URL: what replicas learn, shared through the store. */
+  readonly shared: SharedState | undefined;
   /** Responses the balancer gave its clients, by HTTP status (all but /healthz). */
   readonly responses = new Map<number, number>();
   private token: Promise<CachedToken> | undefined;
@@ -37,7 +42,14 @@ export class Balancer {
     this.backends = config.backends.map((backend) => new BackendState(backend));
     this.auth = new ClientAuth(config);
     this.logger = createLogger(config.logFormat, options.writeLog);
-    this.metrics = new Metrics({ backends: () => this.backends, responses: () => this.responses, now: this.now });
+    this.shared = config.sharedState
+      ? new SharedState(config.sharedState, this.backends, this.logger, this.now, {
+          azureClientId: config.azureClientId,
+          maxCooldownMs: config.maxCooldownMs,
+          replica: options.replica,
+        })
+      : undefined;
+    this.metrics = new Metrics({ backends: () => this.backends, responses: () => this.responses, now: this.now, shared: () => this.shared?.status() });
     this.dispatcher = new Agent({
       keepAliveTimeout: 30_000,
       keepAliveMaxTimeout: 600_000,
@@ -56,6 +68,7 @@ export class Balancer {
   }
 
   async close(): Promise<void> {
+    await this.shared?.close();
     await this.dispatcher.destroy();
   }
 }

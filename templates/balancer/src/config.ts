@@ -4,6 +4,7 @@ import { readClientAuth, type ClientAuthMode } from './client-auth-config.js';
 import { defaults, type LogFormat } from './defaults.js';
 import { readSetting } from './secret-file.js';
 import type { EntraSettings } from './entra-token.js';
+import { readSharedState, readWorkers, type SharedStateConfig } from './shared-state/config.js';
 
 export { defaults };
 
@@ -38,6 +39,10 @@ export interface BalancerConfig {
   maxCooldownMs: number;
   circuitBaseMs: number;
   logFormat: LogFormat;
+  /** Set by SHARED_STATE_URL: replicas (and workers) share cooldowns, quota readings and reservations. */
+  sharedState: SharedStateConfig | undefined;
+  /** Processes serving the port in this replica. */
+  workers: number;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -63,6 +68,9 @@ export function loadConfig(env: Env): BalancerConfig {
   const logFormat = (env.LOG_FORMAT ?? defaults.LOG_FORMAT).trim().toLowerCase();
   if (logFormat !== 'text' && logFormat !== 'json') problems.push(`LOG_FORMAT: "${env.LOG_FORMAT}" is not one of text, json.`);
 
+  const sharedState = readSharedState(env, problems);
+  const workers = readWorkers(env, sharedState !== undefined || Boolean(env.SHARED_STATE_URL?.trim() || env.SHARED_STATE_URL_FILE?.trim()), problems);
+
   const host = (env.HOST ?? defaults.HOST).trim() || defaults.HOST;
   if (!isHost(host)) {
     problems.push(
@@ -84,6 +92,8 @@ export function loadConfig(env: Env): BalancerConfig {
     maxCooldownMs: read.number('MAX_COOLDOWN_SECONDS', defaults.MAX_COOLDOWN_SECONDS, 0.001) * 1000,
     circuitBaseMs: read.number('CIRCUIT_BASE_SECONDS', defaults.CIRCUIT_BASE_SECONDS, 0.001) * 1000,
     logFormat: logFormat as LogFormat,
+    sharedState,
+    workers,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

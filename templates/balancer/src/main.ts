@@ -1,7 +1,9 @@
 /** The container's entry point: configuration from the environment, then serve until SIGTERM. */
+import cluster from 'node:cluster';
 import { pathToFileURL } from 'node:url';
 import { ConfigError, loadConfig, type Env } from './config.js';
 import { startBalancer, type RunningBalancer } from './server.js';
+import { runWorkers } from './workers.js';
 
 export { ConfigError, loadConfig, startBalancer };
 export type { RunningBalancer };
@@ -20,6 +22,7 @@ export async function runBalancer(env: Env): Promise<number> {
     process.stderr.write(`aoai-lb balancer: invalid configuration, not starting:\n${error.problems.map((line) => `  ${line}`).join('\n')}\n`);
     return 2;
   }
+  if (config.workers > 1 && cluster.isPrimary) return runWorkers(config, env, import.meta.url);
   let running: RunningBalancer;
   try {
     running = await startBalancer(config);
@@ -33,7 +36,8 @@ export async function runBalancer(env: Env): Promise<number> {
   if (config.allowAnonymous) {
     logger.log('warn', 'ALLOW_ANONYMOUS=true: anyone who can reach this balancer can use its backends. Set CLIENT_API_KEYS to require a key.');
   }
-  for (const backend of config.backends) {
+  const firstWorker = !cluster.isWorker || cluster.worker?.id === 1;
+  for (const backend of firstWorker ? config.backends : []) {
     logger.log('info', `Backend ${backend.id}: ${backend.url.href}`, {
       priority: backend.priority,
       auth: backend.apiKey === undefined ? 'managed-identity' : 'api-key',

@@ -10,6 +10,8 @@ export interface MetricSources {
   backends(): readonly BackendState[];
   responses(): ReadonlyMap<number, number>;
   now(): number;
+  /** The shared store's health; undefined without SHARED_STATE_URL. */
+  shared?(): { mode: string; peers: number } | undefined;
 }
 
 /** Calls `visit` for every deployment the balancer has state for, with its backend's id. */
@@ -87,6 +89,24 @@ export class Metrics {
         });
       },
     });
+    if (sources.shared?.()) {
+      new Gauge({
+        name: 'aoai_lb_shared_state_up',
+        help: '1 while the shared store is in use, 0 while this replica serves on its own state (unreachable or slow store).',
+        registers,
+        collect() {
+          this.set(sources.shared?.()?.mode === 'shared' ? 1 : 0);
+        },
+      });
+      new Gauge({
+        name: 'aoai_lb_shared_state_peers',
+        help: 'Other replicas (and workers) seen alive in the shared store at the last refresh.',
+        registers,
+        collect() {
+          this.set(sources.shared?.()?.peers ?? 0);
+        },
+      });
+    }
     this.upstreamLatency = new Histogram({
       name: 'aoai_lb_upstream_latency_seconds',
       help: 'Time from sending an attempt to its response headers.',

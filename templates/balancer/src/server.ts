@@ -21,6 +21,7 @@ export interface RunningBalancer {
 
 export async function startBalancer(config: BalancerConfig, options: BalancerOptions = {}): Promise<RunningBalancer> {
   const balancer = new Balancer(config, options);
+  balancer.shared?.start();
   const server = createServer(
     {
       keepAliveTimeout: 75_000,

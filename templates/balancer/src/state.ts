@@ -29,6 +29,8 @@ export class DeploymentState {
   completionTokens = 0;
   /** Attempts sent whose response headers (or failure) have not come back yet. */
   awaiting = 0;
+  /** What other replicas have sent and not heard back from yet (shared state only). */
+  elsewhere: InFlight = { tokens: 0, requests: 0 };
 
   constructor(readonly deployment: string) {}
 
@@ -37,7 +39,7 @@ export class DeploymentState {
   }
 
   /** Why the deployment is unavailable: the cooldown that ends last. */
-  get cooldownReason(): 'throttled' | 'broken' {
+  get cooldownReason(): CooldownReason {
     return this.brokenUntil > this.throttledUntil ? 'broken' : 'throttled';
   }
 
@@ -53,8 +55,8 @@ export class DeploymentState {
   headroom(now: number): number {
     const unknown = now - this.observedAt > headroomTtlMs || (this.remainingTokens === undefined && this.remainingRequests === undefined);
     if (unknown) return this.awaiting > 0 ? -Infinity : Infinity;
-    if (this.remainingRequests !== undefined && this.remainingRequests <= 0) return -1;
-    return this.remainingTokens ?? Infinity;
+    if (this.remainingRequests !== undefined && this.remainingRequests - this.elsewhere.requests <= 0) return -1;
+    return this.remainingTokens === undefined ? Infinity : this.remainingTokens - this.elsewhere.tokens;
   }
 
   /** An attempt's answer (or failure) came back. */
@@ -74,16 +76,27 @@ export class DeploymentState {
     this.outcomes.set(outcome, (this.outcomes.get(outcome) ?? 0) + 1);
   }
 
+  /** A reading of the remaining quota taken at `now`; an older one (from another replica) changes nothing. */
   observeRemaining(tokens: number | undefined, requests: number | undefined, now: number): void {
-    if (tokens === undefined && requests === undefined) return;
+    if ((tokens === undefined && requests === undefined) || now < this.observedAt) return;
     if (tokens !== undefined) this.remainingTokens = tokens;
     if (requests !== undefined) this.remainingRequests = requests;
     this.observedAt = now;
   }
 
-  coolDown(reason: 'throttled' | 'broken', ms: number, now: number): void {
-    if (reason === 'throttled') this.throttledUntil = Math.max(this.throttledUntil, now + ms);
-    else this.brokenUntil = Math.max(this.brokenUntil, now + ms);
+  coolDown(reason: CooldownReason, ms: number, now: number): void {
+    this.coolDownUntil(reason, now + ms);
+  }
+
+  /** A reading another replica took: kept only when newer than what this one knows (the same one is not re-applied). */
+  observeSharedReading(tokens: number | undefined, requests: number | undefined, at: number): void {
+    if (at > this.observedAt) this.observeRemaining(tokens, requests, at);
+  }
+
+  /** Rests the deployment until `until` at least: a cooldown is only ever extended, never shortened. */
+  coolDownUntil(reason: CooldownReason, until: number): void {
+    if (reason === 'throttled') this.throttledUntil = Math.max(this.throttledUntil, until);
+    else this.brokenUntil = Math.max(this.brokenUntil, until);
   }
 
   recordSuccess(): void {
@@ -115,6 +128,8 @@ export const maxCandidateDeployments = 256;
 export class BackendState {
   brokenUntil = 0;
   consecutiveFailures = 0;
+  /** Told of what this backend's state learns, to share it (shared state); unset, nothing leaves the process. */
+  listener: StateListener | undefined;
   private readonly deployments = new Map<string, DeploymentState>();
   private readonly candidates = new Map<string, DeploymentState>();
 
@@ -152,6 +167,38 @@ export class BackendState {
     return [...this.deployments.values()];
   }
 
+  /** Whether the backend has answered for this deployment (its state is kept, shown and shared). */
+  isKnown(deployment: string): boolean {
+    return this.deployments.has(deployment);
+  }
+
+  /** Every deployment state: known, then the hidden candidates. */
+  allDeployments(): DeploymentState[] {
+    return [...this.deployments.values(), ...this.candidates.values()];
+  }
+
+  /**
+   * An attempt is about to be sent: its estimate counts against the known quota until its answer (or
+   * failure) comes back; the returned function says it came back (once, whatever the outcome).
+   */
+  reserve(deployment: string, estimatedTokens: number): () => void {
+    const state = this.deployment(deployment);
+    state.reserve(estimatedTokens);
+    const shared = this.listener?.reserved(this, deployment, estimatedTokens);
+    let answered = false;
+    return () => {
+      if (answered) return;
+      answered = true;
+      state.answered();
+      shared?.();
+    };
+  }
+
+  /** What another replica learned: the backend's circuit is open until `until` at least. */
+  breakUntil(until: number): void {
+    this.brokenUntil = Math.max(this.brokenUntil, until);
+  }
+
   /** When this backend can take a request for the deployment again (0 = now). */
   availableAt(deployment: string): number {
     const state = this.deployments.get(deployment) ?? this.candidates.get(deployment);
@@ -167,7 +214,10 @@ export class BackendState {
     state.countOutcome(outcomeLabel(outcome));
     if (outcome.kind !== 'response') return;
     if (outcome.status !== 404) this.confirm(deployment, now);
-    if (remaining) state.observeRemaining(remaining.tokens, remaining.requests, now);
+    if (remaining && (remaining.tokens !== undefined || remaining.requests !== undefined)) {
+      state.observeRemaining(remaining.tokens, remaining.requests, now);
+      this.listener?.observed(this, deployment, remaining, now);
+    }
   }
 
   /** A response goes to the client: the deployment's and the backend's circuits close (a throttle stays). */
@@ -183,7 +233,8 @@ export class BackendState {
     const cooldownMs = throttleCooldownMs(askedMs, policy);
     state.throttled++;
     state.failovers++;
-    state.coolDown('throttled', cooldownMs, now);
+    state.coolDownUntil('throttled', now + cooldownMs);
+    this.listener?.cooled(this, deployment, 'throttled', now + cooldownMs);
     return cooldownMs;
   }
 
@@ -194,10 +245,27 @@ export class BackendState {
     state.failovers++;
     const failures = scope === 'deployment' ? ++state.consecutiveFailures : ++this.consecutiveFailures;
     const cooldownMs = circuitCooldownMs(askedMs, failures, policy);
-    if (scope === 'deployment') state.coolDown('broken', cooldownMs, now);
+    if (scope === 'deployment') state.coolDownUntil('broken', now + cooldownMs);
     else this.brokenUntil = Math.max(this.brokenUntil, now + cooldownMs);
+    this.listener?.cooled(this, scope === 'deployment' ? deployment : undefined, 'broken', now + cooldownMs);
     return cooldownMs;
   }
+}
+
+export type CooldownReason = 'throttled' | 'broken';
+
+export interface InFlight {
+  tokens: number;
+  requests: number;
+}
+
+/** What the shared state hears from a backend's state (all calls are synchronous and must not throw). */
+export interface StateListener {
+  /** A deployment (or, with `deployment` undefined, the whole backend) rests until `until`. */
+  cooled(backend: BackendState, deployment: string | undefined, reason: CooldownReason, until: number): void;
+  observed(backend: BackendState, deployment: string, remaining: RemainingQuota, at: number): void;
+  /** Returns what to call when the attempt's answer came back, when the reservation was shared. */
+  reserved(backend: BackendState, deployment: string, estimatedTokens: number): (() => void) | undefined;
 }
 
 /** What an answer's x-ratelimit-remaining-tokens / -requests headers said; undefined when absent. */

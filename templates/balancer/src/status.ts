@@ -32,11 +32,38 @@ export interface BalancerStatus {
   /** Responses to proxied requests and refused keys so far, by HTTP status ("200": n, "429": n …). */
   responses: Record<string, number>;
   backends: BackendStatus[];
+  /** Present with SHARED_STATE_URL: the store, this replica's name in it, and whether it is shared or degraded. */
+  sharedState?: SharedStateView;
+}
+
+export interface SharedStateView {
+  mode: 'connecting' | 'shared' | 'degraded';
+  /** scheme://host:port, never the key. */
+  store: string;
+  replica: string;
+  peers: number;
+  sinceSeconds: number;
+  lastRefreshMsAgo: number | null;
+  lastError: string | null;
 }
 
 export function balancerStatus(balancer: Balancer): BalancerStatus {
   const now = balancer.now();
+  const shared = balancer.shared?.status();
   return {
+    ...(shared
+      ? {
+          sharedState: {
+            mode: shared.mode,
+            store: shared.store,
+            replica: shared.replica,
+            peers: shared.peers,
+            sinceSeconds: Math.max(0, Math.round((now - shared.since) / 1000)),
+            lastRefreshMsAgo: shared.refreshedAt === 0 ? null : Math.max(0, now - shared.refreshedAt),
+            lastError: shared.lastError ?? null,
+          },
+        }
+      : {}),
     status: 'ok',
     uptimeSeconds: Math.round((now - balancer.startedAt) / 1000),
     responses: Object.fromEntries([...balancer.responses].sort(([a], [b]) => a - b).map(([status, count]) => [String(status), count])),

@@ -46,6 +46,8 @@ test('defaults', () => {
     maxCooldownMs: 60_000,
     circuitBaseMs: 2000,
     logFormat: 'text',
+    sharedState: undefined,
+    workers: 1,
   });
   assert.equal(defaults.PORT, 8080);
   assert.equal(defaults.HTTP_TIMEOUT_SECONDS, 100);
