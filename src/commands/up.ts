@@ -30,6 +30,11 @@ export const upCommand = defineCommand<UpFlags, { outcome: UpOutcome; text: stri
         '--allowed-client-ids <list>',
         "with entra/both: the client (app) or object ids allowed, comma-separated, e.g. the chat app identity's (default: any client of the tenant)",
       )
+      .option(
+        '--shared-state',
+        "the replicas share cooldowns and a token ledger through an Azure Managed Redis (Balanced_B0, Entra ID only, in the balancer's region; BALANCER_SHARED_STATE)",
+      )
+      .option('--no-shared-state', 'stop sharing state (the Azure Managed Redis is kept until deleted or `down`)')
       .option('--image <ref>', 'deploy this prebuilt image instead of building templates/balancer with ACR Tasks')
       .option('--dry-run', 'print the plan and the quota check; change nothing')
       .option('--json', 'print one JSON result on stdout (progress stays on stderr)')

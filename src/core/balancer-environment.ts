@@ -24,6 +24,15 @@ export function balancerEnvironment(backends: readonly BalancerBackend[]): Recor
   return env;
 }
 
+/**
+ * The shared-state store the balancer's replicas share (SHARED_STATE_*): its URL (`rediss://host:port`, no
+ * credentials), and with Entra ID auth the username Azure Managed Redis expects, the managed identity's
+ * object (principal) id; the balancer takes a token for https://redis.azure.com/.default with AZURE_CLIENT_ID.
+ */
+export function sharedStateEnvironment(store: { url: string; auth: 'entra'; username: string }): Record<string, string> {
+  return { SHARED_STATE_URL: store.url, SHARED_STATE_AUTH: store.auth, SHARED_STATE_USERNAME: store.username };
+}
+
 /** Every BACKEND_<n>_* variable (to drop them before setting others). */
 export const isBackendVariable = (name: string): boolean => /^BACKEND_\d+_/i.test(name);
 

@@ -19,6 +19,8 @@ export const settingKeys = {
   resourceGroup: 'AZURE_RESOURCE_GROUP',
   clientAuth: 'BALANCER_CLIENT_AUTH',
   allowedClientIds: 'BALANCER_ALLOWED_CLIENT_IDS',
+  /** `true`: the replicas share their state through an Azure Managed Redis (`up --shared-state`). */
+  sharedState: 'BALANCER_SHARED_STATE',
 } as const;
 
 /** Outputs: what `up` found or made; `down` clears exactly these. */
@@ -30,6 +32,9 @@ export const outputKeys = {
   identityClientId: 'AZURE_MANAGED_IDENTITY_CLIENT_ID',
   registryName: 'AZURE_CONTAINER_REGISTRY_NAME',
   imageDeployed: 'BALANCER_IMAGE_DEPLOYED',
+  /** With --shared-state: the Azure Managed Redis cluster and the URL the balancer connects to. */
+  sharedStateName: 'AZURE_MANAGED_REDIS_NAME',
+  sharedStateUrl: 'AZURE_MANAGED_REDIS_URL',
 } as const;
 
 export const allOutputKeys: readonly string[] = Object.values(outputKeys);

@@ -34,6 +34,8 @@ export interface UpSettings {
   replicas?: { min: number; max: number };
   /** How clients authenticate to the balancer (CLIENT_AUTH); default keys. */
   clientAuth?: ClientAuthPlan;
+  /** An Azure Managed Redis the replicas share their state through (`up --shared-state`). */
+  sharedState?: boolean;
 }
 
 export type ClientAuthMode = 'keys' | 'entra' | 'both';
@@ -64,6 +66,22 @@ export interface PlannedAccount {
   deployments: PlannedDeployment[];
 }
 
+/** The replicas' shared state: the smallest Azure Managed Redis, in the balancer's region, Entra ID only. */
+export interface PlannedSharedState {
+  name: string;
+  location: string;
+  sku: 'Balanced_B0';
+  /** No replica: half the price, and the balancer keeps serving on local state while the store is away. */
+  highAvailability: 'Disabled';
+  /** One shard, no cluster protocol: any client and multi-key Lua scripts work. */
+  clusteringPolicy: 'NoCluster';
+  /** The ledger must not lose keys silently; the balancer sets TTLs and degrades to local state if writes fail. */
+  evictionPolicy: 'NoEviction';
+  port: 10000;
+  /** The access policy assignment that lets the balancer's identity in (data access with its token). */
+  accessAssignment: string;
+}
+
 export interface StepSpec {
   id: string;
   title: string;
@@ -81,6 +99,7 @@ export interface Plan {
   registry: { name: string; loginServer: string } | undefined;
   image: string;
   containerApp: { name: string; targetPort: 8080; minReplicas: number; maxReplicas: number; clientAuth: ClientAuthPlan };
+  sharedState: PlannedSharedState | undefined;
   /** Free TPM (thousands) each region must have per usage name, for the quota preflight. */
   quotaNeeds: Array<{ region: string; usageName: string; model: ModelChoice; sku: DeploymentSku; capacity: number }>;
   steps: StepSpec[];
@@ -139,8 +158,20 @@ export function plan(settings: UpSettings): Plan {
       maxReplicas: replicas.max,
       clientAuth: settings.clientAuth ?? { mode: 'keys', allowedClientIds: [] },
     },
+    sharedState: settings.sharedState
+      ? {
+          name: `redis-${token}`,
+          location: settings.location,
+          sku: 'Balanced_B0',
+          highAvailability: 'Disabled',
+          clusteringPolicy: 'NoCluster',
+          evictionPolicy: 'NoEviction',
+          port: 10000,
+          accessAssignment: 'balancer',
+        }
+      : undefined,
     quotaNeeds: quotaNeeds(accounts),
-    steps: steps(accounts, registry !== undefined),
+    steps: steps(accounts, registry !== undefined, settings.sharedState === true),
   };
 }
 
@@ -169,7 +200,7 @@ function quotaNeeds(accounts: PlannedAccount[]): Plan['quotaNeeds'] {
  * The dependency graph. Deployments of one account go one after the other (ARM refuses a second
  * operation on an account while one runs); everything else independent runs concurrently.
  */
-function steps(accounts: PlannedAccount[], build: boolean): StepSpec[] {
+function steps(accounts: PlannedAccount[], build: boolean, sharedState: boolean): StepSpec[] {
   const list: StepSpec[] = [
     { id: 'group', title: 'resource group', dependsOn: [] },
     { id: 'workspace', title: 'Log Analytics workspace', dependsOn: ['group'] },
@@ -194,6 +225,12 @@ function steps(accounts: PlannedAccount[], build: boolean): StepSpec[] {
     list.push({ id: 'registry.role', title: 'AcrPull role on the registry', dependsOn: ['registry', 'identity'] });
     list.push({ id: 'build', title: 'remote build of the balancer image', dependsOn: ['registry'] });
     appNeeds.push('registry.role', 'build');
+  }
+  if (sharedState) {
+    list.push({ id: 'store', title: 'Azure Managed Redis (shared state)', dependsOn: ['group'] });
+    list.push({ id: 'store.database', title: 'Redis database', dependsOn: ['store'] });
+    list.push({ id: 'store.access', title: 'Redis data access for the identity', dependsOn: ['store.database', 'identity'] });
+    appNeeds.push('store.access');
   }
   list.push({ id: 'app', title: 'container app', dependsOn: appNeeds });
   list.push({ id: 'health', title: 'balancer answering /healthz', dependsOn: ['app'] });

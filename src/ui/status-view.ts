@@ -64,6 +64,11 @@ export function renderStatus(snapshot: StatusSnapshot, options: StatusViewOption
     return account.deployments.map((d, i) => [...(i === 0 ? head : ['', '']), d.name, d.model || 'not found', d.sku, d.model ? `${d.capacity}K TPM` : '']);
   });
   lines.push(...table(['account', 'region', 'deployment', 'model', 'sku', 'capacity'], accountRows, chalk), '');
+  const store = snapshot.sharedState;
+  if (store) {
+    const state = [store.provisioningState, store.resourceState].filter(Boolean).join(', ');
+    lines.push(`${chalk.bold('Shared state')}  ${store.name}${store.location ? ` (${store.location})` : ''}  ${state}  ${store.endpoint || '–'}`, '');
+  }
 
   const balancer = snapshot.balancer;
   if (!balancer.reachable) {
@@ -75,6 +80,7 @@ export function renderStatus(snapshot: StatusSnapshot, options: StatusViewOption
       .map(([status, count]) => `${status}×${count}`)
       .join(', ') || 'none yet';
   lines.push(`${chalk.bold('Balancer')}  up ${formatDuration(balancer.uptimeSeconds)}  responses: ${responses}`);
+  if (balancer.sharedState) lines.push(`  shared state: ${sharedStateText(balancer.sharedState)}`);
   const rows: string[][] = [];
   const kinds: Array<'healthy' | 'cooling' | 'broken'> = [];
   for (const backend of balancer.backends) {
@@ -108,6 +114,14 @@ export function renderStatus(snapshot: StatusSnapshot, options: StatusViewOption
     ...table(['backend', 'account', 'priority', 'deployment', 'state', 'tokens left', 'requests', '429s absorbed', 'failovers'], rows, chalk, paintState),
   );
   return lines.join('\n');
+}
+
+/** "shared", or "degraded (error: …, since: …)": the mode, then whatever else the balancer reports that prints on one line. */
+function sharedStateText(shared: { mode: string } & Record<string, unknown>): string {
+  const rest = Object.entries(shared)
+    .filter(([key, value]) => key !== 'mode' && value !== null && ['string', 'number', 'boolean'].includes(typeof value))
+    .map(([key, value]) => `${key}: ${String(value)}`);
+  return rest.length > 0 ? `${shared.mode} (${rest.join(', ')})` : shared.mode;
 }
 
 export interface StatusOutput {

@@ -4,7 +4,8 @@
  * clear the environment's outputs while keeping its settings, so a later `up` recreates the same.
  * Safe to re-run: a group already gone is not an error, and --purge still purges what is left.
  */
-import { allOutputKeys } from '../../env/keys.js';
+import { allOutputKeys, outputKeys } from '../../env/keys.js';
+import { getRedisCluster } from '../../azure/redis.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ArmContext } from '../../azure/clients.js';
 import { failedOn } from '../../azure/errors.js';
@@ -65,7 +66,7 @@ export async function runDown(flags: DownFlags, io: DownIo): Promise<DownResult>
   const { arm, name: environment, resourceGroup, values } = session;
 
   const { group, finished } = await readGroup(arm, resourceGroup, environment, io.reporter);
-  const resources = group ? await groupResources(arm, resourceGroup, environment) : [];
+  const resources = group ? await groupResources(arm, resourceGroup, environment, values) : [];
 
   const owner: Ownership = {
     environment,
@@ -146,12 +147,26 @@ function refuseUnlessOurs(group: ResourceGroupState, environment: string): void 
   );
 }
 
-async function groupResources(arm: ArmContext, group: string, environment: string): Promise<GroupResource[]> {
+async function groupResources(arm: ArmContext, group: string, environment: string, values: EnvValues): Promise<GroupResource[]> {
   try {
-    return await listGroupResources(arm, group);
+    const [listed, stores] = await Promise.all([listGroupResources(arm, group), sharedStores(arm, group, environment, values)]);
+    return [...listed, ...stores];
   } catch (error) {
     throw failedOn(error, { resource: `listing the resources of ${group}`, environment });
   }
+}
+
+/**
+ * The shared-state store (`up --shared-state`), found by the name `up` recorded or would give it: the generic
+ * resource list would name it, but the types `up` creates are listed by their own clients (azure/groups.ts).
+ */
+async function sharedStores(arm: ArmContext, group: string, environment: string, values: EnvValues): Promise<GroupResource[]> {
+  const names = new Set([
+    values[outputKeys.sharedStateName],
+    values.AZURE_LOCATION && `redis-${resourceToken(arm.subscriptionId, environment, values.AZURE_LOCATION)}`,
+  ]);
+  const found = await Promise.all([...names].filter((name): name is string => Boolean(name)).map((name) => getRedisCluster(arm, group, name)));
+  return found.filter((c) => c !== undefined).map((c) => ({ kind: 'Azure Managed Redis', name: c.name, location: c.location }));
 }
 
 async function confirm(plan: DownPlan, io: DownIo): Promise<void> {

@@ -7,7 +7,7 @@ import { containerAppSecrets } from '../../azure/containerapps.js';
 import { clientKeySecret } from '../../core/balancer-environment.js';
 import { httpFetch } from '../../core/http.js';
 import type { BalancerStatus } from '../../../templates/balancer/dist/main.js';
-import type { BalancerView, StatusAccount } from './snapshot.js';
+import type { BalancerSharedState, BalancerView, StatusAccount } from './snapshot.js';
 
 /** How status authenticates to the balancer: its client key, or (CLIENT_AUTH=entra) the signed-in user's Entra ID token. */
 export type BalancerCredential = { key: string } | { token: () => Promise<string> };
@@ -40,7 +40,8 @@ export async function balancerView(url: string, credential: BalancerCredential |
       error: `GET /status answered HTTP ${response.status}${refusedToken ? ': the balancer takes Entra ID tokens and refused yours; add your object id (`az ad signed-in-user show --query id`) to `up --allowed-client-ids`' : ''}`,
     };
   }
-  const status = (await response.json()) as BalancerStatus;
+  const status = (await response.json()) as BalancerStatus & { sharedState?: unknown };
+  const shared = status.sharedState;
   const byEndpoint = new Map(accounts.filter((a) => a.endpoint).map((a) => [normalize(a.endpoint), a.name]));
   return {
     reachable: true,
@@ -50,7 +51,11 @@ export async function balancerView(url: string, credential: BalancerCredential |
       const account = byEndpoint.get(normalize(backend.url));
       return account ? { ...backend, account } : backend;
     }),
+    ...(isSharedState(shared) ? { sharedState: shared } : {}),
   };
 }
+
+const isSharedState = (value: unknown): value is BalancerSharedState =>
+  typeof value === 'object' && value !== null && typeof (value as { mode?: unknown }).mode === 'string';
 
 const normalize = (url: string): string => url.toLowerCase().replace(/\/+$/, '');

@@ -7,11 +7,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { failedOn } from '../../azure/errors.js';
 import { ExitCode, UserError } from '../../core/errors.js';
 import { decimalNumber } from '../../core/flags.js';
-import type { StatusAccount, StatusSnapshot } from './snapshot.js';
+import type { StatusAccount, StatusSharedStore, StatusSnapshot } from './snapshot.js';
 import { deployedApp } from '../deployed-app.js';
 import { deployedSession, type SessionFlags, type SessionIo } from '../session.js';
 import { balancerView, clientKeyOf, userToken, type BalancerCredential } from './balancer.js';
-import { readAccounts, readReplicas } from './inventory.js';
+import { readAccounts, readReplicas, readSharedStore } from './inventory.js';
 
 export interface StatusFlags extends SessionFlags {
   json?: boolean;
@@ -50,10 +50,14 @@ export async function runStatus(flags: StatusFlags, io: StatusIo): Promise<numbe
   const credential: BalancerCredential | undefined = keyless ? { token: userToken(session.arm) } : clientKey ? { key: clientKey } : undefined;
 
   let accounts: StatusAccount[] = [];
+  let sharedState: StatusSharedStore | undefined;
   let accountsReadAt = Number.NEGATIVE_INFINITY;
   const snapshot = async (): Promise<StatusSnapshot> => {
     if (Date.now() - accountsReadAt >= inventoryRefreshMs) {
-      accounts = await arm(`reading the OpenAI accounts in ${group}`, () => readAccounts(session.arm, group, session.values));
+      [accounts, sharedState] = await Promise.all([
+        arm(`reading the OpenAI accounts in ${group}`, () => readAccounts(session.arm, group, session.values)),
+        arm(`reading the shared-state store in ${group}`, () => readSharedStore(session.arm, group, session.values)),
+      ]);
       accountsReadAt = Date.now();
     }
     const [replicas, balancer] = await Promise.all([
@@ -68,6 +72,7 @@ export async function runStatus(flags: StatusFlags, io: StatusIo): Promise<numbe
       url,
       app: { name: app.name, latestRevision: app.latestRevisionName ?? '', replicas },
       accounts,
+      ...(sharedState ? { sharedState } : {}),
       balancer,
     };
   };

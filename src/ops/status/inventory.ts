@@ -6,7 +6,9 @@
 import type { ArmContext } from '../../azure/clients.js';
 import { getAccount, getDeployment } from '../../azure/openai.js';
 import type { EnvValues } from '../../env/dotenv.js';
-import type { StatusAccount, StatusReplica } from './snapshot.js';
+import { getRedisCluster, getRedisDatabase, redisPort, sharedStateUrl } from '../../azure/redis.js';
+import { outputKeys } from '../../env/keys.js';
+import type { StatusAccount, StatusReplica, StatusSharedStore } from './snapshot.js';
 import { activeReplicas } from '../deployed-app.js';
 
 export async function readAccounts(arm: ArmContext, group: string, values: EnvValues): Promise<StatusAccount[]> {
@@ -40,4 +42,20 @@ export async function readAccounts(arm: ArmContext, group: string, values: EnvVa
 export async function readReplicas(arm: ArmContext, group: string, app: string, latestRevision: string | undefined): Promise<StatusReplica[]> {
   const replicas = await activeReplicas(arm, group, app, latestRevision);
   return replicas.map((replica) => ({ name: replica.name, revision: replica.revision, runningState: replica.runningState ?? 'Unknown' }));
+}
+
+/** The shared-state store `up --shared-state` recorded (AZURE_MANAGED_REDIS_NAME), as ARM has it; undefined without one. */
+export async function readSharedStore(arm: ArmContext, group: string, values: EnvValues): Promise<StatusSharedStore | undefined> {
+  const name = values[outputKeys.sharedStateName]?.trim();
+  if (!name) return undefined;
+  const cluster = await getRedisCluster(arm, group, name);
+  if (!cluster) return { name, location: '', provisioningState: 'not found', resourceState: '', endpoint: '' };
+  const database = await getRedisDatabase(arm, group, name);
+  return {
+    name,
+    location: cluster.location,
+    provisioningState: cluster.provisioningState ?? '',
+    resourceState: cluster.resourceState ?? '',
+    endpoint: cluster.hostName ? sharedStateUrl(cluster.hostName, database?.port ?? redisPort) : '',
+  };
 }

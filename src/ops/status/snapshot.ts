@@ -27,8 +27,25 @@ export interface StatusReplica {
   runningState: string;
 }
 
+/** The Azure Managed Redis the replicas share state through (`up --shared-state`), as ARM has it. */
+export interface StatusSharedStore {
+  name: string;
+  location: string;
+  /** 'not found' when the environment names a cluster ARM does not have. */
+  provisioningState: string;
+  resourceState: string;
+  /** rediss://host:port, '' when unknown. */
+  endpoint: string;
+}
+
+/** The balancer's own report of its shared state (GET /status `sharedState`, when it sends one): mode and what else it says. */
+export type BalancerSharedState = { mode: string } & Record<string, unknown>;
+
 export type BalancerView =
-  | ({ reachable: true } & Pick<BalancerStatus, 'uptimeSeconds' | 'responses'> & { backends: Array<BackendStatus & { account?: string }> })
+  | ({ reachable: true } & Pick<BalancerStatus, 'uptimeSeconds' | 'responses'> & {
+        backends: Array<BackendStatus & { account?: string }>;
+        sharedState?: BalancerSharedState;
+      })
   | { reachable: false; error: string };
 
 export interface StatusSnapshot {
@@ -39,5 +56,7 @@ export interface StatusSnapshot {
   url: string;
   app: { name: string; latestRevision: string; replicas: StatusReplica[] };
   accounts: StatusAccount[];
+  /** Only when the environment has a shared-state store. */
+  sharedState?: StatusSharedStore;
   balancer: BalancerView;
 }

@@ -3,6 +3,7 @@ import type { ArmContext } from '../../azure/clients.js';
 import type { AccountState } from '../../azure/openai.js';
 import type { EnvironmentState } from '../../azure/containerapps.js';
 import type { IdentityState } from '../../azure/identity.js';
+import type { RedisClusterState, RedisDatabaseState } from '../../azure/redis.js';
 import type { RegistryState } from '../../azure/registry.js';
 import type { WorkspaceState } from '../../azure/monitor.js';
 import type { Plan } from '../plan.js';
@@ -35,6 +36,9 @@ export interface UpContext {
     identity?: IdentityState;
     accounts: Map<number, AccountState>;
     registry?: RegistryState;
+    /** The shared state's cluster and database (with --shared-state). */
+    store?: RedisClusterState;
+    storeDatabase?: RedisDatabaseState;
     /** The image the app runs: the build's output, or --image. */
     image?: string;
     fqdn?: string;

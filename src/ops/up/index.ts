@@ -16,6 +16,7 @@ import { defaultTimings, type UpContext, type UpTimings } from './context.js';
 import { packContext } from './pack-context.js';
 import { pickRegions, preflight, type QuotaAsk } from '../quota.js';
 import { checkFlags, keys, requestedSettings, type UpFlags } from './settings.js';
+import { outputKeys } from '../../env/keys.js';
 import { stepRunner } from './steps.js';
 import { environmentOutputs, upResult, type UpResult } from './outputs.js';
 
@@ -59,6 +60,7 @@ export async function runUp(flags: UpFlags, io: UpIo): Promise<UpOutcome> {
     ...(requested.priorities ? { priorities: requested.priorities } : {}),
     ...(requested.image ? { image: requested.image } : {}),
     ...(imageTag ? { imageTag } : {}),
+    sharedState: requested.sharedState,
     clientAuth: {
       mode: requested.clientAuth,
       allowedClientIds: requested.allowedClientIds,
@@ -90,7 +92,13 @@ export async function runUp(flags: UpFlags, io: UpIo): Promise<UpOutcome> {
     [keys.image]: requested.image,
     [keys.clientAuth]: requested.clientAuth === 'keys' ? undefined : requested.clientAuth,
     [keys.allowedClientIds]: requested.allowedClientIds.join(',') || undefined,
+    [keys.sharedState]: requested.sharedState ? 'true' : undefined,
   });
+  if (!requested.sharedState && environment.values[outputKeys.sharedStateName]) {
+    io.reporter.info(
+      `the balancer stops sharing state; Azure Managed Redis ${environment.values[outputKeys.sharedStateName]} is kept (and billed): delete it with \`az redisenterprise delete -g ${plan.resourceGroup.name} -n ${environment.values[outputKeys.sharedStateName]}\`, or everything with \`aoai-lb down\``,
+    );
+  }
 
   const up: UpContext = {
     arm,

@@ -2,8 +2,9 @@
 import { outputKeys } from '../../env/keys.js';
 import type { StepReport } from '../graph.js';
 import type { UpContext } from './context.js';
+import { storeUrl } from './steps-app.js';
 
-export function environmentOutputs(up: UpContext): Record<string, string> {
+export function environmentOutputs(up: UpContext): Record<string, string | undefined> {
   const { plan } = up;
   const accounts = plan.accounts.map((account) => up.found.accounts.get(account.index));
   return {
@@ -14,6 +15,9 @@ export function environmentOutputs(up: UpContext): Record<string, string> {
     [outputKeys.identityClientId]: up.found.identity?.clientId ?? '',
     ...(up.found.registry ? { [outputKeys.registryName]: plan.registry!.name } : {}),
     [outputKeys.imageDeployed]: up.found.image ?? plan.image,
+    // Cleared when --no-shared-state: the store may still exist, but the balancer no longer uses it.
+    [outputKeys.sharedStateName]: plan.sharedState?.name,
+    [outputKeys.sharedStateUrl]: storeUrl(up),
   };
 }
 
@@ -33,6 +37,8 @@ export interface UpResult {
     deployments: Array<{ name: string; model: string; sku: string; capacity: number }>;
   }>;
   image: string;
+  /** With --shared-state: the Azure Managed Redis and the URL the balancer connects to. */
+  sharedState?: { name: string; location: string; url: string };
   changed: boolean;
   seconds: number;
   steps: Array<{ id: string; outcome: string; seconds: number }>;
@@ -55,6 +61,7 @@ export function upResult(up: UpContext, subscriptionId: string, steps: StepRepor
       deployments: account.deployments.map((d) => ({ name: d.name, model: `${d.model.name}:${d.model.version}`, sku: d.sku.name, capacity: d.sku.capacity })),
     })),
     image: up.found.image ?? plan.image,
+    ...(plan.sharedState ? { sharedState: { name: plan.sharedState.name, location: plan.sharedState.location, url: storeUrl(up) ?? '' } } : {}),
     changed: steps.some((step) => step.outcome === 'created' || step.outcome === 'updated'),
     seconds: Math.round(seconds * 10) / 10,
     steps: steps.map((step) => ({ id: step.id, outcome: step.outcome, seconds: Math.round(step.seconds * 10) / 10 })),

@@ -25,6 +25,8 @@ export interface UpFlags {
   cwd?: string;
   clientAuth?: string;
   allowedClientIds?: string;
+  /** --shared-state (true) / --no-shared-state (false); undefined: as stored. */
+  sharedState?: boolean;
 }
 
 /** The environment keys `up` reads back and writes (env/keys.ts). */
@@ -50,6 +52,7 @@ export interface RequestedSettings {
   image: string | undefined;
   clientAuth: ClientAuthMode;
   allowedClientIds: string[];
+  sharedState: boolean;
 }
 
 type Stored = Record<string, string | undefined>;
@@ -118,6 +121,7 @@ export function requestedSettings(flags: UpFlags, stored: Stored, processEnv: St
     priorities,
     image: pick(flags.image, keys.image),
     ...storedClientAuth(flags, stored),
+    sharedState: flags.sharedState ?? storedBoolean(keys.sharedState, stored[keys.sharedState]),
   };
 }
 
@@ -152,6 +156,13 @@ function clientAuth(modeText: string | undefined, idsText: string | undefined): 
   if (ids.length > 0 && mode === 'keys')
     throw usage('--allowed-client-ids applies to Entra ID tokens, and --client-auth is keys.', 'add --client-auth entra (or both)');
   return { clientAuth: mode, allowedClientIds: ids };
+}
+
+function storedBoolean(key: string, text: string | undefined): boolean {
+  const value = nonEmpty(text)?.toLowerCase();
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  throw usage(`${key} "${text}" is not true or false.`, `set it with \`aoai-lb env set ${key} true\` (or false), or pass --shared-state / --no-shared-state`);
 }
 
 function model(flag: string, text: string | undefined, fallback: ModelChoice): ModelChoice {

@@ -12,7 +12,8 @@ import type { StepHandle } from '../../ui/progress.js';
 import type { StepOutcome } from '../graph.js';
 import type { ClientAuthPlan } from '../plan.js';
 import { settled, succeeded, type UpContext } from './context.js';
-import { balancerEnvironment, clientKeySecret } from '../../core/balancer-environment.js';
+import { balancerEnvironment, clientKeySecret, sharedStateEnvironment } from '../../core/balancer-environment.js';
+import { sharedStateUrl } from '../../azure/redis.js';
 
 export const specTag = 'aoai-lb-spec';
 /** Requests in flight per replica before Container Apps adds one; a replica holds 1,000 open streams (docs/benchmarks.md). */
@@ -48,6 +49,10 @@ function appSpec(up: UpContext, clientKey: string): ContainerApp {
   ];
   const backends = plan.accounts.map((account) => ({ url: up.found.accounts.get(account.index)?.endpoint ?? account.endpoint, priority: account.priority }));
   for (const [name, value] of Object.entries(balancerEnvironment(backends))) env.push({ name, value });
+  const store = storeUrl(up);
+  if (store)
+    for (const [name, value] of Object.entries(sharedStateEnvironment({ url: store, auth: 'entra', username: identity.principalId })))
+      env.push({ name, value });
   const probe = { httpGet: { path: '/healthz', port: plan.containerApp.targetPort } };
   return {
     location: plan.resourceGroup.location,
@@ -86,6 +91,13 @@ function appSpec(up: UpContext, clientKey: string): ContainerApp {
       },
     },
   };
+}
+
+/** The shared state's URL as Azure reports it (the cluster's hostName, the database's port), with --shared-state. */
+export function storeUrl(up: UpContext): string | undefined {
+  const { store, storeDatabase } = up.found;
+  if (!up.plan.sharedState || !store?.hostName) return undefined;
+  return sharedStateUrl(store.hostName, storeDatabase?.port ?? up.plan.sharedState.port);
 }
 
 /** The balancer's client-auth settings: its key (a secret reference) unless tokens only, the tenant and allowed clients with tokens. */

@@ -6,6 +6,7 @@ import type { UpContext } from './context.js';
 import { awaitHealthy, ensureApp } from './steps-app.js';
 import { ensureEnvironment, ensureGroup, ensureIdentity, ensureWorkspace } from './steps-foundation.js';
 import { ensureImage, ensureRegistry } from './steps-image.js';
+import { ensureStore, ensureStoreAccess, ensureStoreDatabase } from './steps-store.js';
 import { acrPullRole, ensureAccount, ensureDeployment, ensureRole, openAIUserRole } from './steps-openai.js';
 
 export function stepRunner(up: UpContext): (id: string, handle: StepHandle) => Promise<StepOutcome> {
@@ -24,6 +25,12 @@ export function stepRunner(up: UpContext): (id: string, handle: StepHandle) => P
     table.set('registry', { resource: `container registry ${registry}`, run: () => ensureRegistry(up) });
     table.set('registry.role', { resource: `AcrPull role on ${registry}`, run: (handle) => ensureRole(up, up.found.registry!.id, acrPullRole, handle) });
     table.set('build', { resource: `remote build in ${registry}`, run: (handle) => ensureImage(up, handle) });
+  }
+  if (plan.sharedState) {
+    const store = plan.sharedState.name;
+    table.set('store', { resource: `Azure Managed Redis ${store} (${plan.sharedState.location})`, run: () => ensureStore(up) });
+    table.set('store.database', { resource: `database default of Azure Managed Redis ${store}`, run: () => ensureStoreDatabase(up) });
+    table.set('store.access', { resource: `data access to Azure Managed Redis ${store}`, run: () => ensureStoreAccess(up) });
   }
   for (const account of plan.accounts) {
     const id = `account${account.index}`;

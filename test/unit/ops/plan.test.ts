@@ -100,3 +100,17 @@ test('--image skips the registry and the build', () => {
   assert.equal(result.image, 'myregistry.azurecr.io/lb:1');
   assert.ok(!result.steps.some((step) => step.id === 'build' || step.id === 'registry'));
 });
+
+test('--shared-state adds the store in the balancer region, its database and data access, all before the app', () => {
+  assert.equal(plan(settings).sharedState, undefined);
+  assert.ok(!plan(settings).steps.some((step) => step.id.startsWith('store')));
+  const result = plan({ ...settings, sharedState: true });
+  assert.equal(result.sharedState!.name, `redis-${result.resourceToken}`);
+  assert.equal(result.sharedState!.location, settings.location);
+  assert.equal(result.sharedState!.sku, 'Balanced_B0');
+  const byId = new Map(result.steps.map((step) => [step.id, step.dependsOn]));
+  assert.deepEqual(byId.get('store'), ['group']);
+  assert.deepEqual(byId.get('store.database'), ['store']);
+  assert.deepEqual(byId.get('store.access'), ['store.database', 'identity']);
+  assert.ok(byId.get('app')!.includes('store.access'));
+});

@@ -25,6 +25,15 @@ describe("up's settings: flags, else the stored environment, else defaults", () 
     assert.equal(requestedSettings({}, {}, { AZURE_LOCATION: 'westus' }).location, 'westus');
   });
 
+  it('--shared-state: the flag (on or off), else BALANCER_SHARED_STATE, else off; a stored value other than true/false is refused', () => {
+    assert.equal(requestedSettings({}, {}, {}).sharedState, false);
+    assert.equal(requestedSettings({ sharedState: true }, {}, {}).sharedState, true);
+    assert.equal(requestedSettings({}, { BALANCER_SHARED_STATE: 'true' }, {}).sharedState, true);
+    assert.equal(requestedSettings({ sharedState: false }, { BALANCER_SHARED_STATE: 'true' }, {}).sharedState, false);
+    assert.equal(requestedSettings({}, {}, { BALANCER_SHARED_STATE: 'true' }).sharedState, false, 'only the stored value counts, not the shell');
+    assert.throws(() => requestedSettings({}, { BALANCER_SHARED_STATE: 'yes' }, {}), usage(/BALANCER_SHARED_STATE "yes" is not true or false/));
+  });
+
   it('refuses bad input with the flag named and the fix', () => {
     assert.throws(() => requestedSettings({ capacity: 'lots' }, {}, {}), usage(/--capacity "lots"/));
     assert.throws(() => requestedSettings({}, { OPENAI_CAPACITY: '0' }, {}), usage(/OPENAI_CAPACITY "0"/));
