@@ -108,10 +108,18 @@ describe('up --shared-state', { timeout: 8 * 60_000 }, () => {
     assert.equal(world.twin.requests.filter((r) => r.method === 'PUT' || r.method === 'PATCH').length, writesBefore, 'a re-run writes nothing');
   });
 
-  it('status shows the store (and the balancer’s sharedState when it reports one)', async () => {
-    const run = await cli(['status', '--env', 'shared', '--json']);
-    assert.equal(run.code, 0, run.stderr);
-    const snapshot = JSON.parse(run.stdout) as StatusSnapshot;
+  it('status shows the store, and the balancer’s sharedState once it has signed in to the store with its identity', async () => {
+    // The deployed balancer takes its identity's token for https://redis.azure.com and signs in through the twin's front.
+    const snapshot = await waitFor(
+      'the balancer to report sharedState mode shared',
+      async () => {
+        const run = await cli(['status', '--env', 'shared', '--json']);
+        assert.equal(run.code, 0, run.stderr);
+        const s = JSON.parse(run.stdout) as StatusSnapshot;
+        return s.balancer.reachable && s.balancer.sharedState?.mode === 'shared' ? s : undefined;
+      },
+      60_000,
+    );
     const env = await values('shared');
     assert.deepEqual(snapshot.sharedState, {
       name: env.AZURE_MANAGED_REDIS_NAME,
@@ -125,10 +133,18 @@ describe('up --shared-state', { timeout: 8 * 60_000 }, () => {
       text.stdout,
       new RegExp(`^Shared state {2}${env.AZURE_MANAGED_REDIS_NAME} \\(eastus\\) {2}Succeeded, Running {2}rediss://127\\.0\\.0\\.1:\\d+$`, 'm'),
     );
-    assert.ok(snapshot.balancer.reachable, JSON.stringify(snapshot.balancer));
-    const degraded = renderStatus({ ...snapshot, balancer: { ...snapshot.balancer, sharedState: { mode: 'degraded', error: 'ECONNREFUSED', nested: {} } } });
+    assert.match(text.stdout, /^ {2}shared state: shared \(store: rediss:\/\/127\.0\.0\.1:\d+, replica: /m);
+    const plane = world.twin.redisPlanes!.plane(env.AZURE_MANAGED_REDIS_NAME!)!;
+    const identity = [...world.twin.auth.identities.values()].find((i) => i.clientId === env.AZURE_MANAGED_IDENTITY_CLIENT_ID)!;
+    assert.ok(
+      plane.front.auths.some((a) => a.ok && a.username === identity.principalId),
+      'the balancer signed in as its identity',
+    );
+    const { balancer } = snapshot;
+    assert.ok(balancer.reachable);
+    const degraded = renderStatus({ ...snapshot, balancer: { ...balancer, sharedState: { mode: 'degraded', error: 'ECONNREFUSED', nested: {} } } });
     assert.match(degraded, /^ {2}shared state: degraded \(error: ECONNREFUSED\)$/m);
-    const off = renderStatus({ ...snapshot, balancer: { ...snapshot.balancer, sharedState: undefined } });
+    const off = renderStatus({ ...snapshot, balancer: { ...balancer, sharedState: undefined } });
     assert.doesNotMatch(off, /shared state:/);
   });
 
