@@ -84,4 +84,6 @@ function listenProblem(code: string | undefined, host: string, port: number): st
 const isEntryPoint = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
 if (isEntryPoint) {
   process.exitCode = await runBalancer(process.env);
+  // A worker's channel to the primary would keep it alive once it has stopped serving.
+  if (cluster.isWorker) cluster.worker?.disconnect();
 }
