@@ -10,7 +10,7 @@ import { createClient } from '@redis/client';
 import { parseDotenv } from '../../src/env/dotenv.js';
 import { renderStatus } from '../../src/ui/status-view.js';
 import type { StatusSnapshot } from '../../src/ops/status/snapshot.js';
-import { runCli } from '../helpers/cli-process.js';
+import { runCli, startCli } from '../helpers/cli-process.js';
 import { waitFor } from '../helpers/wait.js';
 import { startUpWorld, type UpWorld } from '../helpers/up-world.js';
 import { sdkOptions, staticCredential } from '../twin/sdk.js';
@@ -180,5 +180,50 @@ describe('up --shared-state', { timeout: 8 * 60_000 }, () => {
     const bad = await world.up(['--env', 'toggle', '--dry-run']);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /BALANCER_SHARED_STATE "maybe" is not true or false\./);
+  });
+
+  it('a run killed while the cluster, then the database, is being created resumes: one of each, then nothing to change', async () => {
+    world.twin.latencies.set('RedisEnterprise_Create', 1500);
+    world.twin.latencies.set('Databases_Create', 1500);
+    const args = ['up', '--cwd', world.projectDir, '--env', 'resume', '--regions', 'westus3,eastus', '--shared-state'];
+    try {
+      for (const [title, operationId] of [
+        ['Azure Managed Redis \\(shared state\\)', 'RedisEnterprise_Create'],
+        ['Redis database', 'Databases_Create'],
+      ] as const) {
+        const from = world.twin.requests.length;
+        const run = startCli(args, world.env);
+        try {
+          // Killed once ARM accepted the create and the step is still waiting for it.
+          await waitFor(
+            `${operationId} in flight`,
+            () =>
+              new RegExp(`^… ${title}`, 'm').test(run.stderr()) &&
+              !new RegExp(`^[✓–✗] ${title}`, 'm').test(run.stderr()) &&
+              world.twin.requests.slice(from).some((r) => r.operationId === operationId && r.status === 201),
+            180_000,
+          );
+        } finally {
+          await run.stop('SIGKILL');
+        }
+      }
+      const final = await world.up(['--env', 'resume', '--json']);
+      assert.equal(final.code, 0, final.stderr);
+      const again = await world.up(['--env', 'resume', '--json']);
+      assert.equal((JSON.parse(again.stdout) as { changed: boolean }).changed, false, again.stderr);
+    } finally {
+      world.twin.latencies.set('RedisEnterprise_Create', 0);
+      world.twin.latencies.set('Databases_Create', 0);
+    }
+    const group = (await values('resume')).AZURE_RESOURCE_GROUP!.toLowerCase();
+    const clusters = [...world.twin.redis.clusters.values()].filter((c) => c.resourceGroup.toLowerCase() === group);
+    assert.equal(clusters.length, 1);
+    assert.equal(
+      world.twin.requests.filter((r) => r.operationId === 'RedisEnterprise_Create' && r.path.toLowerCase().includes(`/${group}/`)).length,
+      1,
+      'the cluster was created once',
+    );
+    assert.deepEqual([...clusters[0]!.databases.keys()], ['default']);
+    assert.equal(clusters[0]!.databases.get('default')!.assignments.size, 1);
   });
 });
