@@ -43,7 +43,10 @@ export const suggestions: Record<string, Suggestion> = {
   },
   LocationNotAvailableForResourceType: {
     message: (detail, context) => `${context.resource ?? 'a resource'} cannot be created in that region: ${detail}`,
-    fix: () => 'choose other regions with --regions, or --regions auto',
+    fix: (context) =>
+      context.resource?.startsWith('Azure Managed Redis')
+        ? "the shared-state store goes in the balancer's region: choose another with --location (or run without --shared-state)"
+        : 'choose other regions with --regions, or --regions auto',
   },
   AuthorizationFailed: {
     message: (detail) => `your account is not allowed to do this in the subscription: ${detail}`,

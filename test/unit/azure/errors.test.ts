@@ -53,3 +53,15 @@ test('each error issue 3 names has its fix', () => {
 test('unknown codes are left to the caller', () => {
   assert.equal(explain(restError('SomethingNew', 'x')), undefined);
 });
+
+test("a region without Azure Managed Redis points at --location, the balancer's region, not --regions", () => {
+  const error = explain(
+    restError('LocationNotAvailableForResourceType', "The provided location 'x' is not available for resource type 'Microsoft.Cache/redisEnterprise'."),
+    {
+      resource: 'Azure Managed Redis redis-abc (x)',
+    },
+  );
+  assert.match(error!.suggestion!, /--location/);
+  assert.doesNotMatch(error!.suggestion!, /--regions/);
+  assert.match(explain(restError('LocationNotAvailableForResourceType', 'no'), { resource: 'OpenAI account a (x)' })!.suggestion!, /--regions/);
+});
