@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request } from 'undici';
 import { startSimulator, type Simulator } from '../src/simulator/index.js';
+import { requestBudget } from '../src/simulator/rate-limiter.js';
 import type { Contender, Running, StartOptions } from './contenders/types.js';
 import type { LoadGenerator } from './load-client.js';
 import type { ClosedResult, OpenResult, Target } from './load-types.js';
@@ -260,6 +261,8 @@ export interface QuotaSettings {
   simulatedSeconds: number;
   trials: number;
   upstreamTimeoutMs: number;
+  /** What `loads` are shares of: the summed TPM (default), or the summed request budget (RPM) when it binds first. */
+  offeredAs?: 'tokens' | 'requests';
 }
 
 export interface QuotaRun {
@@ -278,6 +281,8 @@ export interface QuotaRun {
   /** Tokens charged by the end of the run, late admissions included. */
   tokensChargedTotal: number;
   perBackendAdmitted: number[];
+  /** What the contender said about itself before it stopped (Running.inspect), if it can. */
+  inspected?: unknown;
 }
 
 const simulatorKey = 'bench-simulator-key';
@@ -322,7 +327,10 @@ export async function quotaRun(load: LoadGenerator, contender: Contender, settin
     running = entry.running;
     const body = JSON.stringify({ messages: [{ role: 'user', content: 'Summarise the benefits of the health plan.' }], max_tokens: settings.maxTokens });
     const targets = running.targets(body);
-    const requestsPerSimulatedMinute = (offered * settings.backends * settings.tpm) / settings.maxTokens;
+    const requestsPerSimulatedMinute =
+      settings.offeredAs === 'requests'
+        ? offered * settings.backends * requestBudget(settings.tpm) * 6
+        : (offered * settings.backends * settings.tpm) / settings.maxTokens;
     const rate = (requestsPerSimulatedMinute / 60) * settings.timeScale;
     const durationMs = (settings.simulatedSeconds * 1000) / settings.timeScale;
     const charged = (): number =>
@@ -347,6 +355,7 @@ export async function quotaRun(load: LoadGenerator, contender: Contender, settin
     for (const result of results) for (const [status, count] of Object.entries(result.statuses)) statuses[status] = (statuses[status] ?? 0) + count;
     const stats = simulators.map((simulator) => simulator.stats().deployments.find((deployment) => deployment.name === quotaDeployment)!);
     const { '200': succeeded = 0, '429': client429 = 0, ...otherStatuses } = statuses;
+    const inspected = running.inspect === undefined ? undefined : await running.inspect().catch((error: unknown) => ({ error: String(error) }));
     return {
       ...empty,
       scheduled: results.reduce((sum, result) => sum + result.scheduled, 0),
@@ -358,6 +367,7 @@ export async function quotaRun(load: LoadGenerator, contender: Contender, settin
       tokensCharged: Number.isNaN(chargedInWindow) ? charged() : chargedInWindow,
       tokensChargedTotal: stats.reduce((sum, deployment) => sum + deployment.tokensCharged, 0),
       perBackendAdmitted: stats.map((deployment) => deployment.admitted),
+      ...(inspected === undefined ? {} : { inspected }),
     };
   } finally {
     await running?.stop();

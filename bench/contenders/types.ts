@@ -24,6 +24,8 @@ export interface Running {
    * spreads its requests evenly over them itself).
    */
   targets(body: string): Target[];
+  /** Optional: what the contender says about itself after a quota run (counters per replica), for the report. */
+  inspect?(): Promise<unknown>;
   stop(): Promise<void>;
 }
 
