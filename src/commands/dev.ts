@@ -14,6 +14,7 @@ interface DevFlags {
   demoLoad?: string | boolean;
   backend?: string[];
   clientKey?: string;
+  replicas?: string;
   view?: boolean;
   json?: boolean;
 }
@@ -69,6 +70,10 @@ export function devSettings(
   const backends = flags.backends === undefined ? 3 : wholeNumber('--backends', flags.backends, { min: 1, max: 20, suggestion: 'for example --backends 3' });
   const tpm =
     flags.tpm === undefined ? 30 : wholeNumber('--tpm', flags.tpm, { min: 1, max: 10_000, suggestion: 'for example --tpm 30 (30K tokens per minute)' });
+  const replicas =
+    flags.replicas === undefined
+      ? 1
+      : wholeNumber('--replicas', flags.replicas, { min: 1, max: 10, suggestion: 'for example --replicas 3 (Container Apps runs 1 to 10)' });
   const port = flags.port === undefined ? 8080 : wholeNumber('--port', flags.port, { min: 0, max: 65_535, suggestion: 'for example --port 0 (any free port)' });
   const defaultTimeScale = flags.demoLoad === undefined ? 1 : demo.timeScale;
   const timeScale =
@@ -91,7 +96,7 @@ export function devSettings(
   if (clientKey?.includes(',')) throw usage('--client-key must not contain ","', 'give one key; CLIENT_API_KEYS separates keys with commas');
   if (parsed.some((backend) => backend.apiKey && backend.keyFile === undefined))
     warn(commandLineKeyWarning('--backend <url>=<key>', '--backend <url>=@<file>'));
-  return { backends, tpm: tpm * 1000, host: '127.0.0.1', port, timeScale, demoLoadRps, realBackends, clientKey };
+  return { backends, tpm: tpm * 1000, host: '127.0.0.1', port, timeScale, demoLoadRps, realBackends, clientKey, replicas };
 }
 
 /**
@@ -113,6 +118,7 @@ export const devCommand = defineCommand<DevFlags, number>({
         'front a real Azure OpenAI endpoint instead of simulators; repeatable; <url>=@<file> reads its key from a file (preferred: `ps` shows a key given as <url>=<key>); without a key the balancer uses az login / managed identity',
         collect,
       )
+      .option('--replicas <n>', 'run n balancer processes behind the port, sharing state through Redis (SHARED_STATE_URL, else a redis-server dev starts)')
       .option('--client-key <key>', 'the key clients must send (default: a random one, printed)')
       .option('--no-view', "print a status line every few seconds instead of the live view, and the balancer's log to stderr")
       .option('--json', 'print one JSON object per line: ready, then status every second, then stopped');

@@ -21,6 +21,8 @@ export interface DevReadyInfo {
   backends: DevBackendInfo[];
   demoLoadRps: number | undefined;
   timeScale: number;
+  /** With --replicas: each replica's URL and the store they share state through. */
+  replicas?: { urls: string[]; store: string } | undefined;
 }
 
 export interface DevOutput {
@@ -64,6 +66,13 @@ export function connectionLines(info: DevReadyInfo): string[] {
       : 'Backends:',
     ...info.backends.map((b) => `  ${b.id}  ${b.url}`),
   ];
+  if (info.replicas) {
+    lines.push(
+      '',
+      `Balancer replicas (round robin behind ${url}, sharing state through ${info.replicas.store}):`,
+      ...info.replicas.urls.map((replicaUrl, i) => `  ${i + 1}  ${replicaUrl}`),
+    );
+  }
   if (info.demoLoadRps !== undefined) {
     const window = formatSeconds(60 / info.timeScale);
     lines.push(

@@ -12,6 +12,9 @@ import { DEFAULT_DEPLOYMENTS, startSimulator, type Simulator } from '../../simul
 import type { DevBackendInfo, DevOutput } from '../../ui/dev-output.js';
 import type { ClientTotals, DevSnapshot } from './snapshot.js';
 import { startDemoLoad, type DemoLoad } from './demo-load.js';
+import { listenError } from './listen-error.js';
+import { mergeStatuses } from './merged-status.js';
+import { startReplicaSet } from './replica-set.js';
 
 export { defaultDemoRps, DEMO_TIME_SCALE } from './demo-load.js';
 import type { BalancerStatus, RunningBalancer } from '../../../templates/balancer/dist/main.js';
@@ -34,10 +37,14 @@ export interface DevSettings {
   demoLoadRps: number | undefined;
   realBackends: RealBackend[];
   clientKey: string | undefined;
+  /** Balancer processes behind one port, sharing state through Redis; 1: the balancer in this process. */
+  replicas: number;
 }
 
 export interface DevSession {
   readonly url: string;
+  /** With --replicas: each replica's own URL and the store they share. */
+  readonly replicaSet: { urls: string[]; store: string } | undefined;
   readonly clientKey: string;
   readonly backends: DevBackendInfo[];
   snapshot(): Promise<DevSnapshot | undefined>;
@@ -122,19 +129,7 @@ async function startFront(settings: DevSettings, env: Record<string, string | un
   try {
     return await startBalancer(config, { writeLog });
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE' || code === 'EACCES') {
-      throw new UserError(
-        'port-in-use',
-        `cannot listen on ${settings.host}:${settings.port}: ${code === 'EADDRINUSE' ? 'the port is already in use' : 'permission denied'}`,
-        {
-          suggestion: `stop whatever uses port ${settings.port}, or choose another with --port <n> (--port 0 picks a free one)`,
-          exitCode: ExitCode.usage,
-          cause: error,
-        },
-      );
-    }
-    throw error;
+    throw listenError(settings, error);
   }
 }
 
@@ -154,13 +149,29 @@ function tallyClientResponses(server: Server): ClientTotals {
   return totals;
 }
 
+/** What clients reach: the balancer in this process, or the round-robin front of the replicas. */
+interface Front {
+  url: string;
+  server: Server;
+  /** Where each balancer answers /status. */
+  statusUrls: string[];
+  replicaSet: DevSession['replicaSet'];
+  close(): Promise<void>;
+}
+
+async function startSingle(settings: DevSettings, env: Record<string, string | undefined>, writeLog: (line: string) => void): Promise<Front> {
+  const running = await startFront(settings, env, writeLog);
+  return { url: running.url, server: running.server, statusUrls: [running.url], replicaSet: undefined, close: () => running.close() };
+}
+
 export async function startDev(settings: DevSettings, writeLog: (line: string) => void): Promise<DevSession> {
   const clientKey = settings.clientKey ?? generateKey();
   const backends = await startBackends(settings);
   const simulators = backends.flatMap((backend) => (backend.simulator ? [backend.simulator] : []));
-  let front: RunningBalancer;
+  let front: Front;
   try {
-    front = await startFront(settings, balancerEnv(settings, backends, clientKey, process.env), writeLog);
+    const env = balancerEnv(settings, backends, clientKey, process.env);
+    front = settings.replicas > 1 ? await startReplicaSet(settings, env, writeLog) : await startSingle(settings, env, writeLog);
   } catch (error) {
     await Promise.all(simulators.map((simulator) => simulator.close()));
     throw error;
@@ -172,10 +183,12 @@ export async function startDev(settings: DevSettings, writeLog: (line: string) =
   let closing: Promise<void> | undefined;
   return {
     url: front.url,
+    replicaSet: front.replicaSet,
     clientKey,
     backends: backends.map((backend) => backend.info),
     async snapshot() {
-      const status = await fetchStatus(front.url, clientKey);
+      const statuses = await Promise.all(front.statusUrls.map((url) => fetchStatus(url, clientKey)));
+      const status = mergeStatuses(statuses.filter((one): one is BalancerStatus => one !== undefined));
       if (!status) return undefined;
       const snapshot: DevSnapshot = { url: front.url, status, totals: { ...totals } };
       if (simulated) {
@@ -224,6 +237,7 @@ export async function runDev(settings: DevSettings, output: DevOutput, stop: Abo
       backends: session.backends,
       demoLoadRps: settings.demoLoadRps,
       timeScale: settings.timeScale,
+      replicas: session.replicaSet,
     });
     while (!stop.aborted) {
       const snapshot = await session.snapshot();
