@@ -14,6 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import { AzureOpenAI, OpenAI } from 'openai';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { cliPath, runCli, startCli, type CliProcess } from '../helpers/cli-process.js';
+import { startRedis } from '../helpers/redis-server.js';
 import { waitFor } from '../helpers/wait.js';
 
 const secret = (label: string) => `${label}-${randomBytes(12).toString('hex')}`;
@@ -135,6 +136,39 @@ describe('aoai-lb serve: keys from files and stdin, never on the command line', 
     await assertServes(url, [clientKey, otherClientKey]);
     assert.match(serve.stderr() + serve.stdout(), /Backend 1: .*auth=api-key/);
     assert.equal(await serve.stop(), 0);
+  });
+
+  it('WORKERS=2: the workers get the keys from the primary over IPC, not in their environment', async () => {
+    const redis = await startRedis();
+    try {
+      const keys = file('workers-client-keys', `${clientKey}\n`);
+      const backend = file('workers-backend-key', `${backendKey}\n`);
+      const serve = start(['serve', '--port', '0', '--backend', `${simulator.url}=@${backend}`, '--client-api-keys-file', keys], {
+        WORKERS: '2',
+        SHARED_STATE_URL: redis.url,
+      });
+      await waitFor('two workers listening', () => ((serve.stdout() + serve.stderr()).match(/listening on/g)?.length ?? 0) >= 2, 20_000);
+      const url = /listening on (http:\/\/\S+)/.exec(serve.stdout() + serve.stderr())![1]!;
+      const pids = new Set<number>();
+      await waitFor('both workers answering', async () => {
+        const response = await fetch(`${url}/status`, { headers: { 'api-key': clientKey, connection: 'close' } });
+        const status = (await response.json()) as { sharedState?: { replica: string } };
+        pids.add(Number(/:(\d+):/.exec(status.sharedState?.replica ?? '')?.[1]));
+        return pids.size === 2;
+      });
+      await assertServes(url, [clientKey, clientKey]);
+      if (procReadable) {
+        for (const pid of pids) {
+          assert.notEqual(pid, serve.child.pid);
+          const { environ } = exposed(pid);
+          assert.ok(environ.includes('WORKERS=2'), 'read a worker of this serve');
+          for (const key of [backendKey, clientKey]) assert.ok(!environ.includes(key), `a key is in worker ${pid}'s environment`);
+        }
+      }
+      assert.equal(await serve.stop(), 0);
+    } finally {
+      await redis.close();
+    }
   });
 
   it('keys given on the command line still work, with a warning that points to the file forms', async () => {

@@ -3,7 +3,7 @@ import cluster from 'node:cluster';
 import { pathToFileURL } from 'node:url';
 import { ConfigError, loadConfig, type Env } from './config.js';
 import { startBalancer, type RunningBalancer } from './server.js';
-import { runWorkers } from './workers.js';
+import { environmentFromPrimary, runWorkers } from './workers.js';
 
 export { ConfigError, loadConfig, startBalancer };
 export type { RunningBalancer };
@@ -83,7 +83,7 @@ function listenProblem(code: string | undefined, host: string, port: number): st
 
 const isEntryPoint = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
 if (isEntryPoint) {
-  process.exitCode = await runBalancer(process.env);
+  process.exitCode = await runBalancer(cluster.isWorker ? await environmentFromPrimary() : process.env);
   // A worker's channel to the primary would keep it alive once it has stopped serving.
   if (cluster.isWorker) cluster.worker?.disconnect();
 }

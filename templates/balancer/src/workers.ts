@@ -10,6 +10,22 @@ import type { BalancerConfig, Env } from './config.js';
 import { shownStoreUrl } from './shared-state/config.js';
 
 const restartDelayMs = 1000;
+export const workerConfigMessage = 'aoai-lb:worker-env';
+const workerConfigRequest = 'aoai-lb:worker-env?';
+
+/** In a worker: the environment the primary runs the balancer with. */
+export function environmentFromPrimary(): Promise<Env> {
+  return new Promise((resolve) => {
+    const take = (message: unknown): void => {
+      const { type, env } = (message ?? {}) as { type?: string; env?: Env };
+      if (type !== workerConfigMessage || env === undefined) return;
+      process.off('message', take);
+      resolve(env);
+    };
+    process.on('message', take);
+    process.send?.({ type: workerConfigRequest });
+  });
+}
 const shutdownGraceMs = 30_000;
 
 /** Runs the workers until SIGTERM or SIGINT; resolves to the exit code (a worker's, when none could start). */
@@ -19,11 +35,15 @@ export function runWorkers(config: BalancerConfig, env: Env, entry: string): Pro
   let stopping = false;
   let listening = 0;
   const workers = new Set<Worker>();
-  const workerEnv = Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined));
 
   return new Promise<number>((resolve) => {
     const fork = (): void => {
-      const worker = cluster.fork(workerEnv);
+      // The configuration goes over the IPC channel, not the environment: keys that `serve` read from files
+      const worker = cluster.fork();
+      // stays out of the workers' /proc/<pid>/environ too. The worker asks once it listens for the answer.
+      worker.on('message', (message: { type?: string } | undefined) => {
+        if (message?.type === workerConfigRequest) worker.send({ type: workerConfigMessage, env });
+      });
       workers.add(worker);
       worker.once('listening', () => listening++);
       worker.once('exit', (code, signal) => {
