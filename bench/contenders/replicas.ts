@@ -67,6 +67,40 @@ function exited(tracked: Tracked): string | undefined {
   return `exited (${child.exitCode ?? child.signalCode}): ${tracked.stderrTail().trim().split('\n').slice(-3).join(' / ')}`;
 }
 
+/**
+ * Starts a replica and checks, a moment after it answered, that it is still running: on a shared machine
+ * the free port picked for it can be taken by another process before it listens (it then exits with
+ * EADDRINUSE, and whatever holds the port may have answered its health check). Three tries.
+ */
+async function startChecked(start: () => Promise<Replica>, tries = 3): Promise<Replica> {
+  for (let attempt = 1; ; attempt++) {
+    let replica: Replica | undefined;
+    try {
+      replica = await start();
+      await sleep(150);
+      const gone = exited(replica.process);
+      if (gone === undefined) return replica;
+      throw new Error(gone);
+    } catch (error) {
+      await replica?.stop();
+      if (attempt >= tries) throw error;
+      process.stderr.write(`bench: a replica did not start (${error instanceof Error ? error.message.split('\n')[0] : String(error)}); trying again\n`);
+    }
+  }
+}
+
+/** Another try when a helper (nginx, redis-server) could not start, e.g. because its free port was taken meanwhile. */
+async function retried<T>(start: () => Promise<T>, tries = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (error) {
+      if (attempt >= tries) throw error;
+      process.stderr.write(`bench: could not start (${error instanceof Error ? error.message.split('\n')[0] : String(error)}); trying again\n`);
+    }
+  }
+}
+
 /** Waits until every replica's /status says it shares state with all the others. */
 async function waitShared(replicas: Replica[], timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -106,24 +140,25 @@ export function replicasContender(options: ReplicasOptions): Contender {
         await redis?.stop();
       };
       try {
-        if (options.shared) redis = await startRedis();
+        if (options.shared) redis = await retried(() => startRedis());
         const env: Record<string, string> = { HTTP_TIMEOUT_SECONDS: String(upstreamTimeoutMs / 1000), WORKERS: '1' };
         if (redis !== undefined) env.SHARED_STATE_URL = redis.url;
         replicas.push(
           ...(await Promise.all(
-            Array.from({ length: options.replicas }, async () =>
-              options.kind === 'litellm-like'
-                ? startLitellmLike(backends, timeScale, upstreamTimeoutMs)
-                : balancerReplica(await startBalancer({ backends, env })),
+            Array.from({ length: options.replicas }, () =>
+              startChecked(async () =>
+                options.kind === 'litellm-like'
+                  ? startLitellmLike(backends, timeScale, upstreamTimeoutMs)
+                  : balancerReplica(await startBalancer({ backends, env })),
+              ),
             ),
           )),
         );
         if (redis !== undefined) await waitShared(replicas);
-        if (options.front !== false)
-          front = await startFront(
-            replicas.map((replica) => replica.url),
-            upstreamTimeoutMs * 4,
-          );
+        if (options.front !== false) {
+          const urls = replicas.map((replica) => replica.url);
+          front = await retried(() => startFront(urls, upstreamTimeoutMs * 4));
+        }
       } catch (error) {
         await stop();
         throw error;
