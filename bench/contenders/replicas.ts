@@ -143,17 +143,20 @@ export function replicasContender(options: ReplicasOptions): Contender {
         if (options.shared) redis = await retried(() => startRedis());
         const env: Record<string, string> = { HTTP_TIMEOUT_SECONDS: String(upstreamTimeoutMs / 1000), WORKERS: '1' };
         if (redis !== undefined) env.SHARED_STATE_URL = redis.url;
-        replicas.push(
-          ...(await Promise.all(
-            Array.from({ length: options.replicas }, () =>
-              startChecked(async () =>
-                options.kind === 'litellm-like'
-                  ? startLitellmLike(backends, timeScale, upstreamTimeoutMs)
-                  : balancerReplica(await startBalancer({ backends, env })),
-              ),
-            ),
-          )),
+        // Every start is waited for, and each replica joins the list as soon as it runs, so that stop() ends
+        // all of them when one fails (a replica left running would keep the bench from exiting).
+        const started = await Promise.allSettled(
+          Array.from({ length: options.replicas }, async () => {
+            const replica = await startChecked(async () =>
+              options.kind === 'litellm-like'
+                ? startLitellmLike(backends, timeScale, upstreamTimeoutMs)
+                : balancerReplica(await startBalancer({ backends, env })),
+            );
+            replicas.push(replica);
+          }),
         );
+        const failed = started.find((result) => result.status === 'rejected');
+        if (failed !== undefined) throw failed.reason;
         if (redis !== undefined) await waitShared(replicas);
         if (options.front !== false) {
           const urls = replicas.map((replica) => replica.url);
