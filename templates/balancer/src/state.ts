@@ -9,6 +9,8 @@ import { circuitCooldownMs, outcomeLabel, throttleCooldownMs, type AttemptOutcom
 
 /** Remaining-quota headers older than this say nothing about now (Azure's token window is 60 s). */
 export const headroomTtlMs = 60_000;
+/** A remaining-requests reading says nothing after Azure's request window (10 s: RPM is enforced per 10 s). */
+export const requestsReadingTtlMs = 10_000;
 
 export class DeploymentState {
   /** Until when the deployment is throttled (429) and until when its circuit is open (5xx); kept apart
@@ -55,7 +57,8 @@ export class DeploymentState {
   headroom(now: number): number {
     const unknown = now - this.observedAt > headroomTtlMs || (this.remainingTokens === undefined && this.remainingRequests === undefined);
     if (unknown) return this.awaiting > 0 ? -Infinity : Infinity;
-    if (this.remainingRequests !== undefined && this.remainingRequests - this.elsewhere.requests <= 0) return -1;
+    const requestsCurrent = this.remainingRequests !== undefined && now - this.observedAt <= requestsReadingTtlMs;
+    if (requestsCurrent && this.remainingRequests! - this.elsewhere.requests <= 0) return -1;
     return this.remainingTokens === undefined ? Infinity : this.remainingTokens - this.elsewhere.tokens;
   }
 

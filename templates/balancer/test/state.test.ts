@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BackendState, DeploymentState, headroomTtlMs, maxCandidateDeployments, maxKnownDeployments } from '../src/state.js';
+import { BackendState, DeploymentState, headroomTtlMs, maxCandidateDeployments, maxKnownDeployments, requestsReadingTtlMs } from '../src/state.js';
 
 function backend(): BackendState {
   return new BackendState({ id: '1', url: new URL('https://one.openai.azure.com/'), priority: 1, apiKey: 'k', deploymentName: undefined });
@@ -310,4 +310,11 @@ test('recordUsage() adds up the tokens responses reported', () => {
   chat.recordUsage(10, 5);
   chat.recordUsage(3, 7);
   assert.deepEqual([chat.promptTokens, chat.completionTokens], [13, 12]);
+});
+
+test('a remaining-requests reading of 0 ranks a backend last only within the 10-second request window', () => {
+  const state = new DeploymentState('chat');
+  state.observeRemaining(5000, 0, 1000);
+  assert.equal(state.headroom(1000 + requestsReadingTtlMs), -1);
+  assert.equal(state.headroom(1001 + requestsReadingTtlMs), 5000, 'after the window the tokens reading ranks it again');
 });
