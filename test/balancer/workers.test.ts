@@ -4,27 +4,16 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { request } from 'node:http';
-import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import type { BalancerStatus } from '../../templates/balancer/src/status.js';
 import { startRedis, type RedisServer } from '../helpers/redis-server.js';
+import { freePort } from '../helpers/free-port.js';
 import { waitFor } from '../helpers/wait.js';
 
 const main = fileURLToPath(new URL('../../templates/balancer/dist/main.js', import.meta.url));
 const clientKey = 'workers-client-key';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** GET /status on a new connection each time, so that the primary may hand it to either worker. */
 function status(port: number): Promise<BalancerStatus> {

@@ -4,7 +4,7 @@
  * and bring it back on the same port.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freePort } from './free-port.js';
 import { waitFor } from './wait.js';
 
 export interface RedisServer {
@@ -20,17 +20,6 @@ export interface RedisServer {
 }
 
 export const redisServerPath = process.env.REDIS_SERVER ?? 'redis-server';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export async function startRedis(options: { password?: string } = {}): Promise<RedisServer> {
   const port = await freePort();
