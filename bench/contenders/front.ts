@@ -9,49 +9,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, stopProcess, waitForHttp } from '../processes.js';
 import { ensureNginx } from './nginx.js';
+import { nginxConfig } from './nginx-config.js';
 import { childPids, spawnTracked } from './spawn.js';
 
 export const frontDescription =
   'nginx (Debian package), worker_processes 1, plain round robin over the replicas: max_fails=0 (no passive health check), proxy_next_upstream off (no retry at the front), upstream keepalive 64, proxy_buffering off';
 
 export function frontConfig(options: { prefix: string; port: number; replicas: string[]; timeoutMs: number }): string {
-  const { prefix, port } = options;
-  const servers = options.replicas.map((url) => `    server ${new URL(url).host} max_fails=0;`).join('\n');
-  return `# written by bench/contenders/front.ts
-worker_processes 1;
-daemon off;
-pid ${prefix}/nginx.pid;
-error_log ${prefix}/error.log error;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path ${prefix}/client_body;
-  proxy_temp_path ${prefix}/proxy;
-  fastcgi_temp_path ${prefix}/fastcgi;
-  uwsgi_temp_path ${prefix}/uwsgi;
-  scgi_temp_path ${prefix}/scgi;
-  client_max_body_size 32m;
-  upstream replicas {
-${servers}
-    keepalive 64;
-  }
-  server {
-    listen 127.0.0.1:${port};
-    location = /__front/healthz { return 200 'ok'; }
-    location / {
-      proxy_pass http://replicas;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header Host $http_host;
-      proxy_next_upstream off;
-      proxy_connect_timeout ${options.timeoutMs}ms;
-      proxy_read_timeout ${options.timeoutMs}ms;
-      proxy_send_timeout ${options.timeoutMs}ms;
-      proxy_buffering off;
-    }
-  }
-}
-`;
+  return nginxConfig({
+    writtenBy: 'bench/contenders/front.ts',
+    prefix: options.prefix,
+    port: options.port,
+    upstream: { name: 'replicas', servers: options.replicas.map((url) => `${new URL(url).host} max_fails=0`) },
+    healthPath: '/__front/healthz',
+    proxy: ['proxy_set_header Host $http_host', 'proxy_next_upstream off'],
+    timeoutMs: options.timeoutMs,
+  });
 }
 
 export interface Front {

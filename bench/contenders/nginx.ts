@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, stopProcess, waitForHttp } from '../processes.js';
+import { nginxConfig } from './nginx-config.js';
 import { childPids, spawnTracked } from './spawn.js';
 import { azurePath, type Contender } from './types.js';
 
@@ -59,7 +60,8 @@ function versionText(): string {
   return `${result.stdout}${result.stderr}`.trim();
 }
 
-export function nginxConfig(options: {
+/** The contender's nginx.conf: round robin over the backends, the next upstream on error, timeout, 429 and 500. */
+export function contenderConfig(options: {
   prefix: string;
   port: number;
   backends: { url: string }[];
@@ -67,46 +69,20 @@ export function nginxConfig(options: {
   upstreamTimeoutMs: number;
   failTimeoutMs: number;
 }): string {
-  const { prefix, port } = options;
-  const servers = options.backends
-    .map((backend) => `    server ${new URL(backend.url).host} max_fails=1 fail_timeout=${Math.max(1, Math.round(options.failTimeoutMs / 1000))}s;`)
-    .join('\n');
-  return `# written by bench/contenders/nginx.ts
-worker_processes 1;
-daemon off;
-pid ${prefix}/nginx.pid;
-error_log ${prefix}/error.log error;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path ${prefix}/client_body;
-  proxy_temp_path ${prefix}/proxy;
-  fastcgi_temp_path ${prefix}/fastcgi;
-  uwsgi_temp_path ${prefix}/uwsgi;
-  scgi_temp_path ${prefix}/scgi;
-  client_max_body_size 32m;
-  upstream aoai {
-${servers}
-    keepalive 64;
-  }
-  server {
-    listen 127.0.0.1:${port};
-    location = /healthz { return 200 'ok'; }
-    location / {
-      proxy_pass http://aoai;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header Host $proxy_host;
-      proxy_set_header api-key "${options.apiKey}";
-      proxy_next_upstream error timeout http_429 http_500 non_idempotent;
-      proxy_connect_timeout ${options.upstreamTimeoutMs}ms;
-      proxy_read_timeout ${options.upstreamTimeoutMs}ms;
-      proxy_send_timeout ${options.upstreamTimeoutMs}ms;
-      proxy_buffering off;
-    }
-  }
-}
-`;
+  const failTimeout = Math.max(1, Math.round(options.failTimeoutMs / 1000));
+  return nginxConfig({
+    writtenBy: 'bench/contenders/nginx.ts',
+    prefix: options.prefix,
+    port: options.port,
+    upstream: { name: 'aoai', servers: options.backends.map((backend) => `${new URL(backend.url).host} max_fails=1 fail_timeout=${failTimeout}s`) },
+    healthPath: '/healthz',
+    proxy: [
+      'proxy_set_header Host $proxy_host',
+      `proxy_set_header api-key "${options.apiKey}"`,
+      'proxy_next_upstream error timeout http_429 http_500 non_idempotent',
+    ],
+    timeoutMs: options.upstreamTimeoutMs,
+  });
 }
 
 export const nginx: Contender = {
@@ -123,7 +99,7 @@ export const nginx: Contender = {
     const apiKey = backends[0]?.apiKey ?? '';
     writeFileSync(
       join(prefix, 'nginx.conf'),
-      nginxConfig({ prefix, port, backends, apiKey, upstreamTimeoutMs, failTimeoutMs: Math.max(1, Math.round(10_000 / timeScale)) }),
+      contenderConfig({ prefix, port, backends, apiKey, upstreamTimeoutMs, failTimeoutMs: Math.max(1, Math.round(10_000 / timeScale)) }),
     );
     const tracked = spawnTracked('nginx', path, ['-p', prefix, '-c', join(prefix, 'nginx.conf')], { PATH: process.env.PATH });
     const url = `http://127.0.0.1:${port}`;
