@@ -3,9 +3,8 @@
  * password, and the means to take it away (stop), freeze it (pause: it accepts nothing and answers nothing)
  * and bring it back on the same port.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { ReadyProcess } from '../twin/dataplane/ready-process.js';
 import { freePort } from './free-port.js';
-import { waitFor } from './wait.js';
 
 export interface RedisServer {
   port: number;
@@ -23,28 +22,27 @@ export const redisServerPath = process.env.REDIS_SERVER ?? 'redis-server';
 
 export async function startRedis(options: { password?: string } = {}): Promise<RedisServer> {
   const port = await freePort();
-  let child: ChildProcess | undefined;
+  let server: ReadyProcess | undefined;
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no'];
   if (options.password) args.push('--requirepass', options.password);
 
   const start = async (): Promise<void> => {
-    const output: string[] = [];
-    const proc = spawn(redisServerPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    child = proc;
-    proc.stdout!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-    proc.stderr!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-    const exited = new Promise<never>((_, reject) => proc.once('exit', (code) => reject(new Error(`redis-server exited (${code}): ${output.join('')}`))));
-    exited.catch(() => undefined);
-    await Promise.race([waitFor('redis-server to accept connections', () => output.join('').includes('Ready to accept connections'), 10_000), exited]);
+    const { process: proc, ready } = ReadyProcess.start({
+      name: 'redis-server',
+      command: redisServerPath,
+      args,
+      ready: /Ready to accept connections/,
+      timeoutMs: 10_000,
+    });
+    server = proc;
+    await ready;
   };
   const stop = async (): Promise<void> => {
-    const proc = child;
-    child = undefined;
-    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-    const exited = new Promise((resolve) => proc.once('exit', resolve));
-    proc.kill('SIGCONT');
-    proc.kill('SIGKILL');
-    await exited;
+    const proc = server;
+    server = undefined;
+    if (!proc) return;
+    proc.signal('SIGCONT');
+    await proc.stop(0, 'SIGKILL');
   };
 
   await start();
@@ -53,12 +51,12 @@ export async function startRedis(options: { password?: string } = {}): Promise<R
     port,
     url: `redis://${auth}127.0.0.1:${port}`,
     get running() {
-      return child !== undefined;
+      return server !== undefined;
     },
     stop,
     start,
-    pause: () => child?.kill('SIGSTOP'),
-    resume: () => child?.kill('SIGCONT'),
+    pause: () => server?.signal('SIGSTOP'),
+    resume: () => server?.signal('SIGCONT'),
     close: stop,
   };
 }

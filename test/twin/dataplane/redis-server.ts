@@ -1,19 +1,17 @@
 // A real redis-server (Debian's, /usr/bin/redis-server, or $REDIS_SERVER) behind one Azure Managed Redis
 // database: on a free loopback port, without persistence, and with a password only the twin's front knows,
 // so nothing reaches it unauthenticated.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
+import { ReadyProcess } from './ready-process.js';
 
 export const REDIS_SERVER = process.env.REDIS_SERVER ?? '/usr/bin/redis-server';
 
 export class RedisServerProcess {
   readonly password = randomBytes(24).toString('hex');
   port = 0;
-  private child?: ChildProcess;
-  private exited?: Promise<void>;
-  private output = '';
+  private process?: ReadyProcess;
 
   /** Starts it and waits for "Ready to accept connections". A port taken in between is retried. */
   async start(timeoutMs = 10_000): Promise<void> {
@@ -23,7 +21,7 @@ export class RedisServerProcess {
         await this.spawn(timeoutMs);
         return;
       } catch (error) {
-        if (attempt >= 3 || !/Address already in use/i.test(this.output)) throw error;
+        if (attempt >= 3 || !/Address already in use/i.test(this.process?.output ?? '')) throw error;
       }
     }
   }
@@ -47,48 +45,29 @@ export class RedisServerProcess {
       '--protected-mode',
       'yes',
     ];
-    const child = spawn(REDIS_SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child = child;
-    this.output = '';
-    this.exited = new Promise((resolve) => child.once('close', () => resolve()));
-    const keep = (c: Buffer) => (this.output = (this.output + c.toString()).slice(-4000));
-    child.stderr!.on('data', keep);
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`redis-server did not start in ${timeoutMs} ms: ${this.output}`)), timeoutMs);
-      child.stdout!.on('data', (c: Buffer) => {
-        keep(c);
-        if (/Ready to accept connections/.test(this.output)) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      child.once('error', (error) => {
-        clearTimeout(timer);
-        reject(new Error(`cannot run ${REDIS_SERVER} (install Debian's redis-server: apt-get install redis-server): ${error.message}`));
-      });
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`redis-server exited (${code}) before it was ready: ${this.output}`));
-      });
+    const { process: server, ready } = ReadyProcess.start({
+      name: 'redis-server',
+      command: REDIS_SERVER,
+      args,
+      ready: /Ready to accept connections/,
+      timeoutMs,
+      cannotRun: (error) => `cannot run ${REDIS_SERVER} (install Debian's redis-server: apt-get install redis-server): ${error.message}`,
     });
+    this.process = server;
+    await ready;
   }
 
   get pid(): number | undefined {
-    return this.child?.pid;
+    return this.process?.pid;
   }
 
   get running(): boolean {
-    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+    return this.process?.running ?? false;
   }
 
   /** SIGTERM (redis-server exits at once without persistence), SIGKILL after a grace period; resolves when gone. */
   async stop(graceMs = 3000): Promise<void> {
-    const child = this.child;
-    if (!child || !this.running) return;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    await this.exited;
-    clearTimeout(timer);
+    await this.process?.stop(graceMs);
   }
 }
 

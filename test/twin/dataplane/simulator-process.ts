@@ -1,10 +1,10 @@
 // One Azure OpenAI simulator per account, run as a child process (`aoai-lb simulate`): a black box,
 // like Azure's data plane. The twin imports nothing from src/; it only speaks to the simulator over
 // HTTP (its own api-key and the loopback control endpoint PUT /__sim/deployments/{name}).
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import { fileURLToPath } from 'node:url';
+import { ReadyProcess } from './ready-process.js';
 
 /** bin/aoai-lb.js of this repository (the CLI must be built: npm run build). */
 export const DEFAULT_CLI = fileURLToPath(new URL('../../../bin/aoai-lb.js', import.meta.url));
@@ -18,8 +18,7 @@ export interface SimulatorDeployment {
 export class SimulatorProcess {
   readonly apiKey = randomBytes(18).toString('base64url');
   url = '';
-  private child?: ChildProcess;
-  private exited?: Promise<void>;
+  private process?: ReadyProcess;
 
   constructor(
     private readonly cli: string = DEFAULT_CLI,
@@ -43,32 +42,20 @@ export class SimulatorProcess {
       ...deployments.flatMap((d) => ['--deployment', `${d.name}=${d.model}:${d.tpm}`]),
       ...this.extraArgs,
     ];
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
-    this.child = child;
-    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
-    let out = '';
-    let err = '';
-    child.stderr!.on('data', (c: Buffer) => (err = (err + c.toString()).slice(-4000)));
-    this.url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`simulator did not start in ${timeoutMs} ms: ${err}`)), timeoutMs);
-      child.stdout!.on('data', (c: Buffer) => {
-        out += c.toString();
-        const m = /listening on (http:\/\/\S+)/.exec(out);
-        if (m) {
-          clearTimeout(timer);
-          resolve(m[1]!.replace(/\/$/, ''));
-        }
-      });
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`simulator exited (${code}) before listening: ${err}`));
-      });
+    const { process: child, ready } = ReadyProcess.start({
+      name: 'simulator',
+      command: process.execPath,
+      args,
+      env: { ...process.env, NODE_OPTIONS: '' },
+      ready: /listening on (http:\/\/\S+)/,
+      timeoutMs,
     });
-    child.stdout!.resume();
+    this.process = child;
+    this.url = (await ready)[1]!.replace(/\/$/, '');
   }
 
   get running(): boolean {
-    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+    return this.process?.running ?? false;
   }
 
   /** Changes (or adds, with a model) a deployment's TPM at run time. */
@@ -91,11 +78,6 @@ export class SimulatorProcess {
 
   /** SIGTERM, then SIGKILL after a grace period; resolves when the process is gone. */
   async stop(graceMs = 3000): Promise<void> {
-    const child = this.child;
-    if (!child || !this.running) return;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    await this.exited;
-    clearTimeout(timer);
+    await this.process?.stop(graceMs);
   }
 }
