@@ -11,7 +11,7 @@ import { startRedis, type Redis } from '../redis.js';
 import { clientKey, startBalancer, type Server } from '../servers.js';
 import { startFront, type Front } from './front.js';
 import type { BalancerStatus } from '../../templates/balancer/src/status.js';
-import { azurePath, type Backend, type Contender } from './types.js';
+import { azurePath, requestWindowSeconds, type Backend, type Contender } from './types.js';
 
 /** One replica's counters after a run: client requests answered, upstream attempts, upstream 429s, failovers (retries). */
 export interface ReplicaCounts {
@@ -125,7 +125,7 @@ export function replicasContender(options: ReplicasOptions): Contender {
   const describe =
     options.kind === 'litellm-like'
       ? `${options.replicas} × bench/litellm-like.ts (LiteLLM router defaults per pod: simple-shuffle, num_retries 2, 429 → cooldown 5 s ÷ time scale, in-memory state) behind the front`
-      : `${options.replicas} × templates/balancer/dist/main.js (WORKERS=1, defaults except HTTP_TIMEOUT_SECONDS)${options.shared ? ', SHARED_STATE_URL on one redis-server (refresh 100 ms, the default)' : ', no shared state'}${options.front === false ? '' : ' behind the front'}`;
+      : `${options.replicas} × templates/balancer/dist/main.js (WORKERS=1, defaults except HTTP_TIMEOUT_SECONDS and REQUEST_WINDOW_SECONDS = 10 / time scale)${options.shared ? ', SHARED_STATE_URL on one redis-server (refresh 100 ms, the default)' : ', no shared state'}${options.front === false ? '' : ' behind the front'}`;
   return {
     name: options.name,
     version: () => '',
@@ -141,7 +141,11 @@ export function replicasContender(options: ReplicasOptions): Contender {
       };
       try {
         if (options.shared) redis = await retried(() => startRedis());
-        const env: Record<string, string> = { HTTP_TIMEOUT_SECONDS: String(upstreamTimeoutMs / 1000), WORKERS: '1' };
+        const env: Record<string, string> = {
+          HTTP_TIMEOUT_SECONDS: String(upstreamTimeoutMs / 1000),
+          REQUEST_WINDOW_SECONDS: requestWindowSeconds(timeScale),
+          WORKERS: '1',
+        };
         if (redis !== undefined) env.SHARED_STATE_URL = redis.url;
         // Every start is waited for, and each replica joins the list as soon as it runs, so that stop() ends
         // all of them when one fails (a replica left running would keep the bench from exiting).

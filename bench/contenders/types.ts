@@ -1,5 +1,6 @@
 /** What bench/peers.ts needs of a contender: start it in front of some backends, aim requests at it, stop it. */
 import type { Target } from '../load-types.js';
+import { REQUEST_WINDOW_MS } from '../../src/simulator/rate-limiter.js';
 
 export interface Backend {
   url: string;
@@ -42,4 +43,9 @@ export const apiVersion = '2024-10-21';
 
 export function azurePath(deployment: string): string {
   return `/openai/deployments/${deployment}/chat/completions?api-version=${apiVersion}`;
+}
+
+/** The simulators' request window (Azure's 10 s divided by the time scale), as the balancer's REQUEST_WINDOW_SECONDS. */
+export function requestWindowSeconds(timeScale: number): string {
+  return String(REQUEST_WINDOW_MS / 1000 / timeScale);
 }

@@ -9,6 +9,7 @@ import type { Server } from 'node:http';
 import { balancerEnvironment } from '../../core/balancer-environment.js';
 import { ExitCode, UserError } from '../../core/errors.js';
 import { DEFAULT_DEPLOYMENTS, startSimulator, type Simulator } from '../../simulator/index.js';
+import { REQUEST_WINDOW_MS } from '../../simulator/rate-limiter.js';
 import type { DevBackendInfo, DevOutput } from '../../ui/dev-output.js';
 import type { ClientTotals, DevSnapshot } from './snapshot.js';
 import { startDemoLoad, type DemoLoad } from './demo-load.js';
@@ -105,6 +106,9 @@ export function balancerEnv(settings: DevSettings, backends: StartedBackend[], c
   env.HOST = settings.host;
   env.PORT = String(settings.port);
   env.CLIENT_API_KEYS = clientKey;
+  // Simulators keep Azure's 10-s request window divided by the time scale; the balancer must count the same window.
+  if (settings.realBackends.length === 0 && env.REQUEST_WINDOW_SECONDS === undefined)
+    env.REQUEST_WINDOW_SECONDS = String(REQUEST_WINDOW_MS / 1000 / settings.timeScale);
   return {
     ...env,
     ...balancerEnvironment(

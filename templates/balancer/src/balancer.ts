@@ -39,7 +39,7 @@ export class Balancer {
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
     this.startedAt = this.now();
-    this.backends = config.backends.map((backend) => new BackendState(backend));
+    this.backends = config.backends.map((backend) => new BackendState(backend, config.requestWindowMs));
     this.auth = new ClientAuth(config);
     this.logger = createLogger(config.logFormat, options.writeLog);
     this.shared = config.sharedState

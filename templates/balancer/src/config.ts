@@ -38,6 +38,8 @@ export interface BalancerConfig {
   defaultCooldownMs: number;
   maxCooldownMs: number;
   circuitBaseMs: number;
+  /** Azure's rolling request window: a remaining-requests reading of 0 holds a deployment until a slot frees in it. */
+  requestWindowMs: number;
   logFormat: LogFormat;
   /** Set by SHARED_STATE_URL: replicas (and workers) share cooldowns, quota readings and reservations. */
   sharedState: SharedStateConfig | undefined;
@@ -91,6 +93,7 @@ export function loadConfig(env: Env): BalancerConfig {
     defaultCooldownMs: read.number('DEFAULT_COOLDOWN_SECONDS', defaults.DEFAULT_COOLDOWN_SECONDS, 0) * 1000,
     maxCooldownMs: read.number('MAX_COOLDOWN_SECONDS', defaults.MAX_COOLDOWN_SECONDS, 0.001) * 1000,
     circuitBaseMs: read.number('CIRCUIT_BASE_SECONDS', defaults.CIRCUIT_BASE_SECONDS, 0.001) * 1000,
+    requestWindowMs: read.number('REQUEST_WINDOW_SECONDS', defaults.REQUEST_WINDOW_SECONDS, 0.001) * 1000,
     logFormat: logFormat as LogFormat,
     sharedState,
     workers,

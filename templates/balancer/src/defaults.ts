@@ -13,5 +13,6 @@ export const defaults = {
   DEFAULT_COOLDOWN_SECONDS: 10,
   MAX_COOLDOWN_SECONDS: 60,
   CIRCUIT_BASE_SECONDS: 2,
+  REQUEST_WINDOW_SECONDS: 10,
   LOG_FORMAT: 'text' as LogFormat,
 };

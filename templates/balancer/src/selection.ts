@@ -15,7 +15,7 @@ export function selectBackend(
   let bestHeadroom = -Infinity;
   let best: BackendState[] = [];
   for (const backend of backends) {
-    if (tried.has(backend) || backend.availableAt(deployment) > now) continue;
+    if (tried.has(backend) || backend.readyAt(deployment, now) > now) continue;
     const priority = backend.config.priority;
     if (priority > bestPriority) continue;
     const headroom = backend.deployment(deployment).headroom(now);
@@ -35,7 +35,7 @@ export function selectBackend(
 }
 
 export interface Exhaustion {
-  /** 429 when some backend is only throttled (it will recover at a known time), 503 when all are broken. */
+  /** 429 when some backend is only throttled or out of requests for now (it will recover at a known time), 503 when all are broken. */
   status: 429 | 503;
   /** Time until the soonest backend can take this deployment again. */
   retryAfterMs: number;
@@ -47,9 +47,9 @@ export function exhaustion(backends: readonly BackendState[], deployment: string
   let anyThrottled = false;
   for (const backend of backends) {
     const state = backend.deployment(deployment);
-    const throttled = state.throttledUntil > now && backend.brokenUntil <= now;
+    const throttled = (state.throttledUntil > now || state.requestsFreeAt(now) > now) && backend.brokenUntil <= now;
     if (throttled) anyThrottled = true;
-    soonest = Math.min(soonest, backend.availableAt(deployment));
+    soonest = Math.min(soonest, backend.readyAt(deployment, now));
   }
   const retryAfterMs = Number.isFinite(soonest) ? Math.max(0, soonest - now) : 0;
   return { status: anyThrottled ? 429 : 503, retryAfterMs };

@@ -22,7 +22,7 @@ export async function settleAttempt(balancer: Balancer, attempt: Attempt, reques
   const { deployment } = attempt.request;
   const now = balancer.now();
   const elapsedMs = now - attempt.startedAt;
-  backend.recordOutcome(deployment, outcome, response && remainingQuota(response.headers), now);
+  backend.recordOutcome(deployment, outcome, response && remainingQuota(response.headers), now, attempt.startedAt);
   if (response) balancer.metrics.observeUpstreamLatency(backend.id, elapsedMs / 1000);
   const verdict = decide(outcome);
   const logFields = { backend: backend.id, deployment, status: outcomeLabel(outcome), ms: Math.round(elapsedMs), request: requestId };

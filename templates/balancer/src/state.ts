@@ -9,8 +9,10 @@ import { circuitCooldownMs, outcomeLabel, throttleCooldownMs, type AttemptOutcom
 
 /** Remaining-quota headers older than this say nothing about now (Azure's token window is 60 s). */
 export const headroomTtlMs = 60_000;
-/** A remaining-requests reading says nothing after Azure's request window (10 s: RPM is enforced per 10 s). */
-export const requestsReadingTtlMs = 10_000;
+/** Azure's request window: RPM is enforced over a rolling 10 s (REQUEST_WINDOW_SECONDS changes it). */
+export const defaultRequestWindowMs = 10_000;
+/** Admissions remembered per deployment, enough for any request budget that can run out. */
+const maxAdmissions = 256;
 
 export class DeploymentState {
   /** Until when the deployment is throttled (429) and until when its circuit is open (5xx); kept apart
@@ -33,8 +35,13 @@ export class DeploymentState {
   awaiting = 0;
   /** What other replicas have sent and not heard back from yet (shared state only). */
   elsewhere: InFlight = { tokens: 0, requests: 0 };
+  /** When requests the request window admitted were sent (ms, ascending, within about one window). */
+  private admissions: number[] = [];
 
-  constructor(readonly deployment: string) {}
+  constructor(
+    readonly deployment: string,
+    readonly requestWindowMs = defaultRequestWindowMs,
+  ) {}
 
   get cooldownUntil(): number {
     return Math.max(this.throttledUntil, this.brokenUntil);
@@ -57,9 +64,35 @@ export class DeploymentState {
   headroom(now: number): number {
     const unknown = now - this.observedAt > headroomTtlMs || (this.remainingTokens === undefined && this.remainingRequests === undefined);
     if (unknown) return this.awaiting > 0 ? -Infinity : Infinity;
-    const requestsCurrent = this.remainingRequests !== undefined && now - this.observedAt <= requestsReadingTtlMs;
-    if (requestsCurrent && this.remainingRequests! - this.elsewhere.requests <= 0) return -1;
     return this.remainingTokens === undefined ? Infinity : this.remainingTokens - this.elsewhere.tokens;
+  }
+
+  /**
+   * When the request window has room again (0 when it has, or nothing current is known). A reading says how
+   * many requests the window had left when it was taken; what was sent since (here and, with shared state,
+   * elsewhere) counts against it, and each request admitted before the reading frees its slot one window
+   * after it was sent, oldest first. Requests this replica never heard of make the answer later, not sooner.
+   */
+  requestsFreeAt(now: number): number {
+    if (this.remainingRequests === undefined || now - this.observedAt >= this.requestWindowMs) return 0;
+    const missing = this.elsewhere.requests - this.remainingRequests;
+    if (missing < 0) return 0;
+    const from = this.observedAt - this.requestWindowMs;
+    let seen = 0;
+    for (const sentAt of this.admissions) {
+      if (sentAt <= from || sentAt > this.observedAt) continue;
+      if (seen++ === missing) return sentAt + this.requestWindowMs;
+    }
+    return this.observedAt + this.requestWindowMs;
+  }
+
+  /** The request window admitted a request sent at `sentAt` (an answer other than 429 came back with a reading). */
+  admitted(sentAt: number, now: number): void {
+    const list = this.admissions;
+    while (list.length > 0 && (list[0]! <= now - 2 * this.requestWindowMs || list.length >= maxAdmissions)) list.shift();
+    let at = list.length;
+    while (at > 0 && list[at - 1]! > sentAt) at--;
+    list.splice(at, 0, sentAt);
   }
 
   /** An attempt's answer (or failure) came back. */
@@ -82,8 +115,9 @@ export class DeploymentState {
   /** A reading of the remaining quota taken at `now`; an older one (from another replica) changes nothing. */
   observeRemaining(tokens: number | undefined, requests: number | undefined, now: number): void {
     if ((tokens === undefined && requests === undefined) || now < this.observedAt) return;
-    if (tokens !== undefined) this.remainingTokens = tokens;
-    if (requests !== undefined) this.remainingRequests = requests;
+    // A negative value is a sentinel (the Responses API sends -1), not a count: nothing is known.
+    if (tokens !== undefined) this.remainingTokens = tokens < 0 ? undefined : tokens;
+    if (requests !== undefined) this.remainingRequests = requests < 0 ? undefined : requests;
     this.observedAt = now;
   }
 
@@ -93,7 +127,10 @@ export class DeploymentState {
 
   /** A reading another replica took: kept only when newer than what this one knows (the same one is not re-applied). */
   observeSharedReading(tokens: number | undefined, requests: number | undefined, at: number): void {
-    if (at > this.observedAt) this.observeRemaining(tokens, requests, at);
+    if (at <= this.observedAt) return;
+    this.observeRemaining(tokens, requests, at);
+    // The other replica's request was sent before its reading: counting it from the reading errs late.
+    if (requests !== undefined) this.admitted(at, at);
   }
 
   /** Rests the deployment until `until` at least: a cooldown is only ever extended, never shortened. */
@@ -136,7 +173,10 @@ export class BackendState {
   private readonly deployments = new Map<string, DeploymentState>();
   private readonly candidates = new Map<string, DeploymentState>();
 
-  constructor(readonly config: BackendConfig) {}
+  constructor(
+    readonly config: BackendConfig,
+    private readonly requestWindowMs = defaultRequestWindowMs,
+  ) {}
 
   get id(): string {
     return this.config.id;
@@ -148,7 +188,7 @@ export class BackendState {
     if (known) return known;
     let candidate = this.candidates.get(name);
     if (!candidate) {
-      candidate = new DeploymentState(name);
+      candidate = new DeploymentState(name, this.requestWindowMs);
       this.candidates.set(name, candidate);
       evictOldest(this.candidates, maxCandidateDeployments, () => true);
     }
@@ -202,23 +242,31 @@ export class BackendState {
     this.brokenUntil = Math.max(this.brokenUntil, until);
   }
 
-  /** When this backend can take a request for the deployment again (0 = now). */
+  /** Until when this backend rests for the deployment: its circuit or the deployment's cooldown (0 = not resting). */
   availableAt(deployment: string): number {
     const state = this.deployments.get(deployment) ?? this.candidates.get(deployment);
     return Math.max(this.brokenUntil, state?.cooldownUntil ?? 0);
   }
 
+  /** When this backend can take a request for the deployment: not resting, and room in its request window. */
+  readyAt(deployment: string, now: number): number {
+    const state = this.deployments.get(deployment) ?? this.candidates.get(deployment);
+    return Math.max(this.availableAt(deployment), state?.requestsFreeAt(now) ?? 0);
+  }
+
   /**
    * What any attempt teaches, whatever its verdict: the outcome is counted; an answer other than 404
-   * shows the backend serves the deployment; the answer's remaining-quota headers are noted.
+   * shows the backend serves the deployment; the answer's remaining-quota headers are noted, and an
+   * answer other than 429 that carries a remaining-requests reading was admitted by the request window.
    */
-  recordOutcome(deployment: string, outcome: AttemptOutcome, remaining: RemainingQuota | undefined, now: number): void {
+  recordOutcome(deployment: string, outcome: AttemptOutcome, remaining: RemainingQuota | undefined, now: number, sentAt = now): void {
     const state = this.deployment(deployment);
     state.countOutcome(outcomeLabel(outcome));
     if (outcome.kind !== 'response') return;
     if (outcome.status !== 404) this.confirm(deployment, now);
     if (remaining && (remaining.tokens !== undefined || remaining.requests !== undefined)) {
       state.observeRemaining(remaining.tokens, remaining.requests, now);
+      if (remaining.requests !== undefined && outcome.status !== 429) state.admitted(sentAt, now);
       this.listener?.observed(this, deployment, remaining, now);
     }
   }

@@ -45,6 +45,7 @@ test('defaults', () => {
     defaultCooldownMs: 10_000,
     maxCooldownMs: 60_000,
     circuitBaseMs: 2000,
+    requestWindowMs: 10_000,
     logFormat: 'text',
     sharedState: undefined,
     workers: 1,
@@ -222,6 +223,8 @@ test('numeric bounds', () => {
     ['DEFAULT_COOLDOWN_SECONDS', '0', 'defaultCooldownMs', 0],
     ['MAX_COOLDOWN_SECONDS', '0.001', 'maxCooldownMs', 1],
     ['CIRCUIT_BASE_SECONDS', '0.25', 'circuitBaseMs', 250],
+    ['REQUEST_WINDOW_SECONDS', '1', 'requestWindowMs', 1000],
+    ['REQUEST_WINDOW_SECONDS', '0.5', 'requestWindowMs', 500],
   ];
   for (const [name, value, field, expected] of ok) assert.equal(loadConfig({ ...minimal, [name]: value })[field], expected, `${name}=${value}`);
   const bad: [string, string][] = [
@@ -236,6 +239,8 @@ test('numeric bounds', () => {
     ['DEFAULT_COOLDOWN_SECONDS', '-0.5'],
     ['MAX_COOLDOWN_SECONDS', '0'],
     ['CIRCUIT_BASE_SECONDS', '0'],
+    ['REQUEST_WINDOW_SECONDS', '0'],
+    ['REQUEST_WINDOW_SECONDS', 'ten'],
   ];
   for (const [name, value] of bad) assert.match(onlyProblem({ ...minimal, [name]: value }, name), new RegExp(`"${value}"`), `${name}=${value}`);
 });

@@ -92,11 +92,13 @@ test('an unknown backend still waiting for an answer ranks below every other, an
   assert.deepEqual(reachable([waiting, idle]), ['idle', 'waiting'], 'once answered it is unknown again, and tried');
 });
 
-test('a backend out of requests (headroom -1) loses to one with tokens left, but is still used when alone', () => {
+test('a backend whose request window is full is not chosen; alone, the answer is a 429 until a slot frees', () => {
   const out = backend('out');
   out.deployment('chat').observeRemaining(80_000, 0, now);
   assert.deepEqual(reachable([out, remaining(backend('some'), 100)]), ['some']);
-  assert.equal(pick([out, backend('worse', 2)]), 'out');
+  assert.equal(pick([out, backend('worse', 2)]), 'worse', 'a worse priority group takes it');
+  assert.equal(pick([out]), undefined);
+  assert.deepEqual(exhaustion([out], 'chat', now), { status: 429, retryAfterMs: 10_000 });
 });
 
 test('random among equals: each draw picks its own backend', () => {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BackendState, DeploymentState, headroomTtlMs, maxCandidateDeployments, maxKnownDeployments, requestsReadingTtlMs } from '../src/state.js';
+import { BackendState, DeploymentState, headroomTtlMs, maxCandidateDeployments, maxKnownDeployments } from '../src/state.js';
 
 function backend(): BackendState {
   return new BackendState({ id: '1', url: new URL('https://one.openai.azure.com/'), priority: 1, apiKey: 'k', deploymentName: undefined });
@@ -53,17 +53,24 @@ test('headroom() is the remaining tokens while the observation is fresh, Infinit
   assert.equal(state.headroom(10_000 + headroomTtlMs + 1), 999, 'a new observation makes it known again');
 });
 
-test('headroom() is -1 when the request budget is used up, whatever tokens remain', () => {
+test('a used-up request budget makes the deployment wait, whatever tokens remain; headroom ranks by tokens', () => {
   const state = new DeploymentState('chat');
   state.observeRemaining(50_000, 1, 0);
-  assert.equal(state.headroom(0), 50_000);
+  assert.equal(state.requestsFreeAt(0), 0);
   state.reserve(10);
   assert.equal(state.remainingRequests, 0);
-  assert.equal(state.headroom(0), -1);
+  assert.equal(state.requestsFreeAt(0), 10_000);
+  assert.equal(state.headroom(0), 49_990);
   state.answered();
-  state.observeRemaining(50_000, -3, 0);
-  assert.equal(state.headroom(0), -1);
   assert.equal(state.headroom(headroomTtlMs + 1), Infinity, 'stale: unknown again');
+});
+
+test('negative remaining-* values are sentinels (the Responses API sends -1): nothing is known', () => {
+  const state = new DeploymentState('chat');
+  state.observeRemaining(-1, -1, 0);
+  assert.deepEqual([state.remainingTokens, state.remainingRequests], [undefined, undefined]);
+  assert.equal(state.requestsFreeAt(0), 0);
+  assert.equal(state.headroom(0), Infinity);
 });
 
 test('isAvailable() once the cooldown has passed', () => {
@@ -183,10 +190,10 @@ test('a success after a longer broken mark keeps the shorter throttle that start
   assert.equal(state.cooldownReason, 'throttled');
 });
 
-test('headroom() is -1 when the request budget is used up even if tokens were never reported', () => {
+test('a used-up request budget makes the deployment wait even if tokens were never reported', () => {
   const state = new DeploymentState('chat');
   state.observeRemaining(undefined, 0, 1_000);
-  assert.equal(state.headroom(1_000), -1);
+  assert.equal(state.requestsFreeAt(1_000), 11_000);
 });
 
 const policy = { defaultCooldownMs: 10_000, circuitBaseMs: 2000, maxCooldownMs: 60_000 };
@@ -312,9 +319,42 @@ test('recordUsage() adds up the tokens responses reported', () => {
   assert.deepEqual([chat.promptTokens, chat.completionTokens], [13, 12]);
 });
 
-test('a remaining-requests reading of 0 ranks a backend last only within the 10-second request window', () => {
-  const state = new DeploymentState('chat');
-  state.observeRemaining(5000, 0, 1000);
-  assert.equal(state.headroom(1000 + requestsReadingTtlMs), -1);
-  assert.equal(state.headroom(1001 + requestsReadingTtlMs), 5000, 'after the window the tokens reading ranks it again');
+test('a full request window holds the deployment until the oldest request it admitted is one window old', () => {
+  const b = backend();
+  const sent = [1000, 2000, 3000];
+  for (const at of sent) b.recordOutcome('chat', { kind: 'response', status: 200 }, { tokens: 5000, requests: 3 - sent.indexOf(at) - 1 }, at + 100, at);
+  const chat = b.deployment('chat');
+  assert.equal(chat.remainingRequests, 0);
+  assert.equal(b.readyAt('chat', 3200), 11_000, 'the request sent at 1000 frees its slot at 11 000');
+  assert.equal(b.availableAt('chat'), 0, 'a full window is not a cooldown');
+  assert.equal(b.readyAt('chat', 11_000), 11_000, 'ready once the slot is free');
+  chat.elsewhere = { tokens: 0, requests: 1 };
+  assert.equal(b.readyAt('chat', 3200), 12_000, 'one more in flight elsewhere: the second oldest slot');
+  chat.elsewhere = { tokens: 0, requests: 5 };
+  assert.equal(b.readyAt('chat', 3200), 3100 + 10_000, 'more than it knows of: a whole window after the reading');
+  assert.equal(b.readyAt('chat', 3100 + 10_000), 0, 'a reading one window old says nothing');
+});
+
+test('room in the window: a reading above what is in flight, or a request sent since that used the last slot', () => {
+  const b = backend();
+  b.recordOutcome('chat', { kind: 'response', status: 200 }, { tokens: 5000, requests: 1 }, 1100, 1000);
+  assert.equal(b.readyAt('chat', 1200), 0);
+  const answered = b.reserve('chat', 10);
+  assert.equal(b.readyAt('chat', 1200), 11_000, 'the last slot went to the request sent at 1200');
+  answered();
+});
+
+test("a 429 with a reading admitted nothing; another replica's reading counts from when it was taken", () => {
+  const b = backend();
+  b.recordOutcome('chat', { kind: 'response', status: 429 }, { tokens: 5000, requests: 0 }, 1100, 1000);
+  assert.equal(b.readyAt('chat', 1200), 1100 + 10_000, 'nothing known admitted: a whole window after the reading');
+  const other = backend();
+  other.deployment('chat').observeSharedReading(5000, 0, 4000);
+  assert.equal(other.readyAt('chat', 4100), 14_000);
+});
+
+test('the request window follows REQUEST_WINDOW_SECONDS', () => {
+  const b = new BackendState({ id: '1', url: new URL('https://one.openai.azure.com/'), priority: 1, apiKey: 'k', deploymentName: undefined }, 1000);
+  b.recordOutcome('chat', { kind: 'response', status: 200 }, { tokens: 5000, requests: 0 }, 110, 100);
+  assert.equal(b.readyAt('chat', 200), 1100);
 });

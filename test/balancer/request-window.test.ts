@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { APIError } from 'openai';
+import { clientKey, hello, startTopology, type Topology } from '../helpers/topology.js';
+
+// 3,000 TPM = 18 RPM = 3 requests per 10-s window; time scale 2 makes the window 5 s, and the balancer counts the same window.
+const timeScale = 2;
+const windowMs = 10_000 / timeScale;
+const simulator = { timeScale, deployments: [{ name: 'chat', model: 'gpt-4o-mini', tpm: 3000 }] };
+
+describe('the request window (x-ratelimit-remaining-requests)', () => {
+  let topology: Topology;
+  before(async () => {
+    topology = await startTopology([{ simulator }, { simulator }], { REQUEST_WINDOW_SECONDS: String(windowMs / 1000) });
+  });
+  after(() => topology.close());
+
+  const upstream429s = (): number => topology.simulators.reduce((sum, s) => sum + s.stats().deployments.find((d) => d.name === 'chat')!.rejected429, 0);
+  const upstreamRequests = (): number => topology.simulators.reduce((sum, s) => sum + s.stats().deployments.find((d) => d.name === 'chat')!.requests, 0);
+
+  it('sends nothing into a full window: the balancer answers 429 until the oldest admitted request is one window old', async () => {
+    const client = topology.azure();
+    const firstSentAt = Date.now();
+    for (let i = 0; i < 6; i++) await client.chat.completions.create({ model: 'chat', messages: hello, max_tokens: 5 });
+    assert.equal(upstreamRequests(), 6);
+    assert.deepEqual(
+      topology.simulators.map((s) => s.stats().deployments.find((d) => d.name === 'chat')!.admitted),
+      [3, 3],
+      'the six requests filled both windows',
+    );
+
+    const refused = await client.chat.completions.create({ model: 'chat', messages: hello, max_tokens: 5 }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    assert.ok(refused instanceof APIError, `a 429 from the balancer, got ${String(refused)}`);
+    assert.equal(refused.status, 429);
+    assert.equal(upstreamRequests(), 6, 'the seventh request was not sent upstream');
+    const retryAfterMs = Number(refused.headers?.get('retry-after-ms'));
+    assert.ok(retryAfterMs > 0 && retryAfterMs <= windowMs, `retry-after-ms ${retryAfterMs} is within one window`);
+    assert.ok(Date.now() + retryAfterMs >= firstSentAt + windowMs, 'not before the first request is one window old');
+
+    await sleep(retryAfterMs);
+    await client.chat.completions.create({ model: 'chat', messages: hello, max_tokens: 5 });
+    assert.equal(upstream429s(), 0, 'no request went into a full window');
+  });
+
+  it('shows the wait in the log line of the refusal', async () => {
+    const line = topology.logs.findLast((entry) => entry.includes('No backend available for chat'));
+    assert.ok(line, 'the refusal was logged');
+    assert.match(line, /status=429/);
+    assert.doesNotMatch(line, new RegExp(clientKey));
+  });
+});
