@@ -64,43 +64,38 @@ if (values.only !== undefined && values.only !== 'replicas') {
 const onlyReplicas = values.only === 'replicas';
 const replicaSettings = replicasSettings(quick);
 
-const settings = quick
+const fullSettings = {
+  warmupMs: 3000,
+  latency: { rate: 100, rounds: 6, roundMs: 2000, warmupMs: 1000 },
+  throughput: { connections: 128, rounds: 2, warmupMs: 1000, durationMs: 4000 },
+  firstByte: { rate: 50, rounds: 4, roundMs: 1500, warmupMs: 500 },
+  intactStreams: 30,
+  quota: {
+    backends: 3,
+    tpm: 30_000,
+    loads: [0.6, 0.8, 1.0, 1.2],
+    maxTokens: 500,
+    timeScale: 60,
+    simulatedSeconds: 180,
+    trials: 2,
+    upstreamTimeoutMs: 2000,
+  } satisfies QuotaSettings,
+  resilience: { rate: 25, durationMs: 8000, clientTimeoutMs: 6000, upstreamTimeoutMs: 2000, timeScale: 20, maxTokens: 50 } satisfies ResilienceSettings,
+};
+
+/** A --quick run (a smoke run) is the full run with shorter rounds and fewer of them. */
+const settings: typeof fullSettings = quick
   ? {
+      ...fullSettings,
       warmupMs: 700,
-      latency: { rate: 100, rounds: 2, roundMs: 1000, warmupMs: 300 },
-      throughput: { connections: 128, rounds: 1, warmupMs: 500, durationMs: 1500 },
-      firstByte: { rate: 50, rounds: 2, roundMs: 800, warmupMs: 200 },
+      latency: { ...fullSettings.latency, rounds: 2, roundMs: 1000, warmupMs: 300 },
+      throughput: { ...fullSettings.throughput, rounds: 1, warmupMs: 500, durationMs: 1500 },
+      firstByte: { ...fullSettings.firstByte, rounds: 2, roundMs: 800, warmupMs: 200 },
       intactStreams: 10,
-      quota: {
-        backends: 3,
-        tpm: 30_000,
-        loads: [0.6, 0.8, 1.0, 1.2],
-        maxTokens: 500,
-        timeScale: 60,
-        simulatedSeconds: 60,
-        trials: 1,
-        upstreamTimeoutMs: 2000,
-      } satisfies QuotaSettings,
-      resilience: { rate: 20, durationMs: 2000, clientTimeoutMs: 6000, upstreamTimeoutMs: 2000, timeScale: 20, maxTokens: 50 } satisfies ResilienceSettings,
+      quota: { ...fullSettings.quota, simulatedSeconds: 60, trials: 1 },
+      resilience: { ...fullSettings.resilience, rate: 20, durationMs: 2000 },
     }
-  : {
-      warmupMs: 3000,
-      latency: { rate: 100, rounds: 6, roundMs: 2000, warmupMs: 1000 },
-      throughput: { connections: 128, rounds: 2, warmupMs: 1000, durationMs: 4000 },
-      firstByte: { rate: 50, rounds: 4, roundMs: 1500, warmupMs: 500 },
-      intactStreams: 30,
-      quota: {
-        backends: 3,
-        tpm: 30_000,
-        loads: [0.6, 0.8, 1.0, 1.2],
-        maxTokens: 500,
-        timeScale: 60,
-        simulatedSeconds: 180,
-        trials: 2,
-        upstreamTimeoutMs: 2000,
-      } satisfies QuotaSettings,
-      resilience: { rate: 25, durationMs: 8000, clientTimeoutMs: 6000, upstreamTimeoutMs: 2000, timeScale: 20, maxTokens: 50 } satisfies ResilienceSettings,
-    };
+  : fullSettings;
 
 const contenders: Contender[] = [direct, aoaiLb, nginx, portkey];
 const proxies = contenders.filter((contender) => contender !== direct).map((contender) => contender.name);
