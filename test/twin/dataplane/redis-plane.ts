@@ -80,5 +80,5 @@ export function authorize(tokens: TokenStore, database: RedisDatabase, username:
     return { ok: false, reason: `the username is not the token's object id ${token.principalId}` };
   const granted = [...database.assignments.values()].some((a) => a.provisioningState === 'Succeeded' && a.objectId.toLowerCase() === username.toLowerCase());
   if (!granted) return { ok: false, reason: `no access policy assignment for ${username} on database ${database.name}` };
-  return { ok: true };
+  return { ok: true, expiresAt: token.expiresAt };
 }

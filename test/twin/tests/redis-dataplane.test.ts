@@ -3,10 +3,11 @@
 // twin's managed-identity endpoint (resource https://redis.azure.com) and the identity's object id as the
 // username: let in with an access policy assignment, refused (Redis's own WRONGPASS) without one, with a
 // token the twin never issued, for another resource, expired, or under another username; re-AUTH is checked
-// the same way; nothing gets in without AUTH; deleting the cluster stops the redis-server.
+// the same way; a connection whose token expires without a fresh AUTH is closed; nothing gets in without AUTH;
+// deleting the cluster stops the redis-server.
 import assert from 'node:assert/strict';
 import { connect as netConnect } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { createClient } from '@redis/client';
 import { ManagedServiceIdentityClient } from '@azure/arm-msi';
@@ -128,6 +129,58 @@ describe('twin: Azure Managed Redis data plane (redis-server behind an Entra ID 
       .map((a) => a.reason);
     assert.ok(reasons.some((r) => /no access policy assignment/.test(r ?? '')));
     assert.ok(reasons.some((r) => /expired/.test(r ?? '')));
+  });
+
+  it('closes a connection when its token expires without a fresh AUTH; a re-AUTH moves the deadline, except in RESP2 subscribe mode', async () => {
+    const tokens = twin.dataPlane!.tokens;
+    const front = twin.redisPlanes!.plane('amr-dp')!.front;
+    const lifetime = tokens.lifetimeMs;
+    const sockets: TLSSocket[] = [];
+    /** A raw connection that signs in (HELLO 2 or 3) and subscribes; `reAuth` sends AUTH with a fresh token and gives Redis's reply. */
+    const subscriber = async (protocol: 2 | 3) => {
+      const socket = tlsConnect({ host: '127.0.0.1', port, ca: twin.ca });
+      sockets.push(socket);
+      let replies = '';
+      socket.on('data', (c: Buffer) => (replies += c.toString()));
+      socket.on('error', () => undefined);
+      await new Promise((resolve) => socket.once('secureConnect', resolve));
+      socket.write(`HELLO ${protocol} AUTH ${granted.principalId} ${await tokenFor(granted.clientId)}\r\nSUBSCRIBE events\r\n`);
+      await waitFor(`the RESP${protocol} subscription`, () => /subscribe\r\n\$6\r\nevents\r\n:1\r\n$/.test(replies));
+      return {
+        socket,
+        async reAuth() {
+          const before = replies.length;
+          socket.write(`AUTH ${granted.principalId} ${await tokenFor(granted.clientId)}\r\n`);
+          return waitFor(`the RESP${protocol} re-AUTH reply`, () => /\r\n$/.test(replies.slice(before)) && replies.slice(before));
+        },
+      };
+    };
+    try {
+      // First tokens live 2 s, the renewed ones 4 s: every renewed deadline is later than every first one.
+      tokens.lifetimeMs = 2000;
+      const lapsing = client(granted.principalId, await tokenFor(granted.clientId));
+      const renewed = client(granted.principalId, await tokenFor(granted.clientId), 3);
+      const [, , resp2, resp3] = await Promise.all([lapsing.connect(), renewed.connect(), subscriber(2), subscriber(3)]);
+      tokens.lifetimeMs = 4000;
+      assert.equal(await renewed.auth({ username: granted.principalId, password: await tokenFor(granted.clientId) }), 'OK');
+      assert.match(await resp2.reAuth(), /^-ERR Can't execute 'auth': only \(P\|S\)SUBSCRIBE/, "Redis's own refusal");
+      assert.equal(await resp3.reAuth(), '+OK\r\n');
+      const expiredBefore = front.expired.length;
+
+      await waitFor('the connection without a fresh AUTH to be closed', () => !lapsing.isOpen, 5000);
+      await waitFor('the RESP2 subscriber, whose AUTH Redis refused, to be closed', () => resp2.socket.closed, 5000);
+      for (const closed of front.expired.slice(expiredBefore)) {
+        assert.equal(closed.username, granted.principalId);
+        assert.ok(closed.closedAt >= closed.expiresAt, 'closed at expiry, not before');
+      }
+      assert.equal(await renewed.ping(), 'PONG', 'the re-AUTHed connection outlives its first token');
+      assert.ok(!resp3.socket.closed, 'the RESP3 subscriber, re-AUTHed while subscribed, outlives its first token');
+      await waitFor('the re-AUTHed connections to be closed once their new tokens expire', () => !renewed.isOpen && resp3.socket.closed, 6000);
+      assert.equal(front.expired.length, expiredBefore + 4);
+    } finally {
+      tokens.lifetimeMs = lifetime;
+      for (const socket of sockets) socket.destroy();
+    }
   });
 
   it('answers NOAUTH before AUTH, and the redis-server itself takes nothing unauthenticated', async () => {
