@@ -11,6 +11,11 @@ import { circuitCooldownMs, outcomeLabel, throttleCooldownMs, type AttemptOutcom
 export const headroomTtlMs = 60_000;
 /** Azure's request window: RPM is enforced over a rolling 10 s (REQUEST_WINDOW_SECONDS changes it). */
 export const defaultRequestWindowMs = 10_000;
+/**
+ * A slot in the request window is counted free this much after one window: a request sent at the edge reaches
+ * Azure a little later, and a measurement saw the slot come back at about 10.6 s (aoai-data-plane.md §1.3).
+ */
+export const requestSlotMargin = 0.05;
 /** Admissions remembered per deployment, enough for any request budget that can run out. */
 const maxAdmissions = 256;
 
@@ -71,19 +76,20 @@ export class DeploymentState {
    * When the request window has room again (0 when it has, or nothing current is known). A reading says how
    * many requests the window had left when it was taken; what was sent since (here and, with shared state,
    * elsewhere) counts against it, and each request admitted before the reading frees its slot one window
-   * after it was sent, oldest first. Requests this replica never heard of make the answer later, not sooner.
+   * after it was sent (plus a margin), oldest first. Requests this replica never heard of make the answer later, not sooner.
    */
   requestsFreeAt(now: number): number {
-    if (this.remainingRequests === undefined || now - this.observedAt >= this.requestWindowMs) return 0;
+    const slotBackMs = this.requestWindowMs * (1 + requestSlotMargin);
+    if (this.remainingRequests === undefined || now - this.observedAt >= slotBackMs) return 0;
     const missing = this.elsewhere.requests - this.remainingRequests;
     if (missing < 0) return 0;
     const from = this.observedAt - this.requestWindowMs;
     let seen = 0;
     for (const sentAt of this.admissions) {
       if (sentAt <= from || sentAt > this.observedAt) continue;
-      if (seen++ === missing) return sentAt + this.requestWindowMs;
+      if (seen++ === missing) return sentAt + slotBackMs;
     }
-    return this.observedAt + this.requestWindowMs;
+    return this.observedAt + slotBackMs;
   }
 
   /** The request window admitted a request sent at `sentAt` (an answer other than 429 came back with a reading). */
