@@ -1,9 +1,10 @@
 /**
  * The store's atomic steps, as Lua scripts (EVALSHA, loaded on first use): a cooldown only ever extended,
- * a reading only ever replaced by a newer one, a reservation counted up and down per replica.
+ * and what a replica learned of a deployment (its in-flight totals, its newest reading) written at once.
  */
 import { defineScript, type CommandParser } from '@redis/client';
 import type { NumberReply } from '@redis/client/dist/lib/RESP/types.js';
+import type { InFlight } from '../state.js';
 
 const transformNumber = undefined as unknown as () => NumberReply;
 
@@ -26,38 +27,51 @@ return 1`,
   transformReply: transformNumber,
 });
 
-/** rt, rr, ro := the reading when it was taken after the stored one ('' leaves a value out). Returns 1 when kept. */
-export const observeReading = defineScript({
+/**
+ * What one replica learned of one deployment since its last write, in one step:
+ *   - its in-flight count, as totals (t:{replica}, q:{replica}; removed at 0) — a total, not a change, so a
+ *     write lost while the store was away is mended by the next one;
+ *   - rt, rr, ro := its newest reading, when that was taken after the stored one ('' leaves a value out).
+ * Either part may be absent ('' as the request count, or as the reading's time). Returns 1.
+ */
+export const writeDeployment = defineScript({
   SCRIPT: `
-local stored = tonumber(redis.call('HGET', KEYS[1], 'ro') or '0')
+if ARGV[3] ~= '' then
+  if tonumber(ARGV[3]) > 0 then
+    redis.call('HSET', KEYS[1], 't:' .. ARGV[1], ARGV[2], 'q:' .. ARGV[1], ARGV[3])
+  else
+    redis.call('HDEL', KEYS[1], 't:' .. ARGV[1], 'q:' .. ARGV[1])
+  end
+end
+if ARGV[7] ~= '' and tonumber(ARGV[7]) > tonumber(redis.call('HGET', KEYS[1], 'ro') or '0') then
+  redis.call('HSET', KEYS[1], 'ro', ARGV[7])
+  if ARGV[5] == '' then redis.call('HDEL', KEYS[1], 'rt') else redis.call('HSET', KEYS[1], 'rt', ARGV[5]) end
+  if ARGV[6] == '' then redis.call('HDEL', KEYS[1], 'rr') else redis.call('HSET', KEYS[1], 'rr', ARGV[6]) end
+end
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
-if tonumber(ARGV[3]) <= stored then return 0 end
-redis.call('HSET', KEYS[1], 'ro', ARGV[3])
-if ARGV[1] == '' then redis.call('HDEL', KEYS[1], 'rt') else redis.call('HSET', KEYS[1], 'rt', ARGV[1]) end
-if ARGV[2] == '' then redis.call('HDEL', KEYS[1], 'rr') else redis.call('HSET', KEYS[1], 'rr', ARGV[2]) end
 return 1`,
   NUMBER_OF_KEYS: 1,
-  parseCommand(parser: CommandParser, key: string, tokens: number | undefined, requests: number | undefined, at: number, ttlMs: number) {
+  parseCommand(parser: CommandParser, key: string, replica: string, inFlight: InFlight | undefined, reading: Reading | undefined, ttlMs: number) {
     parser.pushKey(key);
-    parser.push(tokens === undefined ? '' : String(tokens), requests === undefined ? '' : String(requests), String(Math.floor(at)), String(ttlMs));
+    const text = (value: number | undefined): string => (value === undefined ? '' : String(Math.round(value)));
+    parser.push(
+      replica,
+      text(inFlight?.tokens),
+      text(inFlight?.requests),
+      String(ttlMs),
+      text(reading?.tokens),
+      text(reading?.requests),
+      reading === undefined ? '' : String(Math.floor(reading.at)),
+    );
   },
   transformReply: transformNumber,
 });
 
-/** t:{replica} += tokens, q:{replica} += requests; a count that falls to 0 or below is removed. */
-export const countInFlight = defineScript({
-  SCRIPT: `
-local tokens = redis.call('HINCRBY', KEYS[1], 't:' .. ARGV[1], ARGV[2])
-local requests = redis.call('HINCRBY', KEYS[1], 'q:' .. ARGV[1], ARGV[3])
-if requests <= 0 then redis.call('HDEL', KEYS[1], 't:' .. ARGV[1], 'q:' .. ARGV[1]) end
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
-return requests`,
-  NUMBER_OF_KEYS: 1,
-  parseCommand(parser: CommandParser, key: string, replica: string, tokens: number, requests: number, ttlMs: number) {
-    parser.pushKey(key);
-    parser.push(replica, String(Math.round(tokens)), String(requests), String(ttlMs));
-  },
-  transformReply: transformNumber,
-});
+export interface Reading {
+  tokens: number | undefined;
+  requests: number | undefined;
+  /** When it was taken, ms since epoch. */
+  at: number;
+}
 
-export const scripts = { extendUntil, observeReading, countInFlight };
+export const scripts = { extendUntil, writeDeployment };

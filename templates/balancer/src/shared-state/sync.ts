@@ -1,6 +1,7 @@
 /**
- * The shared picture: what this replica learns goes to the store as it happens (cooldowns published on the
- * events channel, readings and reservations written without waiting), and what the others learned comes
+ * The shared picture: what this replica learns goes to the store without waiting (cooldowns at once, and
+ * published on the events channel; readings and in-flight totals gathered per short interval, writes.ts),
+ * and what the others learned comes
  * back by the channel at once and by a refresh every SHARED_STATE_REFRESH_MS. Selection reads only the local
  * state, so the store is never on a request's path; while it is away, nothing is sent or read.
  */
@@ -11,9 +12,14 @@ import type { BackendState, CooldownReason, RemainingQuota, StateListener } from
 import type { SharedStateConfig } from './config.js';
 import { parseCooldownEvent, StoreKeys, type CooldownEvent } from './keys.js';
 import { SharedStore, type StoreHealth } from './store.js';
+import { DeploymentWrites } from './writes.js';
 
 /** Deployments read per backend and refresh at most: known ones first, then those in use. */
 const maxDeploymentsPerRefresh = 64;
+/** Deployment keys kept computed (a digest each); past this the cache starts over. */
+const maxCachedKeys = 4096;
+/** Readings and in-flight totals are written at most this often (and at least 5 times per refresh). */
+const maxWriteIntervalMs = 20;
 
 export interface SharedStateStatus extends StoreHealth {
   replica: string;
@@ -39,6 +45,8 @@ export class SharedState implements StateListener {
   private refreshing = false;
   private peers = 0;
   private refreshedAt = 0;
+  private readonly deploymentKeys = new Map<string, string>();
+  private readonly writes: DeploymentWrites;
 
   constructor(
     private readonly config: SharedStateConfig,
@@ -60,6 +68,14 @@ export class SharedState implements StateListener {
     this.slowMs = Math.max(1000, 10 * config.refreshMs);
     this.store = new SharedStore(config, this.replica, logger, now, options.azureClientId);
     this.store.onJoined = () => this.rejoin();
+    this.writes = new DeploymentWrites(
+      {
+        usable: () => this.store.usable,
+        write: (key, inFlight, reading) => this.store.client.writeDeployment(key, this.replica, inFlight, reading, this.ttlMs),
+        failed: (error) => this.store.problem(error),
+      },
+      Math.max(1, Math.min(maxWriteIntervalMs, Math.round(config.refreshMs / 5))),
+    );
   }
 
   start(): void {
@@ -70,6 +86,7 @@ export class SharedState implements StateListener {
 
   async close(): Promise<void> {
     clearInterval(this.timer);
+    this.writes.close();
     if (this.store.usable) await this.store.client.hDel(this.keys.replicas, this.replica).catch(() => undefined);
     await this.store.close();
   }
@@ -83,26 +100,33 @@ export class SharedState implements StateListener {
     if (!tag || !this.store.usable) return;
     const event: CooldownEvent =
       deployment === undefined ? { r: this.replica, b: tag, k: reason, u: until } : { r: this.replica, b: tag, d: deployment, k: reason, u: until };
-    const key = deployment === undefined ? this.keys.backend(tag) : this.keys.deployment(tag, deployment);
+    const key = deployment === undefined ? this.keys.backend(tag) : this.deploymentKey(tag, deployment);
     const field = reason === 'throttled' ? 'tu' : 'bu';
     this.send(this.store.client.extendUntil(key, field, until, this.ttlMs, this.keys.channel, JSON.stringify(event)));
   }
 
   observed(backend: BackendState, deployment: string, remaining: RemainingQuota, at: number): void {
     const tag = this.tags.get(backend);
-    if (!tag || !this.store.usable || !backend.isKnown(deployment)) return;
-    this.send(this.store.client.observeReading(this.keys.deployment(tag, deployment), remaining.tokens, remaining.requests, at, this.ttlMs));
+    if (!tag || !backend.isKnown(deployment)) return;
+    this.writes.observe(this.deploymentKey(tag, deployment), { tokens: remaining.tokens, requests: remaining.requests, at });
   }
 
   reserved(backend: BackendState, deployment: string, estimatedTokens: number): (() => void) | undefined {
     const tag = this.tags.get(backend);
     // Names no backend has answered for stay local: a client must not be able to fill the store with keys.
-    if (!tag || !this.store.usable || !backend.isKnown(deployment)) return undefined;
-    const key = this.keys.deployment(tag, deployment);
-    this.send(this.store.client.countInFlight(key, this.replica, estimatedTokens, 1, this.ttlMs));
-    return () => {
-      if (this.store.usable) this.send(this.store.client.countInFlight(key, this.replica, -estimatedTokens, -1, this.ttlMs));
-    };
+    if (!tag || !backend.isKnown(deployment)) return undefined;
+    return this.writes.reserve(this.deploymentKey(tag, deployment), estimatedTokens);
+  }
+
+  private deploymentKey(tag: string, deployment: string): string {
+    const id = `${tag}/${deployment}`;
+    let key = this.deploymentKeys.get(id);
+    if (key === undefined) {
+      if (this.deploymentKeys.size >= maxCachedKeys) this.deploymentKeys.clear();
+      key = this.keys.deployment(tag, deployment);
+      this.deploymentKeys.set(id, key);
+    }
+    return key;
   }
 
   /** One refresh: say this replica is alive, then read every backend's and deployment's shared state. */
@@ -120,7 +144,7 @@ export class SharedState implements StateListener {
         client.hGetAll(this.keys.replicas),
         ...plan.flatMap(({ tag, deployments }) => [
           client.hGetAll(this.keys.backend(tag)),
-          ...deployments.map((name) => client.hGetAll(this.keys.deployment(tag, name))),
+          ...deployments.map((name) => client.hGetAll(this.deploymentKey(tag, name))),
         ]),
       ]);
       const alive = this.aliveReplicas(replicas, now);
@@ -159,6 +183,7 @@ export class SharedState implements StateListener {
         if (state.brokenUntil > now) this.cooled(backend, state.deployment, 'broken', state.brokenUntil);
       }
     }
+    this.writes.rejoined();
     void this.refresh();
   }
 

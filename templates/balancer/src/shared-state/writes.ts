@@ -1,0 +1,98 @@
+/**
+ * What this replica tells the store about its deployments, gathered and written once per short interval
+ * rather than per request: its in-flight totals per deployment key (a request that comes and goes within
+ * one interval costs no write at all) and its newest reading. One script call per key that changed.
+ * Totals, not changes, are written, so a write lost while the store was away is mended by the next one.
+ */
+import type { InFlight } from '../state.js';
+import type { Reading } from './scripts.js';
+
+interface Pending {
+  inFlight: boolean;
+  reading: Reading | undefined;
+}
+
+export interface WriteTarget {
+  /** Whether writes can go now; while not, they wait (totals and the newest reading only) for `rejoined()`. */
+  usable(): boolean;
+  write(key: string, inFlight: InFlight | undefined, reading: Reading | undefined): Promise<unknown>;
+  /** A write failed: the store is in trouble. */
+  failed(error: unknown): void;
+}
+
+export class DeploymentWrites {
+  private readonly inFlight = new Map<string, InFlight>();
+  private readonly pending = new Map<string, Pending>();
+  /** Keys where the store may hold a non-zero total of this replica's. */
+  private readonly nonZero = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly target: WriteTarget,
+    private readonly intervalMs: number,
+  ) {}
+
+  /** A request is sent: it counts until the returned function is called. */
+  reserve(key: string, tokens: number): () => void {
+    this.add(key, tokens, 1);
+    return () => this.add(key, -tokens, -1);
+  }
+
+  /** A reading taken at `reading.at`: only the newest since the last write goes. */
+  observe(key: string, reading: Reading): void {
+    const pending = this.mark(key);
+    if (pending.reading === undefined || pending.reading.at <= reading.at) pending.reading = reading;
+  }
+
+  /** The store is back: every total it may have wrong is written again. */
+  rejoined(): void {
+    for (const key of new Set([...this.nonZero, ...this.inFlight.keys()])) this.mark(key).inFlight = true;
+    if (this.pending.size > 0) this.schedule();
+  }
+
+  close(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  flush(): void {
+    this.timer = undefined;
+    if (!this.target.usable()) return;
+    for (const [key, pending] of this.pending) {
+      const total = pending.inFlight ? (this.inFlight.get(key) ?? { tokens: 0, requests: 0 }) : undefined;
+      if (total !== undefined && total.requests > 0) this.nonZero.add(key);
+      this.target.write(key, total && { ...total }, pending.reading).then(
+        () => {
+          if (total !== undefined && total.requests <= 0 && !this.inFlight.has(key)) this.nonZero.delete(key);
+        },
+        (error: unknown) => this.target.failed(error),
+      );
+    }
+    this.pending.clear();
+  }
+
+  private add(key: string, tokens: number, requests: number): void {
+    const total = this.inFlight.get(key) ?? { tokens: 0, requests: 0 };
+    total.tokens += tokens;
+    total.requests += requests;
+    if (total.requests > 0) this.inFlight.set(key, total);
+    else this.inFlight.delete(key);
+    this.mark(key).inFlight = true;
+  }
+
+  private mark(key: string): Pending {
+    let pending = this.pending.get(key);
+    if (!pending) {
+      pending = { inFlight: false, reading: undefined };
+      this.pending.set(key, pending);
+    }
+    this.schedule();
+    return pending;
+  }
+
+  private schedule(): void {
+    if (this.timer !== undefined) return;
+    this.timer = setTimeout(() => this.flush(), this.intervalMs);
+    this.timer.unref();
+  }
+}
