@@ -59,7 +59,10 @@ export class DeploymentWrites {
     this.timer = undefined;
     if (!this.target.usable()) return;
     for (const [key, pending] of this.pending) {
-      const total = pending.inFlight ? (this.inFlight.get(key) ?? { tokens: 0, requests: 0 }) : undefined;
+      let total = pending.inFlight ? (this.inFlight.get(key) ?? { tokens: 0, requests: 0 }) : undefined;
+      // Came and went since the last write, and the store holds nothing of ours: nothing to say.
+      if (total !== undefined && total.requests <= 0 && !this.nonZero.has(key)) total = undefined;
+      if (total === undefined && pending.reading === undefined) continue;
       if (total !== undefined && total.requests > 0) this.nonZero.add(key);
       this.target.write(key, total && { ...total }, pending.reading).then(
         () => {
