@@ -83,17 +83,22 @@ const fullSettings = {
   resilience: { rate: 25, durationMs: 8000, clientTimeoutMs: 6000, upstreamTimeoutMs: 2000, timeScale: 20, maxTokens: 50 } satisfies ResilienceSettings,
 };
 
-/** A --quick run (a smoke run) is the full run with shorter rounds and fewer of them. */
+/**
+ * A --quick run (a smoke run: under 2 minutes with the build and the replicas part) is the full run with one
+ * short round per overhead measure, the quota measure at 80 and 120 % only (the loads its goals read), one
+ * trial of one simulated minute, and a shorter resilience run whose client timeout is still twice the
+ * upstream timeout. Its figures need not meet the goals.
+ */
 const settings: typeof fullSettings = quick
   ? {
       ...fullSettings,
-      warmupMs: 700,
-      latency: { ...fullSettings.latency, rounds: 2, roundMs: 1000, warmupMs: 300 },
-      throughput: { ...fullSettings.throughput, rounds: 1, warmupMs: 500, durationMs: 1500 },
-      firstByte: { ...fullSettings.firstByte, rounds: 2, roundMs: 800, warmupMs: 200 },
+      warmupMs: 300,
+      latency: { ...fullSettings.latency, rounds: 1, roundMs: 1000, warmupMs: 200 },
+      throughput: { ...fullSettings.throughput, rounds: 1, warmupMs: 250, durationMs: 750 },
+      firstByte: { ...fullSettings.firstByte, rounds: 1, roundMs: 600, warmupMs: 200 },
       intactStreams: 10,
-      quota: { ...fullSettings.quota, simulatedSeconds: 60, trials: 1 },
-      resilience: { ...fullSettings.resilience, rate: 20, durationMs: 2000 },
+      quota: { ...fullSettings.quota, loads: [0.8, 1.2], simulatedSeconds: 60, trials: 1 },
+      resilience: { ...fullSettings.resilience, rate: 20, durationMs: 1000, clientTimeoutMs: 4000 },
     }
   : fullSettings;
 
