@@ -1,8 +1,10 @@
 /**
  * Entra ID sign-in to the store (Azure Managed Redis, Azure Cache for Redis): the managed identity's token
  * for https://redis.azure.com is the password and the identity's object id the username. node-redis takes
- * a streaming provider: it re-authenticates its open connections with each new token, sent before the
- * old one expires.
+ * a streaming provider: it re-authenticates its open connection with each new token, sent before the
+ * old one expires. One provider serves one client: node-redis (6.3.1) subscribes to it again at each
+ * reconnection's handshake without disposing the subscription it had, so a new subscription ends the one
+ * before (else every reconnection would leave a renewal loop behind, fetching tokens and re-AUTHing for ever).
  */
 import type { StreamingCredentialsProvider } from '@redis/client/dist/lib/authx/credentials-provider.js';
 import { decodeJwt } from 'jose';
@@ -21,20 +23,24 @@ export interface EntraCredentialsOptions {
   /** Told when a new token could not be had (the old one still serves until it expires). */
   onError(error: unknown): void;
   now?: () => number;
+  /** Where tokens come from; the managed identity (or the developer's login) unless a test gives its own. */
+  fetchToken?: () => Promise<AccessToken>;
 }
 
 export function entraCredentialsProvider(options: EntraCredentialsOptions): StreamingCredentialsProvider {
   const now = options.now ?? Date.now;
-  let fetchToken: (() => Promise<AccessToken>) | undefined;
+  let fetchToken = options.fetchToken;
   const next = async (): Promise<{ credentials: { username: string; password: string }; expiresAt: number }> => {
     fetchToken ??= tokenFetcher(await azureCredential(options.clientId), redisScope);
     const token = await fetchToken();
     const username = options.username ?? objectIdOf(token.token);
     return { credentials: { username, password: token.token }, expiresAt: token.expiresOnTimestamp };
   };
+  let current: { dispose(): void } | undefined;
   return {
     type: 'streaming-credentials-provider',
     async subscribe(listener) {
+      current?.dispose();
       const first = await next();
       let timer: NodeJS.Timeout | undefined;
       let disposed = false;
@@ -45,10 +51,12 @@ export function entraCredentialsProvider(options: EntraCredentialsOptions): Stre
         timer = setTimeout(() => {
           next()
             .then((token) => {
+              if (disposed) return;
               listener.onNext(token.credentials);
               schedule(token.expiresAt, false);
             })
             .catch((error: unknown) => {
+              if (disposed) return;
               options.onError(error);
               schedule(expiresAt, true);
             });
@@ -56,15 +64,14 @@ export function entraCredentialsProvider(options: EntraCredentialsOptions): Stre
         timer.unref();
       };
       schedule(first.expiresAt, false);
-      return [
-        first.credentials,
-        {
-          dispose() {
-            disposed = true;
-            clearTimeout(timer);
-          },
+      const subscription = {
+        dispose() {
+          disposed = true;
+          clearTimeout(timer);
         },
-      ];
+      };
+      current = subscription;
+      return [first.credentials, subscription];
     },
     onReAuthenticationError(error) {
       options.onError(error);

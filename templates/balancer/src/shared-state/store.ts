@@ -46,13 +46,16 @@ export class SharedStore {
     azureClientId: string | undefined,
   ) {
     this.health = { mode: 'connecting', store: shownStoreUrl(config.url), since: now(), lastError: undefined };
-    const credentialsProvider =
+    // One credentials provider per connection (each renews the sign-in of its own client).
+    const credentials = () =>
       config.auth === 'entra'
-        ? entraCredentialsProvider({ clientId: azureClientId, username: config.username, onError: (error) => this.problem(error) })
-        : undefined;
+        ? {
+            credentialsProvider: entraCredentialsProvider({ clientId: azureClientId, username: config.username, onError: (error) => this.problem(error) }),
+          }
+        : {};
     this.client = createClient({
       url: config.url.href,
-      ...(credentialsProvider ? { credentialsProvider } : {}),
+      ...credentials(),
       name: `aoai-lb:${replica}`,
       RESP: 2,
       scripts,
@@ -64,7 +67,10 @@ export class SharedStore {
         reconnectStrategy: (retries: number) => Math.min(50 * 2 ** Math.min(retries, 10), maxReconnectDelayMs) + Math.floor(Math.random() * 50),
       },
     }) as StoreClient;
-    this.subscriber = this.client.duplicate();
+    // With Entra ID the subscriber speaks RESP3: in RESP2 a subscribed connection takes no AUTH, so node-redis
+    // skips its re-AUTH and Azure disrupts it once the token expires. Its messages arrive as with RESP2 (strings).
+    // With a key it stays on RESP2, which any Redis speaks.
+    this.subscriber = this.client.duplicate({ RESP: config.auth === 'entra' ? 3 : 2, ...credentials() }) as unknown as StoreClient;
     this.watch(this.client, 'client');
     this.watch(this.subscriber, 'subscriber');
   }
