@@ -11,6 +11,7 @@ import { startRedis, type Redis } from '../redis.js';
 import { clientKey, startBalancer, type Server } from '../servers.js';
 import { startFront, type Front } from './front.js';
 import type { BalancerStatus } from '../../templates/balancer/src/status.js';
+import { sharedStateDefaults } from '../../templates/balancer/src/shared-state/config.js';
 import { azurePath, requestWindowSeconds, type Backend, type Contender } from './types.js';
 
 /** One replica's counters after a run: client requests answered, upstream attempts, upstream 429s, failovers (retries). */
@@ -121,11 +122,16 @@ async function waitShared(replicas: Replica[], timeoutMs = 15_000): Promise<void
   }
 }
 
+/** The default 100-ms refresh in simulated time (the setting's floor is 10 ms). */
+function sharedRefreshMs(timeScale: number): string {
+  return String(Math.max(10, Math.round(sharedStateDefaults.SHARED_STATE_REFRESH_MS / timeScale)));
+}
+
 export function replicasContender(options: ReplicasOptions): Contender {
   const describe =
     options.kind === 'litellm-like'
       ? `${options.replicas} × bench/litellm-like.ts (LiteLLM router defaults per pod: simple-shuffle, num_retries 2, 429 → cooldown 5 s ÷ time scale, in-memory state) behind the front`
-      : `${options.replicas} × templates/balancer/dist/main.js (WORKERS=1, defaults except HTTP_TIMEOUT_SECONDS and REQUEST_WINDOW_SECONDS = 10 / time scale)${options.shared ? ', SHARED_STATE_URL on one redis-server (refresh 100 ms, the default)' : ', no shared state'}${options.front === false ? '' : ' behind the front'}`;
+      : `${options.replicas} × templates/balancer/dist/main.js (WORKERS=1, defaults except HTTP_TIMEOUT_SECONDS and REQUEST_WINDOW_SECONDS = 10 / time scale)${options.shared ? ', SHARED_STATE_URL on one redis-server, SHARED_STATE_REFRESH_MS = the default 100 ms ÷ time scale (at least 10), so that the refresh keeps its real-time ratio to the request window' : ', no shared state'}${options.front === false ? '' : ' behind the front'}`;
   return {
     name: options.name,
     version: () => '',
@@ -146,7 +152,10 @@ export function replicasContender(options: ReplicasOptions): Contender {
           REQUEST_WINDOW_SECONDS: requestWindowSeconds(timeScale),
           WORKERS: '1',
         };
-        if (redis !== undefined) env.SHARED_STATE_URL = redis.url;
+        if (redis !== undefined) {
+          env.SHARED_STATE_URL = redis.url;
+          env.SHARED_STATE_REFRESH_MS = sharedRefreshMs(timeScale);
+        }
         // Every start is waited for, and each replica joins the list as soon as it runs, so that stop() ends
         // all of them when one fails (a replica left running would keep the bench from exiting).
         const started = await Promise.allSettled(

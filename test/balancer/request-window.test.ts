@@ -41,8 +41,14 @@ describe('the request window (x-ratelimit-remaining-requests)', () => {
     assert.ok(retryAfterMs > 0 && retryAfterMs <= Math.ceil(windowMs * 1.05), `retry-after-ms ${retryAfterMs} is within one window and its 5 % margin`);
     assert.ok(Date.now() + retryAfterMs >= firstSentAt + windowMs * 1.05, 'not before the first request is one window (and margin) old');
 
-    await sleep(retryAfterMs);
+    // Within a tenth of a window of the slot's return, the balancer holds the request for it instead of refusing it.
+    const slotBackAt = Date.now() + retryAfterMs;
+    await sleep(retryAfterMs - windowMs * 0.09);
+    const sentAt = Date.now();
+    assert.ok(sentAt < slotBackAt, 'sent before the slot came back');
     await client.chat.completions.create({ model: 'chat', messages: hello, max_tokens: 5 });
+    assert.ok(Date.now() >= slotBackAt - 5, 'answered once the slot was back: the balancer waited for it');
+    assert.equal(upstreamRequests(), 7);
     assert.equal(upstream429s(), 0, 'no request went into a full window');
   });
 

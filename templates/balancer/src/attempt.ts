@@ -51,7 +51,7 @@ export class Upstream {
     const { url: backendUrl, apiKey, deploymentName } = backend.config;
     const path = upstreamPath(request.route, backendUrl.pathname, deploymentName);
     const sent = { request, backend, url: `${backendUrl.origin}${path}`, startedAt: balancer.now() };
-    const answered = backend.reserve(request.deployment, request.estimatedTokens);
+    const answered = backend.reserve(request.deployment, request.estimatedTokens, sent.startedAt);
     try {
       const auth = apiKey !== undefined ? { apiKey } : { bearer: await balancer.backendToken() };
       const renamed = deploymentName !== undefined && request.route.style !== 'deployment' && request.model !== undefined;

@@ -14,6 +14,20 @@ export class ClientGone extends EventEmitter {
     this.setMaxListeners(0);
   }
 
+  /** Resolves after `ms`, or as soon as the client leaves. */
+  wait(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.off('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      if (this.aborted) done();
+      else this.once('abort', done);
+    });
+  }
+
   abort(): void {
     if (this.aborted) return;
     this.aborted = true;

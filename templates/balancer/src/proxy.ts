@@ -16,6 +16,13 @@ import { settleAttempt } from './settle.js';
 import type { BackendState } from './state.js';
 import { streamResponse } from './stream-response.js';
 
+/**
+ * When every backend is throttled or out of requests and the soonest comes back within this share of the
+ * request window (1 s of 10), the request waits for it, once, instead of getting a 429: the balancer knows
+ * the moment, and a client's retry would cost it a round trip and its SDK's back-off.
+ */
+const shortWaitShare = 0.1;
+
 /** The methods the Azure OpenAI API uses; anything else (TRACE, PROPFIND, CONNECT …) never reaches a backend with its key. */
 const forwardedMethods = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']);
 
@@ -54,10 +61,19 @@ export async function proxyRequest(balancer: Balancer, req: IncomingMessage, res
   const upstream = new Upstream(balancer, { req, route, body, model: facts.model, deployment, estimatedTokens: facts.estimatedTokens, clientGone });
 
   const tried = new Set<BackendState>();
+  let waited = false;
   for (;;) {
     const now = balancer.now();
     const backend = selectBackend(balancer.backends, deployment, tried, now, balancer.random);
     if (!backend) {
+      const untried = waited ? [] : balancer.backends.filter((candidate) => !tried.has(candidate));
+      const soon = untried.length > 0 ? exhaustion(untried, deployment, now) : undefined;
+      if (soon?.status === 429 && soon.retryAfterMs <= config.requestWindowMs * shortWaitShare) {
+        waited = true;
+        await clientGone.wait(Math.ceil(soon.retryAfterMs) + 1);
+        if (clientGone.aborted) return;
+        continue;
+      }
       const { status, retryAfterMs } = exhaustion(balancer.backends, deployment, now);
       balancer.logger.log('warn', `No backend available for ${deployment || 'this request'}`, {
         status,

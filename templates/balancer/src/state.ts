@@ -5,20 +5,13 @@
  * attempt's verdict does to both is written once, in BackendState's record*() methods.
  */
 import type { BackendConfig } from './config.js';
+import { RequestWindow } from './request-window.js';
 import { circuitCooldownMs, outcomeLabel, throttleCooldownMs, type AttemptOutcome, type CooldownPolicy, type FailureScope } from './retry-decision.js';
 
 /** Remaining-quota headers older than this say nothing about now (Azure's token window is 60 s). */
 export const headroomTtlMs = 60_000;
 /** Azure's request window: RPM is enforced over a rolling 10 s (REQUEST_WINDOW_SECONDS changes it). */
 export const defaultRequestWindowMs = 10_000;
-/**
- * A slot in the request window is counted free this much after one window: a request sent at the edge reaches
- * Azure a little later, and a measurement saw the slot come back at about 10.6 s (aoai-data-plane.md §1.3).
- */
-export const requestSlotMargin = 0.05;
-/** Admissions remembered per deployment, enough for any request budget that can run out. */
-const maxAdmissions = 256;
-
 export class DeploymentState {
   /** Until when the deployment is throttled (429) and until when its circuit is open (5xx); kept apart
    * so that a success, which closes the circuit, never lifts a throttle. */
@@ -40,13 +33,15 @@ export class DeploymentState {
   awaiting = 0;
   /** What other replicas have sent and not heard back from yet (shared state only). */
   elsewhere: InFlight = { tokens: 0, requests: 0 };
-  /** When requests the request window admitted were sent (ms, ascending, within about one window). */
-  private admissions: number[] = [];
+  /** Azure's rolling request window, as far as this process knows it. */
+  readonly requestWindow: RequestWindow;
 
   constructor(
     readonly deployment: string,
-    readonly requestWindowMs = defaultRequestWindowMs,
-  ) {}
+    requestWindowMs = defaultRequestWindowMs,
+  ) {
+    this.requestWindow = new RequestWindow(requestWindowMs);
+  }
 
   get cooldownUntil(): number {
     return Math.max(this.throttledUntil, this.brokenUntil);
@@ -72,33 +67,9 @@ export class DeploymentState {
     return this.remainingTokens === undefined ? Infinity : this.remainingTokens - this.elsewhere.tokens;
   }
 
-  /**
-   * When the request window has room again (0 when it has, or nothing current is known). A reading says how
-   * many requests the window had left when it was taken; what was sent since (here and, with shared state,
-   * elsewhere) counts against it, and each request admitted before the reading frees its slot one window
-   * after it was sent (plus a margin), oldest first. Requests this replica never heard of make the answer later, not sooner.
-   */
+  /** When the request window has room again (0 when it has, or nothing current is known): request-window.ts. */
   requestsFreeAt(now: number): number {
-    const slotBackMs = this.requestWindowMs * (1 + requestSlotMargin);
-    if (this.remainingRequests === undefined || now - this.observedAt >= slotBackMs) return 0;
-    const missing = this.elsewhere.requests - this.remainingRequests;
-    if (missing < 0) return 0;
-    const from = this.observedAt - this.requestWindowMs;
-    let seen = 0;
-    for (const sentAt of this.admissions) {
-      if (sentAt <= from || sentAt > this.observedAt) continue;
-      if (seen++ === missing) return sentAt + slotBackMs;
-    }
-    return this.observedAt + slotBackMs;
-  }
-
-  /** The request window admitted a request sent at `sentAt` (an answer other than 429 came back with a reading). */
-  admitted(sentAt: number, now: number): void {
-    const list = this.admissions;
-    while (list.length > 0 && (list[0]! <= now - 2 * this.requestWindowMs || list.length >= maxAdmissions)) list.shift();
-    let at = list.length;
-    while (at > 0 && list[at - 1]! > sentAt) at--;
-    list.splice(at, 0, sentAt);
+    return this.requestWindow.freeAt(now, this.elsewhere.requests);
   }
 
   /** An attempt's answer (or failure) came back. */
@@ -107,9 +78,10 @@ export class DeploymentState {
   }
 
   /** Counts a request we are about to send against the last known remaining quota. */
-  reserve(estimatedTokens: number): void {
+  reserve(estimatedTokens: number, now: number): void {
     this.requests++;
     this.awaiting++;
+    this.requestWindow.send(now);
     if (this.remainingTokens !== undefined) this.remainingTokens -= estimatedTokens;
     if (this.remainingRequests !== undefined) this.remainingRequests -= 1;
   }
@@ -135,8 +107,7 @@ export class DeploymentState {
   observeSharedReading(tokens: number | undefined, requests: number | undefined, at: number): void {
     if (at <= this.observedAt) return;
     this.observeRemaining(tokens, requests, at);
-    // The other replica's request was sent before its reading: counting it from the reading errs late.
-    if (requests !== undefined) this.admitted(at, at);
+    if (requests !== undefined && requests >= 0) this.requestWindow.readElsewhere(requests, at);
   }
 
   /** Rests the deployment until `until` at least: a cooldown is only ever extended, never shortened. */
@@ -230,9 +201,9 @@ export class BackendState {
    * An attempt is about to be sent: its estimate counts against the known quota until its answer (or
    * failure) comes back; the returned function says it came back (once, whatever the outcome).
    */
-  reserve(deployment: string, estimatedTokens: number): () => void {
+  reserve(deployment: string, estimatedTokens: number, now: number): () => void {
     const state = this.deployment(deployment);
-    state.reserve(estimatedTokens);
+    state.reserve(estimatedTokens, now);
     const shared = this.listener?.reserved(this, deployment, estimatedTokens);
     let answered = false;
     return () => {
@@ -262,18 +233,22 @@ export class BackendState {
 
   /**
    * What any attempt teaches, whatever its verdict: the outcome is counted; an answer other than 404
-   * shows the backend serves the deployment; the answer's remaining-quota headers are noted, and an
-   * answer other than 429 that carries a remaining-requests reading was admitted by the request window.
+   * shows the backend serves the deployment; the answer's remaining-quota headers are noted as of when the
+   * request was sent (about when Azure admitted it), and an answer other than 429 that carries a
+   * remaining-requests reading shows the request window admitted it.
    */
   recordOutcome(deployment: string, outcome: AttemptOutcome, remaining: RemainingQuota | undefined, now: number, sentAt = now): void {
     const state = this.deployment(deployment);
     state.countOutcome(outcomeLabel(outcome));
+    const requestsLeft = remaining?.requests !== undefined && remaining.requests >= 0 ? remaining.requests : undefined;
+    if (outcome.kind === 'response' && outcome.status !== 429 && requestsLeft !== undefined) state.requestWindow.admit(sentAt);
+    else state.requestWindow.forget(sentAt);
     if (outcome.kind !== 'response') return;
     if (outcome.status !== 404) this.confirm(deployment, now);
+    if (requestsLeft !== undefined) state.requestWindow.read(requestsLeft, sentAt);
     if (remaining && (remaining.tokens !== undefined || remaining.requests !== undefined)) {
-      state.observeRemaining(remaining.tokens, remaining.requests, now);
-      if (remaining.requests !== undefined && outcome.status !== 429) state.admitted(sentAt, now);
-      this.listener?.observed(this, deployment, remaining, now);
+      state.observeRemaining(remaining.tokens, remaining.requests, sentAt);
+      this.listener?.observed(this, deployment, remaining, sentAt);
     }
   }
 

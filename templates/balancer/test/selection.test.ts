@@ -81,10 +81,10 @@ test('unknown headroom (nothing observed, or stale) is preferred over any known 
 
 test('an unknown backend still waiting for an answer ranks below every other, and is used only when alone', () => {
   const waiting = backend('waiting');
-  waiting.deployment('chat').reserve(100);
+  waiting.deployment('chat').reserve(100, now);
   const idle = backend('idle');
   const low = remaining(backend('low'), 10);
-  low.deployment('chat').reserve(500);
+  low.deployment('chat').reserve(500, now);
   assert.deepEqual(reachable([waiting, idle]), ['idle']);
   assert.deepEqual(reachable([waiting, low]), ['low'], 'even a known backend with its quota spent');
   assert.equal(pick([waiting]), 'waiting');
@@ -94,7 +94,7 @@ test('an unknown backend still waiting for an answer ranks below every other, an
 
 test('a backend whose request window is full is not chosen; alone, the answer is a 429 until a slot frees', () => {
   const out = backend('out');
-  out.deployment('chat').observeRemaining(80_000, 0, now);
+  out.recordOutcome('chat', { kind: 'response', status: 200 }, { tokens: 80_000, requests: 0 }, now);
   assert.deepEqual(reachable([out, remaining(backend('some'), 100)]), ['some']);
   assert.equal(pick([out, backend('worse', 2)]), 'worse', 'a worse priority group takes it');
   assert.equal(pick([out]), undefined);

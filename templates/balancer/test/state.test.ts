@@ -9,11 +9,11 @@ function backend(): BackendState {
 test('reserve() counts the request and takes the estimate off known remaining quota', () => {
   const state = new DeploymentState('chat');
   state.observeRemaining(1000, 10, 0);
-  state.reserve(300);
+  state.reserve(300, 0);
   assert.equal(state.requests, 1);
   assert.equal(state.remainingTokens, 700);
   assert.equal(state.remainingRequests, 9);
-  state.reserve(800);
+  state.reserve(800, 0);
   assert.equal(state.requests, 2);
   assert.equal(state.remainingTokens, -100);
   assert.equal(state.remainingRequests, 8);
@@ -21,7 +21,7 @@ test('reserve() counts the request and takes the estimate off known remaining qu
 
 test('reserve() leaves unknown quota unknown', () => {
   const state = new DeploymentState('chat');
-  state.reserve(300);
+  state.reserve(300, 0);
   assert.equal(state.requests, 1);
   assert.equal(state.remainingTokens, undefined);
   assert.equal(state.remainingRequests, undefined);
@@ -54,14 +54,15 @@ test('headroom() is the remaining tokens while the observation is fresh, Infinit
 });
 
 test('a used-up request budget makes the deployment wait, whatever tokens remain; headroom ranks by tokens', () => {
-  const state = new DeploymentState('chat');
-  state.observeRemaining(50_000, 1, 0);
+  const b = backend();
+  b.recordOutcome('chat', { kind: 'response', status: 200 }, { tokens: 50_000, requests: 1 }, 0);
+  const state = b.deployment('chat');
   assert.equal(state.requestsFreeAt(0), 0);
-  state.reserve(10);
+  const answered = b.reserve('chat', 10, 1);
   assert.equal(state.remainingRequests, 0);
-  assert.equal(state.requestsFreeAt(0), 10_500, 'a window and its 5 % margin after the reading');
-  assert.equal(state.headroom(0), 49_990);
-  state.answered();
+  assert.equal(state.requestsFreeAt(1), 10_500, 'a window and its 5 % margin after the request the reading came with');
+  assert.equal(state.headroom(1), 49_990);
+  answered();
   assert.equal(state.headroom(headroomTtlMs + 1), Infinity, 'stale: unknown again');
 });
 
@@ -191,9 +192,9 @@ test('a success after a longer broken mark keeps the shorter throttle that start
 });
 
 test('a used-up request budget makes the deployment wait even if tokens were never reported', () => {
-  const state = new DeploymentState('chat');
-  state.observeRemaining(undefined, 0, 1_000);
-  assert.equal(state.requestsFreeAt(1_000), 11_500);
+  const b = backend();
+  b.recordOutcome('chat', { kind: 'response', status: 200 }, { tokens: undefined, requests: 0 }, 1_000);
+  assert.equal(b.deployment('chat').requestsFreeAt(1_000), 11_500);
 });
 
 const policy = { defaultCooldownMs: 10_000, circuitBaseMs: 2000, maxCooldownMs: 60_000 };
@@ -331,15 +332,15 @@ test('a full request window holds the deployment until the oldest request it adm
   chat.elsewhere = { tokens: 0, requests: 1 };
   assert.equal(b.readyAt('chat', 3200), 12_500, 'one more in flight elsewhere: the second oldest slot');
   chat.elsewhere = { tokens: 0, requests: 5 };
-  assert.equal(b.readyAt('chat', 3200), 3100 + 10_500, 'more than it knows of: a whole window after the reading');
-  assert.equal(b.readyAt('chat', 3100 + 10_500), 0, 'a reading one window (and margin) old says nothing');
+  assert.equal(b.readyAt('chat', 3200), 3000 + 10_500, 'more than it knows of: a whole window after the reading');
+  assert.equal(b.readyAt('chat', 3000 + 10_500), 0, 'a reading one window (and margin) old says nothing');
 });
 
 test('room in the window: a reading above what is in flight, or a request sent since that used the last slot', () => {
   const b = backend();
   b.recordOutcome('chat', { kind: 'response', status: 200 }, { tokens: 5000, requests: 1 }, 1100, 1000);
   assert.equal(b.readyAt('chat', 1200), 0);
-  const answered = b.reserve('chat', 10);
+  const answered = b.reserve('chat', 10, 1200);
   assert.equal(b.readyAt('chat', 1200), 11_500, 'the request sent at 1200 took the last slot: room when the one sent at 1000 is a window old');
   answered();
 });
@@ -347,7 +348,7 @@ test('room in the window: a reading above what is in flight, or a request sent s
 test("a 429 with a reading admitted nothing; another replica's reading counts from when it was taken", () => {
   const b = backend();
   b.recordOutcome('chat', { kind: 'response', status: 429 }, { tokens: 5000, requests: 0 }, 1100, 1000);
-  assert.equal(b.readyAt('chat', 1200), 1100 + 10_500, 'nothing known admitted: a whole window after the reading');
+  assert.equal(b.readyAt('chat', 1200), 1000 + 10_500, 'nothing known admitted: a whole window after the reading');
   const other = backend();
   other.deployment('chat').observeSharedReading(5000, 0, 4000);
   assert.equal(other.readyAt('chat', 4100), 14_500);

@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { RequestWindow } from '../src/request-window.js';
+
+// Window 10 s; a slot is counted back 10.5 s after its request was sent (5 % margin).
+
+test('a reading counts from when its request was sent: what was sent since, even before the answer came, counts against it', () => {
+  const window = new RequestWindow(10_000);
+  window.send(1000);
+  window.send(1200);
+  window.admit(1000);
+  window.read(2, 1000);
+  assert.equal(window.freeAt(1600, 0), 0, 'one sent since, two were left: room');
+  window.send(1700);
+  assert.equal(window.freeAt(1700, 0), 11_500, 'two sent since, two were left: full until the request sent at 1000 gives its slot back');
+  assert.equal(window.freeAt(1700, 1), 11_500, 'nothing else known admitted: a whole window after the reading');
+});
+
+test('a request refused (429) or failed takes no slot', () => {
+  const window = new RequestWindow(10_000);
+  window.admit(500);
+  window.read(1, 500);
+  window.send(1000);
+  assert.equal(window.freeAt(1000, 0), 11_000);
+  window.forget(1000);
+  assert.equal(window.freeAt(1000, 0), 0);
+});
+
+test('requests in flight elsewhere count; slots come back oldest first', () => {
+  const window = new RequestWindow(10_000);
+  for (const at of [100, 200, 300]) window.admit(at);
+  window.read(1, 300);
+  assert.equal(window.freeAt(400, 0), 0);
+  assert.equal(window.freeAt(400, 1), 10_600, 'the one left is taken elsewhere: the oldest slot');
+  assert.equal(window.freeAt(400, 2), 10_700, 'two elsewhere: the second oldest');
+  assert.equal(window.freeAt(10_700, 2), 10_700, 'free when the time comes');
+  assert.equal(window.freeAt(300 + 10_500, 5), 0, 'a reading older than a window (and margin) says nothing');
+});
+
+test("an older reading changes nothing; another replica's reading counts its own request as admitted", () => {
+  const window = new RequestWindow(10_000);
+  window.read(5, 2000);
+  window.read(0, 1000);
+  assert.equal(window.remaining, 5);
+  window.readElsewhere(0, 3000);
+  assert.equal(window.freeAt(3100, 0), 13_500);
+  window.readElsewhere(9, 2500);
+  assert.equal(window.remaining, 0, 'an older reading from elsewhere changes nothing');
+});
