@@ -8,10 +8,10 @@
  */
 
 /**
- * A slot is counted free this much after one window: a request sent at the edge reaches Azure a little
- * later, and a measurement saw the slot come back at about 10.6 s (aoai-data-plane.md §1.3).
+ * A slot is counted back this share of a window late: the request that took it and the one that will take
+ * it next both reach Azure a little after they were sent, but not always equally late.
  */
-export const requestSlotMargin = 0.05;
+export const requestSlotMargin = 0.01;
 /** Send times remembered per deployment: more than any request budget this logic matters for. */
 const maxRemembered = 4096;
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { RequestWindow } from '../src/request-window.js';
 
-// Window 10 s; a slot is counted back 10.5 s after its request was sent (5 % margin).
+// Window 10 s: a slot is counted back 10.1 s (1 % margin) after the request that took it was sent.
 
 test('a reading counts from when its request was sent: what was sent since, even before the answer came, counts against it', () => {
   const window = new RequestWindow(10_000);
@@ -12,8 +12,8 @@ test('a reading counts from when its request was sent: what was sent since, even
   window.read(2, 1000);
   assert.equal(window.freeAt(1600, 0), 0, 'one sent since, two were left: room');
   window.send(1700);
-  assert.equal(window.freeAt(1700, 0), 11_500, 'two sent since, two were left: full until the request sent at 1000 gives its slot back');
-  assert.equal(window.freeAt(1700, 1), 11_500, 'nothing else known admitted: a whole window after the reading');
+  assert.equal(window.freeAt(1700, 0), 11_100, 'two sent since, two were left: full until the request sent at 1000 gives its slot back');
+  assert.equal(window.freeAt(1700, 1), 11_100, 'nothing else known admitted: a whole window after the reading');
 });
 
 test('a request refused (429) or failed takes no slot', () => {
@@ -21,7 +21,7 @@ test('a request refused (429) or failed takes no slot', () => {
   window.admit(500);
   window.read(1, 500);
   window.send(1000);
-  assert.equal(window.freeAt(1000, 0), 11_000);
+  assert.equal(window.freeAt(1000, 0), 10_600);
   window.forget(1000);
   assert.equal(window.freeAt(1000, 0), 0);
 });
@@ -31,10 +31,10 @@ test('requests in flight elsewhere count; slots come back oldest first', () => {
   for (const at of [100, 200, 300]) window.admit(at);
   window.read(1, 300);
   assert.equal(window.freeAt(400, 0), 0);
-  assert.equal(window.freeAt(400, 1), 10_600, 'the one left is taken elsewhere: the oldest slot');
-  assert.equal(window.freeAt(400, 2), 10_700, 'two elsewhere: the second oldest');
-  assert.equal(window.freeAt(10_700, 2), 10_700, 'free when the time comes');
-  assert.equal(window.freeAt(300 + 10_500, 5), 0, 'a reading older than a window (and margin) says nothing');
+  assert.equal(window.freeAt(400, 1), 10_200, 'the one left is taken elsewhere: the oldest slot');
+  assert.equal(window.freeAt(400, 2), 10_300, 'two elsewhere: the second oldest');
+  assert.equal(window.freeAt(10_300, 2), 10_300, 'free when the time comes');
+  assert.equal(window.freeAt(300 + 10_100, 5), 0, 'a reading a window old says nothing');
 });
 
 test("an older reading changes nothing; another replica's reading counts its own request as admitted", () => {
@@ -43,7 +43,7 @@ test("an older reading changes nothing; another replica's reading counts its own
   window.read(0, 1000);
   assert.equal(window.remaining, 5);
   window.readElsewhere(0, 3000);
-  assert.equal(window.freeAt(3100, 0), 13_500);
+  assert.equal(window.freeAt(3100, 0), 13_100);
   window.readElsewhere(9, 2500);
   assert.equal(window.remaining, 0, 'an older reading from elsewhere changes nothing');
 });

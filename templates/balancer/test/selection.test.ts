@@ -98,7 +98,7 @@ test('a backend whose request window is full is not chosen; alone, the answer is
   assert.deepEqual(reachable([out, remaining(backend('some'), 100)]), ['some']);
   assert.equal(pick([out, backend('worse', 2)]), 'worse', 'a worse priority group takes it');
   assert.equal(pick([out]), undefined);
-  assert.deepEqual(exhaustion([out], 'chat', now), { status: 429, retryAfterMs: 10_500 });
+  assert.deepEqual(exhaustion([out], 'chat', now), { status: 429, retryAfterMs: 10_100 });
 });
 
 test('random among equals: each draw picks its own backend', () => {

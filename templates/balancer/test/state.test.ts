@@ -60,7 +60,7 @@ test('a used-up request budget makes the deployment wait, whatever tokens remain
   assert.equal(state.requestsFreeAt(0), 0);
   const answered = b.reserve('chat', 10, 1);
   assert.equal(state.remainingRequests, 0);
-  assert.equal(state.requestsFreeAt(1), 10_500, 'a window and its 5 % margin after the request the reading came with');
+  assert.equal(state.requestsFreeAt(1), 10_100, 'a window (and its 1 % margin) after the request the reading came with');
   assert.equal(state.headroom(1), 49_990);
   answered();
   assert.equal(state.headroom(headroomTtlMs + 1), Infinity, 'stale: unknown again');
@@ -194,7 +194,7 @@ test('a success after a longer broken mark keeps the shorter throttle that start
 test('a used-up request budget makes the deployment wait even if tokens were never reported', () => {
   const b = backend();
   b.recordOutcome('chat', { kind: 'response', status: 200 }, { tokens: undefined, requests: 0 }, 1_000);
-  assert.equal(b.deployment('chat').requestsFreeAt(1_000), 11_500);
+  assert.equal(b.deployment('chat').requestsFreeAt(1_000), 11_100);
 });
 
 const policy = { defaultCooldownMs: 10_000, circuitBaseMs: 2000, maxCooldownMs: 60_000 };
@@ -326,14 +326,14 @@ test('a full request window holds the deployment until the oldest request it adm
   for (const at of sent) b.recordOutcome('chat', { kind: 'response', status: 200 }, { tokens: 5000, requests: 3 - sent.indexOf(at) - 1 }, at + 100, at);
   const chat = b.deployment('chat');
   assert.equal(chat.remainingRequests, 0);
-  assert.equal(b.readyAt('chat', 3200), 11_500, 'the request sent at 1000 frees its slot a window and its 5 % margin later');
+  assert.equal(b.readyAt('chat', 3200), 11_100, 'the request sent at 1000 frees its slot a window (and its 1 % margin) later');
   assert.equal(b.availableAt('chat'), 0, 'a full window is not a cooldown');
-  assert.equal(b.readyAt('chat', 11_500), 11_500, 'ready once the slot is free');
+  assert.equal(b.readyAt('chat', 11_100), 11_100, 'ready once the slot is free');
   chat.elsewhere = { tokens: 0, requests: 1 };
-  assert.equal(b.readyAt('chat', 3200), 12_500, 'one more in flight elsewhere: the second oldest slot');
+  assert.equal(b.readyAt('chat', 3200), 12_100, 'one more in flight elsewhere: the second oldest slot');
   chat.elsewhere = { tokens: 0, requests: 5 };
-  assert.equal(b.readyAt('chat', 3200), 3000 + 10_500, 'more than it knows of: a whole window after the reading');
-  assert.equal(b.readyAt('chat', 3000 + 10_500), 0, 'a reading one window (and margin) old says nothing');
+  assert.equal(b.readyAt('chat', 3200), 3000 + 10_100, 'more than it knows of: a whole window after the reading');
+  assert.equal(b.readyAt('chat', 3000 + 10_100), 0, 'a reading one window old says nothing');
 });
 
 test('room in the window: a reading above what is in flight, or a request sent since that used the last slot', () => {
@@ -341,21 +341,21 @@ test('room in the window: a reading above what is in flight, or a request sent s
   b.recordOutcome('chat', { kind: 'response', status: 200 }, { tokens: 5000, requests: 1 }, 1100, 1000);
   assert.equal(b.readyAt('chat', 1200), 0);
   const answered = b.reserve('chat', 10, 1200);
-  assert.equal(b.readyAt('chat', 1200), 11_500, 'the request sent at 1200 took the last slot: room when the one sent at 1000 is a window old');
+  assert.equal(b.readyAt('chat', 1200), 11_100, 'the request sent at 1200 took the last slot: room when the one sent at 1000 is a window old');
   answered();
 });
 
 test("a 429 with a reading admitted nothing; another replica's reading counts from when it was taken", () => {
   const b = backend();
   b.recordOutcome('chat', { kind: 'response', status: 429 }, { tokens: 5000, requests: 0 }, 1100, 1000);
-  assert.equal(b.readyAt('chat', 1200), 1000 + 10_500, 'nothing known admitted: a whole window after the reading');
+  assert.equal(b.readyAt('chat', 1200), 1000 + 10_100, 'nothing known admitted: a whole window after the reading');
   const other = backend();
   other.deployment('chat').observeSharedReading(5000, 0, 4000);
-  assert.equal(other.readyAt('chat', 4100), 14_500);
+  assert.equal(other.readyAt('chat', 4100), 14_100);
 });
 
 test('the request window follows REQUEST_WINDOW_SECONDS', () => {
   const b = new BackendState({ id: '1', url: new URL('https://one.openai.azure.com/'), priority: 1, apiKey: 'k', deploymentName: undefined }, 1000);
   b.recordOutcome('chat', { kind: 'response', status: 200 }, { tokens: 5000, requests: 0 }, 110, 100);
-  assert.equal(b.readyAt('chat', 200), 1150);
+  assert.equal(b.readyAt('chat', 200), 1110);
 });
