@@ -93,7 +93,7 @@ export function loadConfig(env: Env): BalancerConfig {
     defaultCooldownMs: read.number('DEFAULT_COOLDOWN_SECONDS', defaults.DEFAULT_COOLDOWN_SECONDS, 0) * 1000,
     maxCooldownMs: read.number('MAX_COOLDOWN_SECONDS', defaults.MAX_COOLDOWN_SECONDS, 0.001) * 1000,
     circuitBaseMs: read.number('CIRCUIT_BASE_SECONDS', defaults.CIRCUIT_BASE_SECONDS, 0.001) * 1000,
-    requestWindowMs: read.number('REQUEST_WINDOW_SECONDS', defaults.REQUEST_WINDOW_SECONDS, 0.001) * 1000,
+    requestWindowMs: read.number('REQUEST_WINDOW_SECONDS', defaults.REQUEST_WINDOW_SECONDS, 0.001, 60) * 1000,
     logFormat: logFormat as LogFormat,
     sharedState,
     workers,
@@ -203,12 +203,13 @@ class Reader {
     private readonly problems: string[],
   ) {}
 
-  number(name: string, fallback: number, min: number): number {
+  number(name: string, fallback: number, min: number, max = Infinity): number {
     const raw = this.env[name]?.trim();
     if (raw === undefined || raw === '') return fallback;
     const value = Number(raw);
-    if (!Number.isFinite(value) || value < min) {
-      this.problems.push(`${name}: "${raw}" is not a number of at least ${min}. The default is ${fallback}.`);
+    if (!Number.isFinite(value) || value < min || value > max) {
+      const range = max === Infinity ? `of at least ${min}` : `from ${min} to ${max}`;
+      this.problems.push(`${name}: "${raw}" is not a number ${range}. The default is ${fallback}.`);
       return fallback;
     }
     return value;

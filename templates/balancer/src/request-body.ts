@@ -54,8 +54,11 @@ function estimateTokens(fields: Record<string, unknown>): number {
   }
   const limit = numberField(fields.max_tokens) ?? numberField(fields.max_completion_tokens) ?? defaultCompletionTokens;
   const choices = Math.max(1, numberField(fields.n) ?? 1, numberField(fields.best_of) ?? 1);
-  return limit * choices;
+  return Math.min(limit * choices, maxEstimatedTokens);
 }
+
+/** Far above any deployment's TPM, and a number every sum stays finite with (a client may send max_tokens 1e308). */
+const maxEstimatedTokens = 1e9;
 
 function numberField(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;

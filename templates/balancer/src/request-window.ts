@@ -46,9 +46,10 @@ export class RequestWindow {
     if (index !== -1) this.sent.splice(index, 1);
   }
 
-  /** A reading from the answer to a request sent at `at`; an older one than the latest changes nothing. */
+  /** A reading from the answer to a request sent at `at`; an older one than the latest changes nothing (of two as old, the lower counts). */
   read(remaining: number, at: number): void {
-    if (this.reading === undefined || at >= this.reading.at) this.reading = { remaining, at };
+    const latest = this.reading;
+    if (latest === undefined || at > latest.at || (at === latest.at && remaining < latest.remaining)) this.reading = { remaining, at };
   }
 
   /** Another replica's reading (its request was admitted when it was sent, at `at`). */
@@ -63,13 +64,20 @@ export class RequestWindow {
     return this.reading?.remaining;
   }
 
-  /** When the window has room for one more request (0 when it has now, or when nothing current is known). */
-  freeAt(now: number, inFlightElsewhere: number): number {
+  /**
+   * When the window has room for one more request (0 when it has now, or when nothing current is known).
+   * Of what other replicas have in flight, only what they sent after the reading counts (the reading counted
+   * the rest); requests whose send time they did not list count as sent after it.
+   */
+  freeAt(now: number, elsewhere: { requests: number; sentAt?: readonly number[] }): number {
     const reading = this.reading;
     if (reading === undefined || now - reading.at >= this.slotBackMs) return 0;
     let sentSince = 0;
     for (let i = this.sent.length - 1; i >= 0 && this.sent[i]! > reading.at; i--) sentSince++;
-    const missing = sentSince + inFlightElsewhere - reading.remaining;
+    const listed = elsewhere.sentAt ?? [];
+    sentSince += Math.max(0, elsewhere.requests - listed.length);
+    for (const sentAt of listed) if (sentAt > reading.at) sentSince++;
+    const missing = sentSince - reading.remaining;
     if (missing < 0) return 0;
     const from = reading.at - this.windowMs;
     let seen = 0;

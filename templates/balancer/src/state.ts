@@ -32,7 +32,7 @@ export class DeploymentState {
   /** Attempts sent whose response headers (or failure) have not come back yet. */
   awaiting = 0;
   /** What other replicas have sent and not heard back from yet (shared state only). */
-  elsewhere: InFlight = { tokens: 0, requests: 0 };
+  elsewhere: InFlight = noneInFlight;
   /** Azure's rolling request window, as far as this process knows it. */
   readonly requestWindow: RequestWindow;
 
@@ -69,7 +69,7 @@ export class DeploymentState {
 
   /** When the request window has room again (0 when it has, or nothing current is known): request-window.ts. */
   requestsFreeAt(now: number): number {
-    return this.requestWindow.freeAt(now, this.elsewhere.requests);
+    return this.requestWindow.freeAt(now, this.elsewhere);
   }
 
   /** An attempt's answer (or failure) came back. */
@@ -204,7 +204,7 @@ export class BackendState {
   reserve(deployment: string, estimatedTokens: number, now: number): () => void {
     const state = this.deployment(deployment);
     state.reserve(estimatedTokens, now);
-    const shared = this.listener?.reserved(this, deployment, estimatedTokens);
+    const shared = this.listener?.reserved(this, deployment, estimatedTokens, now);
     let answered = false;
     return () => {
       if (answered) return;
@@ -245,6 +245,9 @@ export class BackendState {
     else state.requestWindow.forget(sentAt);
     if (outcome.kind !== 'response') return;
     if (outcome.status !== 404) this.confirm(deployment, now);
+    // A 429's reading describes a request Azure refused: its retry-after already rests the deployment, and
+    // other replicas must not count it as admitted.
+    if (outcome.status === 429) return;
     if (requestsLeft !== undefined) state.requestWindow.read(requestsLeft, sentAt);
     if (remaining && (remaining.tokens !== undefined || remaining.requests !== undefined)) {
       state.observeRemaining(remaining.tokens, remaining.requests, sentAt);
@@ -289,7 +292,11 @@ export type CooldownReason = 'throttled' | 'broken';
 export interface InFlight {
   tokens: number;
   requests: number;
+  /** When some of them were sent (the newest of each replica's); those not listed were sent earlier. */
+  sentAt?: readonly number[];
 }
+
+export const noneInFlight: InFlight = Object.freeze({ tokens: 0, requests: 0 });
 
 /** What the shared state hears from a backend's state (all calls are synchronous and must not throw). */
 export interface StateListener {
@@ -297,7 +304,7 @@ export interface StateListener {
   cooled(backend: BackendState, deployment: string | undefined, reason: CooldownReason, until: number): void;
   observed(backend: BackendState, deployment: string, remaining: RemainingQuota, at: number): void;
   /** Returns what to call when the attempt's answer came back, when the reservation was shared. */
-  reserved(backend: BackendState, deployment: string, estimatedTokens: number): (() => void) | undefined;
+  reserved(backend: BackendState, deployment: string, estimatedTokens: number, sentAt: number): (() => void) | undefined;
 }
 
 /** What an answer's x-ratelimit-remaining-tokens / -requests headers said; undefined when absent. */

@@ -241,6 +241,7 @@ test('numeric bounds', () => {
     ['CIRCUIT_BASE_SECONDS', '0'],
     ['REQUEST_WINDOW_SECONDS', '0'],
     ['REQUEST_WINDOW_SECONDS', 'ten'],
+    ['REQUEST_WINDOW_SECONDS', '61'],
   ];
   for (const [name, value] of bad) assert.match(onlyProblem({ ...minimal, [name]: value }, name), new RegExp(`"${value}"`), `${name}=${value}`);
 });

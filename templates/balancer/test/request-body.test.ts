@@ -26,6 +26,7 @@ test('content types: any JSON type, or none, is parsed; others are not', () => {
 test('chat estimate: max_tokens, else max_completion_tokens, else 16; the prompt does not count', () => {
   assert.equal(inspectBody(body({ messages }), json).estimatedTokens, 16);
   assert.equal(inspectBody(body({ messages, max_tokens: 1000 }), json).estimatedTokens, 1000);
+  assert.equal(inspectBody(body({ messages, max_tokens: 1e308, n: 2 }), json).estimatedTokens, 1e9, 'bounded: sums stay finite');
   assert.equal(inspectBody(body({ messages, max_completion_tokens: 250 }), json).estimatedTokens, 250);
   assert.equal(inspectBody(body({ messages, max_tokens: 70, max_completion_tokens: 250 }), json).estimatedTokens, 70);
   assert.equal(inspectBody(body({ messages, max_tokens: 0 }), json).estimatedTokens, 0);

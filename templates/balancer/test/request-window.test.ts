@@ -3,6 +3,8 @@ import { test } from 'node:test';
 import { RequestWindow } from '../src/request-window.js';
 
 // Window 10 s: a slot is counted back 10.1 s (1 % margin) after the request that took it was sent.
+const none = { requests: 0 };
+const inFlight = (requests: number, sentAt?: number[]): { requests: number; sentAt?: number[] } => ({ requests, ...(sentAt ? { sentAt } : {}) });
 
 test('a reading counts from when its request was sent: what was sent since, even before the answer came, counts against it', () => {
   const window = new RequestWindow(10_000);
@@ -10,10 +12,10 @@ test('a reading counts from when its request was sent: what was sent since, even
   window.send(1200);
   window.admit(1000);
   window.read(2, 1000);
-  assert.equal(window.freeAt(1600, 0), 0, 'one sent since, two were left: room');
+  assert.equal(window.freeAt(1600, none), 0, 'one sent since, two were left: room');
   window.send(1700);
-  assert.equal(window.freeAt(1700, 0), 11_100, 'two sent since, two were left: full until the request sent at 1000 gives its slot back');
-  assert.equal(window.freeAt(1700, 1), 11_100, 'nothing else known admitted: a whole window after the reading');
+  assert.equal(window.freeAt(1700, none), 11_100, 'two sent since, two were left: full until the request sent at 1000 gives its slot back');
+  assert.equal(window.freeAt(1700, inFlight(1)), 11_100, 'nothing else known admitted: a whole window after the reading');
 });
 
 test('a request refused (429) or failed takes no slot', () => {
@@ -21,20 +23,20 @@ test('a request refused (429) or failed takes no slot', () => {
   window.admit(500);
   window.read(1, 500);
   window.send(1000);
-  assert.equal(window.freeAt(1000, 0), 10_600);
+  assert.equal(window.freeAt(1000, none), 10_600);
   window.forget(1000);
-  assert.equal(window.freeAt(1000, 0), 0);
+  assert.equal(window.freeAt(1000, none), 0);
 });
 
 test('requests in flight elsewhere count; slots come back oldest first', () => {
   const window = new RequestWindow(10_000);
   for (const at of [100, 200, 300]) window.admit(at);
   window.read(1, 300);
-  assert.equal(window.freeAt(400, 0), 0);
-  assert.equal(window.freeAt(400, 1), 10_200, 'the one left is taken elsewhere: the oldest slot');
-  assert.equal(window.freeAt(400, 2), 10_300, 'two elsewhere: the second oldest');
-  assert.equal(window.freeAt(10_300, 2), 10_300, 'free when the time comes');
-  assert.equal(window.freeAt(300 + 10_100, 5), 0, 'a reading a window old says nothing');
+  assert.equal(window.freeAt(400, none), 0);
+  assert.equal(window.freeAt(400, inFlight(1)), 10_200, 'the one left is taken elsewhere: the oldest slot');
+  assert.equal(window.freeAt(400, inFlight(2)), 10_300, 'two elsewhere: the second oldest');
+  assert.equal(window.freeAt(10_300, inFlight(2)), 10_300, 'free when the time comes');
+  assert.equal(window.freeAt(300 + 10_100, inFlight(5)), 0, 'a reading a window old says nothing');
 });
 
 test("an older reading changes nothing; another replica's reading counts its own request as admitted", () => {
@@ -43,7 +45,7 @@ test("an older reading changes nothing; another replica's reading counts its own
   window.read(0, 1000);
   assert.equal(window.remaining, 5);
   window.readElsewhere(0, 3000);
-  assert.equal(window.freeAt(3100, 0), 13_100);
+  assert.equal(window.freeAt(3100, none), 13_100);
   window.readElsewhere(9, 2500);
   assert.equal(window.remaining, 0, 'an older reading from elsewhere changes nothing');
 });

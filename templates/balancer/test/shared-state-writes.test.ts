@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Reading } from '../src/shared-state/scripts.js';
-import { DeploymentWrites } from '../src/shared-state/writes.js';
+import { DeploymentWrites, maxListedSends } from '../src/shared-state/writes.js';
 import type { InFlight } from '../src/state.js';
 
 interface Written {
@@ -10,14 +10,18 @@ interface Written {
   reading: Reading | undefined;
 }
 
-/** A store stand-in that records what would be written; `up` says whether it is usable. */
-function recorder(): { writes: DeploymentWrites; written: Written[]; store: { up: boolean } } {
+/** A store stand-in that records what would be written; `up` says whether it is usable; `answers` holds writes until released. */
+function recorder(options: { held?: Array<() => void> } = {}): { writes: DeploymentWrites; written: Written[]; store: { up: boolean } } {
   const written: Written[] = [];
   const store = { up: true };
   const writes = new DeploymentWrites(
     {
       usable: () => store.up,
-      write: async (key, inFlight, reading) => void written.push({ key, inFlight, reading }),
+      write: (key, inFlight, reading) => {
+        written.push({ key, inFlight, reading });
+        const held = options.held;
+        return held ? new Promise<void>((resolve) => held.push(resolve)) : Promise.resolve();
+      },
       failed: (error) => assert.fail(String(error)),
     },
     60_000,
@@ -29,7 +33,7 @@ const settled = (): Promise<void> => new Promise((resolve) => setImmediate(resol
 
 test('a request that comes and goes between two writes costs no write', () => {
   const { writes, written } = recorder();
-  writes.reserve('k', 100)();
+  writes.reserve('k', 100, 1)();
   writes.flush();
   assert.deepEqual(written, []);
   writes.close();
@@ -37,8 +41,8 @@ test('a request that comes and goes between two writes costs no write', () => {
 
 test('in-flight totals are written as totals, up and back down to zero', async () => {
   const { writes, written } = recorder();
-  const first = writes.reserve('k', 100);
-  const second = writes.reserve('k', 50);
+  const first = writes.reserve('k', 100, 1);
+  const second = writes.reserve('k', 50, 2);
   writes.flush();
   first();
   writes.flush();
@@ -48,12 +52,12 @@ test('in-flight totals are written as totals, up and back down to zero', async (
   assert.deepEqual(
     written.map((w) => w.inFlight),
     [
-      { tokens: 150, requests: 2 },
-      { tokens: 50, requests: 1 },
-      { tokens: 0, requests: 0 },
+      { tokens: 150, requests: 2, sentAt: [1, 2] },
+      { tokens: 50, requests: 1, sentAt: [2] },
+      { tokens: 0, requests: 0, sentAt: [] },
     ],
   );
-  writes.reserve('k', 10)();
+  writes.reserve('k', 10, 3)();
   writes.flush();
   assert.equal(written.length, 3, 'once zero was written, a request that came and went writes nothing');
   writes.close();
@@ -70,8 +74,8 @@ test('only the newest reading since the last write goes, with the in-flight tota
 
 test('while the store is away nothing is written; when it is back, every total it may have wrong is written again', async () => {
   const { writes, written, store } = recorder();
-  const done = writes.reserve('a', 100);
-  writes.reserve('b', 20);
+  const done = writes.reserve('a', 100, 1);
+  writes.reserve('b', 20, 2);
   writes.flush();
   await settled();
   store.up = false;
@@ -84,9 +88,38 @@ test('while the store is away nothing is written; when it is back, every total i
   assert.deepEqual(
     written.slice(2).map((w) => [w.key, w.inFlight]),
     [
-      ['a', { tokens: 0, requests: 0 }],
-      ['b', { tokens: 20, requests: 1 }],
+      ['a', { tokens: 0, requests: 0, sentAt: [] }],
+      ['b', { tokens: 20, requests: 1, sentAt: [2] }],
     ],
+  );
+  writes.close();
+});
+
+test('only the newest send times are listed, and an older write answered late does not undo a newer one', async () => {
+  const held: Array<() => void> = [];
+  const { writes, written } = recorder({ held });
+  const releases = Array.from({ length: maxListedSends + 3 }, (_, i) => writes.reserve('k', 1, 1000 + i));
+  writes.flush();
+  assert.deepEqual(
+    written[0]!.inFlight!.sentAt,
+    Array.from({ length: maxListedSends }, (_, i) => 1003 + i),
+    'the newest 32',
+  );
+  for (const release of releases) release();
+  writes.flush(); // write 2: zero
+  const late = writes.reserve('k', 1, 2000);
+  writes.flush(); // write 3: one in flight
+  late();
+  held[1]!(); // write 2's answer comes after write 3 was sent
+  held[0]!();
+  held[2]!();
+  await settled();
+  writes.reserve('k', 1, 3000)();
+  writes.flush();
+  assert.deepEqual(
+    written.slice(1).map((w) => w.inFlight?.requests),
+    [0, 1, 0],
+    'write 3 said 1 was in flight, so the store may hold it: the next zero is written',
   );
   writes.close();
 });

@@ -310,7 +310,7 @@ test('recordOutcome() notes the remaining quota an answer reported', () => {
   b.recordOutcome('chat', { kind: 'response', status: 200 }, { tokens: undefined, requests: undefined }, now + 1);
   assert.equal(chat.observedAt, now, 'headers absent: nothing observed');
   b.recordOutcome('chat', { kind: 'response', status: 429 }, { tokens: 0, requests: undefined }, now + 2);
-  assert.deepEqual([chat.remainingTokens, chat.remainingRequests, chat.observedAt], [0, 20, now + 2]);
+  assert.deepEqual([chat.remainingTokens, chat.remainingRequests, chat.observedAt], [5000, 20, now], "a 429's reading is not noted: its retry-after says more");
 });
 
 test('recordUsage() adds up the tokens responses reported', () => {
@@ -345,10 +345,10 @@ test('room in the window: a reading above what is in flight, or a request sent s
   answered();
 });
 
-test("a 429 with a reading admitted nothing; another replica's reading counts from when it was taken", () => {
+test("a 429's reading says nothing of the window (its retry-after rests the deployment); another replica's reading counts from when it was taken", () => {
   const b = backend();
   b.recordOutcome('chat', { kind: 'response', status: 429 }, { tokens: 5000, requests: 0 }, 1100, 1000);
-  assert.equal(b.readyAt('chat', 1200), 1000 + 10_100, 'nothing known admitted: a whole window after the reading');
+  assert.equal(b.readyAt('chat', 1200), 0);
   const other = backend();
   other.deployment('chat').observeSharedReading(5000, 0, 4000);
   assert.equal(other.readyAt('chat', 4100), 14_100);

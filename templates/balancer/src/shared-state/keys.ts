@@ -5,7 +5,8 @@
  *
  *   {prefix}:d:{backend}:{deployment}  hash  tu, bu (throttled/broken until, ms since epoch), rt, rr, ro (the
  *                                            latest remaining tokens/requests and when they were read),
- *                                            t:{replica}, q:{replica} (tokens/requests in flight there)
+ *                                            t:{replica}, q:{replica} (tokens/requests in flight there),
+ *                                            s:{replica} (when the newest of them were sent)
  *   {prefix}:b:{backend}               hash  bu (the whole backend's circuit)
  *   {prefix}:replicas                  hash  {replica} → until when it counts as alive
  *   {prefix}:events                    channel: cooldowns, published as they happen

@@ -29,8 +29,9 @@ return 1`,
 
 /**
  * What one replica learned of one deployment since its last write, in one step:
- *   - its in-flight count, as totals (t:{replica}, q:{replica}; removed at 0) — a total, not a change, so a
- *     write lost while the store was away is mended by the next one;
+ *   - its in-flight count, as totals (t:{replica}, q:{replica}, and s:{replica} the newest send times,
+ *     comma-separated; removed at 0) — a total, not a change, so a write lost while the store was away is
+ *     mended by the next one;
  *   - rt, rr, ro := its newest reading, when that was taken after the stored one ('' leaves a value out).
  * Either part may be absent ('' as the request count, or as the reading's time). Returns 1.
  */
@@ -38,9 +39,9 @@ export const writeDeployment = defineScript({
   SCRIPT: `
 if ARGV[3] ~= '' then
   if tonumber(ARGV[3]) > 0 then
-    redis.call('HSET', KEYS[1], 't:' .. ARGV[1], ARGV[2], 'q:' .. ARGV[1], ARGV[3])
+    redis.call('HSET', KEYS[1], 't:' .. ARGV[1], ARGV[2], 'q:' .. ARGV[1], ARGV[3], 's:' .. ARGV[1], ARGV[8])
   else
-    redis.call('HDEL', KEYS[1], 't:' .. ARGV[1], 'q:' .. ARGV[1])
+    redis.call('HDEL', KEYS[1], 't:' .. ARGV[1], 'q:' .. ARGV[1], 's:' .. ARGV[1])
   end
 end
 if ARGV[7] ~= '' and tonumber(ARGV[7]) > tonumber(redis.call('HGET', KEYS[1], 'ro') or '0') then
@@ -62,6 +63,7 @@ return 1`,
       text(reading?.tokens),
       text(reading?.requests),
       reading === undefined ? '' : String(Math.floor(reading.at)),
+      (inFlight?.sentAt ?? []).map((at) => String(Math.floor(at))).join(','),
     );
   },
   transformReply: transformNumber,

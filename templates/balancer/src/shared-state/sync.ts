@@ -8,11 +8,11 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../logger.js';
-import type { BackendState, CooldownReason, RemainingQuota, StateListener } from '../state.js';
+import { noneInFlight, type BackendState, type CooldownReason, type RemainingQuota, type StateListener } from '../state.js';
 import type { SharedStateConfig } from './config.js';
 import { parseCooldownEvent, StoreKeys, type CooldownEvent } from './keys.js';
 import { SharedStore, type StoreHealth } from './store.js';
-import { DeploymentWrites } from './writes.js';
+import { DeploymentWrites, maxListedSends } from './writes.js';
 
 /** Deployments read per backend and refresh at most: known ones first, then those in use. */
 const maxDeploymentsPerRefresh = 64;
@@ -111,11 +111,11 @@ export class SharedState implements StateListener {
     this.writes.observe(this.deploymentKey(tag, deployment), { tokens: remaining.tokens, requests: remaining.requests, at });
   }
 
-  reserved(backend: BackendState, deployment: string, estimatedTokens: number): (() => void) | undefined {
+  reserved(backend: BackendState, deployment: string, estimatedTokens: number, sentAt: number): (() => void) | undefined {
     const tag = this.tags.get(backend);
     // Names no backend has answered for stay local: a client must not be able to fill the store with keys.
     if (!tag || !backend.isKnown(deployment)) return undefined;
-    return this.writes.reserve(this.deploymentKey(tag, deployment), estimatedTokens);
+    return this.writes.reserve(this.deploymentKey(tag, deployment), estimatedTokens, sentAt);
   }
 
   private deploymentKey(tag: string, deployment: string): string {
@@ -131,7 +131,12 @@ export class SharedState implements StateListener {
 
   /** One refresh: say this replica is alive, then read every backend's and deployment's shared state. */
   async refresh(): Promise<void> {
-    if (this.refreshing || !this.store.client.isReady) return;
+    if (this.refreshing) return;
+    if (!this.store.client.isReady) {
+      // Away: what the others had in flight when it went is no longer known, and must not hold requests back.
+      this.forgetElsewhere();
+      return;
+    }
     this.refreshing = true;
     const started = performance.now();
     const slow = setTimeout(() => this.store.slow(`a refresh took over ${this.slowMs} ms`), this.slowMs);
@@ -151,7 +156,9 @@ export class SharedState implements StateListener {
       let index = 0;
       for (const { backend, deployments } of plan) {
         applyBackend(backend, results[index++]!);
-        for (const name of deployments) applyDeployment(backend, name, results[index++]!, alive, this.replica);
+        const read = new Set(deployments);
+        for (const name of deployments) applyDeployment(backend, name, results[index++]!, alive, this.replica, now);
+        for (const state of backend.allDeployments()) if (!read.has(state.deployment)) state.elsewhere = noneInFlight;
       }
       this.refreshedAt = this.now();
       if (performance.now() - started < this.slowMs) this.store.answered();
@@ -187,6 +194,10 @@ export class SharedState implements StateListener {
     void this.refresh();
   }
 
+  private forgetElsewhere(): void {
+    for (const backend of this.backends) for (const state of backend.allDeployments()) state.elsewhere = noneInFlight;
+  }
+
   private aliveReplicas(replicas: Record<string, string>, now: number): Set<string> {
     const alive = new Set<string>();
     const gone: string[] = [];
@@ -219,23 +230,26 @@ function applyBackend(backend: BackendState, fields: Record<string, string>): vo
   if (brokenUntil > 0) backend.breakUntil(brokenUntil);
 }
 
-function applyDeployment(backend: BackendState, name: string, fields: Record<string, string>, alive: Set<string>, self: string): void {
+function applyDeployment(backend: BackendState, name: string, fields: Record<string, string>, alive: Set<string>, self: string, now: number): void {
   const state = backend.deployment(name);
   const throttledUntil = Number(fields.tu);
   const brokenUntil = Number(fields.bu);
   if (throttledUntil > 0) state.coolDownUntil('throttled', throttledUntil);
   if (brokenUntil > 0) state.coolDownUntil('broken', brokenUntil);
-  const observedAt = Number(fields.ro);
+  // Another machine's clock may run ahead: a time in the future is taken as now.
+  const observedAt = Math.min(Number(fields.ro), now);
   if (observedAt > 0) state.observeSharedReading(optionalNumber(fields.rt), optionalNumber(fields.rr), observedAt);
   let tokens = 0;
   let requests = 0;
+  const sentAt: number[] = [];
   for (const [field, value] of Object.entries(fields)) {
     const replica = field.slice(2);
     if (replica === self || !alive.has(replica)) continue;
     if (field.startsWith('t:')) tokens += Math.max(0, Number(value) || 0);
     else if (field.startsWith('q:')) requests += Math.max(0, Number(value) || 0);
+    else if (field.startsWith('s:')) for (const at of value.split(',', maxListedSends)) if (at !== '') sentAt.push(Math.min(Number(at) || 0, now));
   }
-  state.elsewhere = { tokens, requests };
+  state.elsewhere = { tokens, requests, sentAt };
 }
 
 const optionalNumber = (text: string | undefined): number | undefined => (text === undefined || text === '' ? undefined : Number(text));

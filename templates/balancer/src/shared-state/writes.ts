@@ -7,6 +7,16 @@
 import type { InFlight } from '../state.js';
 import type { Reading } from './scripts.js';
 
+/** Send times listed per replica and deployment: enough to tell, near a full request window, which were sent after a reading. */
+export const maxListedSends = 32;
+
+interface Totals {
+  tokens: number;
+  requests: number;
+  /** Send times of the requests in flight, oldest first. */
+  sentAt: number[];
+}
+
 interface Pending {
   inFlight: boolean;
   reading: Reading | undefined;
@@ -21,10 +31,13 @@ export interface WriteTarget {
 }
 
 export class DeploymentWrites {
-  private readonly inFlight = new Map<string, InFlight>();
+  private readonly inFlight = new Map<string, Totals>();
   private readonly pending = new Map<string, Pending>();
   /** Keys where the store may hold a non-zero total of this replica's. */
   private readonly nonZero = new Set<string>();
+  /** The last write sent per key, so that an older write's answer does not undo what a newer one said. */
+  private readonly lastWrite = new Map<string, number>();
+  private writes = 0;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -32,10 +45,22 @@ export class DeploymentWrites {
     private readonly intervalMs: number,
   ) {}
 
-  /** A request is sent: it counts until the returned function is called. */
-  reserve(key: string, tokens: number): () => void {
-    this.add(key, tokens, 1);
-    return () => this.add(key, -tokens, -1);
+  /** A request is sent at `sentAt`: it counts until the returned function is called. */
+  reserve(key: string, tokens: number, sentAt: number): () => void {
+    const total = this.inFlight.get(key) ?? { tokens: 0, requests: 0, sentAt: [] };
+    total.tokens += tokens;
+    total.requests++;
+    total.sentAt.push(sentAt);
+    this.inFlight.set(key, total);
+    this.mark(key).inFlight = true;
+    return () => {
+      total.tokens -= tokens;
+      total.requests--;
+      const index = total.sentAt.indexOf(sentAt);
+      if (index !== -1) total.sentAt.splice(index, 1);
+      if (total.requests <= 0 && this.inFlight.get(key) === total) this.inFlight.delete(key);
+      this.mark(key).inFlight = true;
+    };
   }
 
   /** A reading taken at `reading.at`: only the newest since the last write goes. */
@@ -59,28 +84,27 @@ export class DeploymentWrites {
     this.timer = undefined;
     if (!this.target.usable()) return;
     for (const [key, pending] of this.pending) {
-      let total = pending.inFlight ? (this.inFlight.get(key) ?? { tokens: 0, requests: 0 }) : undefined;
+      const current = this.inFlight.get(key);
+      let total: InFlight | undefined = pending.inFlight
+        ? { tokens: current?.tokens ?? 0, requests: current?.requests ?? 0, sentAt: current?.sentAt.slice(-maxListedSends) ?? [] }
+        : undefined;
       // Came and went since the last write, and the store holds nothing of ours: nothing to say.
       if (total !== undefined && total.requests <= 0 && !this.nonZero.has(key)) total = undefined;
       if (total === undefined && pending.reading === undefined) continue;
       if (total !== undefined && total.requests > 0) this.nonZero.add(key);
-      this.target.write(key, total && { ...total }, pending.reading).then(
+      const write = ++this.writes;
+      this.lastWrite.set(key, write);
+      const zero = total !== undefined && total.requests <= 0;
+      this.target.write(key, total, pending.reading).then(
         () => {
-          if (total !== undefined && total.requests <= 0 && !this.inFlight.has(key)) this.nonZero.delete(key);
+          if (this.lastWrite.get(key) !== write) return;
+          this.lastWrite.delete(key);
+          if (zero && !this.inFlight.has(key)) this.nonZero.delete(key);
         },
         (error: unknown) => this.target.failed(error),
       );
     }
     this.pending.clear();
-  }
-
-  private add(key: string, tokens: number, requests: number): void {
-    const total = this.inFlight.get(key) ?? { tokens: 0, requests: 0 };
-    total.tokens += tokens;
-    total.requests += requests;
-    if (total.requests > 0) this.inFlight.set(key, total);
-    else this.inFlight.delete(key);
-    this.mark(key).inFlight = true;
   }
 
   private mark(key: string): Pending {
