@@ -5,13 +5,14 @@
  * attempt's verdict does to both is written once, in BackendState's record*() methods.
  */
 import type { BackendConfig } from './config.js';
+import { defaults } from './defaults.js';
 import { RequestWindow } from './request-window.js';
 import { circuitCooldownMs, outcomeLabel, throttleCooldownMs, type AttemptOutcome, type CooldownPolicy, type FailureScope } from './retry-decision.js';
 
 /** Remaining-quota headers older than this say nothing about now (Azure's token window is 60 s). */
 export const headroomTtlMs = 60_000;
 /** Azure's request window: RPM is enforced over a rolling 10 s (REQUEST_WINDOW_SECONDS changes it). */
-export const defaultRequestWindowMs = 10_000;
+export const defaultRequestWindowMs = defaults.REQUEST_WINDOW_SECONDS * 1000;
 export class DeploymentState {
   /** Until when the deployment is throttled (429) and until when its circuit is open (5xx); kept apart
    * so that a success, which closes the circuit, never lifts a throttle. */

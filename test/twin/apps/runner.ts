@@ -4,12 +4,12 @@
 // previous one once a new revision exists); containerAppDeleted (also through a resource-group or
 // environment delete) and close() stop everything. Each replica's state is published to the ARM views
 // (AppState.replicaStatus), its output kept for the log stream, and platform events for the event stream.
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { TwinEvents } from '../context.js';
 import type { AppState, ContainerAppSnapshot, ReplicaStatus } from '../providers/app-state.js';
 import type { ImageStore, TwinImage } from '../providers/auth-state.js';
 import type { IdentityEnv } from '../dataplane/identity-endpoint.js';
+import { freePort } from '../../helpers/free-port.js';
 import { LogBuffer, netJsonLine } from './logs.js';
 import { ContainerProcess, resolveCommand, type ContainerLaunch } from './replica.js';
 
@@ -319,15 +319,4 @@ function readinessOf(probes: unknown, ingress: boolean): ContainerLaunch['readin
   if (http) return { kind: 'http', path: http.path || '/' };
   if (readiness?.tcpSocket || ingress) return { kind: 'tcp' };
   return { kind: 'none' };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }

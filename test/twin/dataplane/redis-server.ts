@@ -2,8 +2,8 @@
 // database: on a free loopback port, without persistence, and with a password only the twin's front knows,
 // so nothing reaches it unauthenticated.
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
+import { freePort } from '../../helpers/free-port.js';
 import { ReadyProcess } from './ready-process.js';
 
 export const REDIS_SERVER = process.env.REDIS_SERVER ?? '/usr/bin/redis-server';
@@ -69,15 +69,4 @@ export class RedisServerProcess {
   async stop(graceMs = 3000): Promise<void> {
     await this.process?.stop(graceMs);
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
