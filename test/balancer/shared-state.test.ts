@@ -230,11 +230,17 @@ describe('shared state: the store goes away and comes back', () => {
     }
     assert.match(await a.metrics(), /^aoai_lb_shared_state_up 1$/m);
 
-    // Shared again: a cooldown reaches the other replica.
-    world.simulators[0]!.addFault({ kind: '429', count: 1, retryAfterMs: 30_000 });
-    for (let i = 0; i < 4 && !(chatState(a, 0).throttledUntil > Date.now()); i++) await chat(a);
-    assert.ok(chatState(a, 0).throttledUntil > Date.now());
-    await waitFor('replica B to rest backend 1', () => chatState(b, 0).throttledUntil > Date.now());
+    // Shared again: a cooldown reaches the other replica. Which backend replica A tries first depends on
+    // the headroom the load left, so both answer one 429: A rests both, and so must B.
+    for (const simulator of world.simulators) simulator.addFault({ kind: '429', count: 1, retryAfterMs: 2000 });
+    await assert.rejects(chat(a), { status: 429 });
+    for (const backend of [0, 1]) {
+      const deadline = chatState(a, backend).throttledUntil;
+      assert.ok(deadline > 0, `replica A rests backend ${backend + 1}`);
+      await waitFor(`replica B to rest backend ${backend + 1} until ${deadline}`, () => chatState(b, backend).throttledUntil >= deadline);
+    }
+    // The next test needs the backends back.
+    await waitFor('the 2-second cooldowns to pass', () => world.replicas.every((r) => [0, 1].every((i) => chatState(r, i).throttledUntil <= Date.now())));
   });
 
   it('frozen (it answers nothing): requests go on, the replicas serve on their own, and rejoin when it answers', async () => {
