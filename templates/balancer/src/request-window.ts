@@ -79,13 +79,10 @@ export class RequestWindow {
     for (const sentAt of listed) if (sentAt > reading.at) sentSince++;
     const missing = sentSince - reading.remaining;
     if (missing < 0) return 0;
-    const from = reading.at - this.windowMs;
-    let seen = 0;
-    for (const sentAt of this.admitted) {
-      if (sentAt <= from || sentAt > reading.at) continue;
-      if (seen++ === missing) return sentAt + this.slotBackMs;
-    }
-    return reading.at + this.slotBackMs;
+    // The reading's window held the requests admitted in (reading.at - window, reading.at]; the slot that comes
+    // back `missing + 1`-th is the one the request needs.
+    const slot = this.admitted[firstAfter(this.admitted, reading.at - this.windowMs) + missing];
+    return slot !== undefined && slot <= reading.at ? slot + this.slotBackMs : reading.at + this.slotBackMs;
   }
 
   private prune(list: number[], now: number): void {
@@ -94,7 +91,17 @@ export class RequestWindow {
 }
 
 function insertSorted(list: number[], value: number): void {
-  let at = list.length;
-  while (at > 0 && list[at - 1]! > value) at--;
-  list.splice(at, 0, value);
+  list.splice(firstAfter(list, value), 0, value);
+}
+
+/** The index of the first entry of the ascending `list` above `value` (its length when there is none). */
+function firstAfter(list: readonly number[], value: number): number {
+  let low = 0;
+  let high = list.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (list[middle]! > value) high = middle;
+    else low = middle + 1;
+  }
+  return low;
 }

@@ -49,3 +49,12 @@ test("an older reading changes nothing; another replica's reading counts its own
   window.readElsewhere(9, 2500);
   assert.equal(window.remaining, 0, 'an older reading from elsewhere changes nothing');
 });
+
+test("only what the reading's window admitted gives a slot back: not a request sent exactly one window before it", () => {
+  const window = new RequestWindow(10_000);
+  for (const at of [0, 5000, 6000, 10_000]) window.admit(at);
+  window.read(0, 10_000);
+  assert.equal(window.freeAt(10_000, none), 15_100, 'the request sent at 0 left the window as the reading was taken: 5000 is the oldest slot in it');
+  assert.equal(window.freeAt(10_000, inFlight(1)), 16_100, 'one more elsewhere: the next oldest');
+  assert.equal(window.freeAt(10_000, inFlight(3)), 20_100, 'more missing than the window admitted: a whole window after the reading');
+});
