@@ -3,7 +3,7 @@
  * nginx from Debian's package, the Portkey gateway from npm — in one run, on loopback, contenders
  * interleaved. Not a test.
  *
- *   npm run bench:peers                 the full run (< 10 minutes); writes docs/peers-results.json,
+ *   npm run bench:peers                 the full run (~15 minutes on 2 cores); writes docs/peers-results.json,
  *                                       docs/peers-quota.svg and the generated part of docs/benchmarks.md
  *   npm run bench:peers -- --quick      a smoke run (< 2 minutes); writes bench/results/peers-quick.*
  *   npm run bench:peers -- --only replicas [--quick]   only the replicas measure (bench/replicas.ts)
@@ -242,7 +242,7 @@ function buildReport(results: Results, meta: { machineTable: string; versions: R
   parts.push(
     [
       `- one fast backend (bench/fast-backend.ts: a fixed chat.completion at once); every proxy in front of it alone; the load generator is its own process (undici, keep-alive)`,
-      `- latency: open loop, uniform schedule, ${settings.latency.rounds} rounds × ${settings.latency.roundMs / 1000} s per contender, the order rotated every round; latency = end of body − intended send; "added" = median over rounds of (contender − direct in the same round)`,
+      `- latency: open loop, uniform schedule, ${settings.latency.rounds} round${settings.latency.rounds === 1 ? '' : 's'} × ${settings.latency.roundMs / 1000} s per contender, the order rotated every round; latency = end of body − intended send; "added" = median over rounds of (contender − direct in the same round)`,
       `- throughput: closed loop, ${settings.throughput.connections} connections, ${settings.throughput.rounds} round(s) × (${settings.throughput.warmupMs / 1000} s warm-up + ${settings.throughput.durationMs / 1000} s measured), alternating order; requests/s counts 200s only`,
       `- load generator, proxy and backend share the machine's ${machineInfo().cores} cores`,
     ].join('\n'),
