@@ -30,6 +30,8 @@ export class Balancer {
   readonly shared: SharedState | undefined;
   /** Responses the balancer gave its clients, by HTTP status (all but /healthz). */
   readonly responses = new Map<number, number>();
+  /** Client requests held for a request slot that comes back soon (proxy.ts). */
+  waiting = 0;
   private token: Promise<CachedToken> | undefined;
 
   constructor(
@@ -49,7 +51,13 @@ export class Balancer {
           replica: options.replica,
         })
       : undefined;
-    this.metrics = new Metrics({ backends: () => this.backends, responses: () => this.responses, now: this.now, shared: () => this.shared?.status() });
+    this.metrics = new Metrics({
+      backends: () => this.backends,
+      responses: () => this.responses,
+      now: this.now,
+      waiting: () => this.waiting,
+      shared: () => this.shared?.status(),
+    });
     this.dispatcher = new Agent({
       keepAliveTimeout: 30_000,
       keepAliveMaxTimeout: 600_000,

@@ -10,6 +10,8 @@ export interface MetricSources {
   backends(): readonly BackendState[];
   responses(): ReadonlyMap<number, number>;
   now(): number;
+  /** Client requests held for a request slot that comes back soon. */
+  waiting(): number;
   /** The shared store's health; undefined without SHARED_STATE_URL. */
   shared?(): { mode: string; peers: number } | undefined;
 }
@@ -87,6 +89,14 @@ export class Metrics {
           const reason = backend.brokenUntil > at ? 'broken' : state.cooldownUntil > at ? state.cooldownReason : 'none';
           this.set({ backend: backend.id, deployment: state.deployment, reason }, Math.max(0, until - at) / 1000);
         });
+      },
+    });
+    new Gauge({
+      name: 'aoai_lb_requests_waiting',
+      help: 'Client requests held for a request slot that comes back within a tenth of the request window, instead of a 429.',
+      registers,
+      collect() {
+        this.set(sources.waiting());
       },
     });
     if (sources.shared?.()) {

@@ -70,7 +70,9 @@ export async function proxyRequest(balancer: Balancer, req: IncomingMessage, res
       const soon = untried.length > 0 ? exhaustion(untried, deployment, now) : undefined;
       if (soon?.status === 429 && soon.retryAfterMs <= config.requestWindowMs * shortWaitShare) {
         waited = true;
+        balancer.waiting++;
         await clientGone.wait(Math.ceil(soon.retryAfterMs) + 1);
+        balancer.waiting--;
         if (clientGone.aborted) return;
         continue;
       }
