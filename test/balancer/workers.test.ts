@@ -15,17 +15,22 @@ import { waitFor } from '../helpers/wait.js';
 const main = fileURLToPath(new URL('../../templates/balancer/dist/main.js', import.meta.url));
 const clientKey = 'workers-client-key';
 
-/** GET /status on a new connection each time, so that the primary may hand it to either worker. */
-function status(port: number): Promise<BalancerStatus> {
+/** One request on a new connection each time, so that the primary may hand it to either worker. */
+function send(port: number, path: string, body?: string): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: '/status', headers: { 'api-key': clientKey }, agent: false }, (res) => {
-      let body = '';
-      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      res.on('end', () => resolve(JSON.parse(body) as BalancerStatus));
+    const headers = { 'api-key': clientKey, ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
+    const req = request({ host: '127.0.0.1', port, path, method: body === undefined ? 'GET' : 'POST', headers, agent: false }, (res) => {
+      let text = '';
+      res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
     });
     req.once('error', reject);
-    req.end();
+    req.end(body);
   });
+}
+
+async function status(port: number): Promise<BalancerStatus> {
+  return JSON.parse((await send(port, '/status')).text) as BalancerStatus;
 }
 
 describe('WORKERS=2 with shared state', () => {
@@ -74,6 +79,37 @@ describe('WORKERS=2 with shared state', () => {
       if (seen.sharedState?.mode === 'shared' && seen.sharedState.peers >= 1) replicas.add(seen.sharedState.replica);
       return replicas.size === 2;
     });
+  });
+
+  it('/metrics counts for the whole replica, whichever worker takes the scrape', async () => {
+    const chats = 6;
+    const body = JSON.stringify({ messages: [{ role: 'user', content: 'hello' }], max_tokens: 5 });
+    for (let i = 0; i < chats; i++) {
+      const answer = await send(port, '/openai/deployments/chat/chat/completions?api-version=2024-10-21', body);
+      assert.equal(answer.status, 200, answer.text);
+    }
+    // Both workers served some: each one's own count is below the total.
+    const served = new Map<string, number>();
+    await waitFor('both workers to have answered /status', async () => {
+      const seen = await status(port);
+      const chat = seen.backends[0]!.deployments.find((d) => d.deployment === 'chat');
+      served.set(seen.sharedState!.replica, chat?.requests ?? 0);
+      return served.size === 2;
+    });
+    const own = [...served.values()];
+    assert.ok(
+      own.every((count) => count < chats),
+      `each worker served part: ${own.join(' + ')}`,
+    );
+
+    for (let scrape = 0; scrape < 4; scrape++) {
+      const metrics = await send(port, '/metrics');
+      assert.equal(metrics.status, 200, metrics.text);
+      assert.match(metrics.text, new RegExp(`^aoai_lb_upstream_requests_total\\{backend="1",deployment="chat",outcome="200"\\} ${chats}$`, 'm'));
+      assert.match(metrics.text, new RegExp(`^aoai_lb_requests_total\\{status="200"\\} ${chats}$`, 'm'));
+      assert.match(metrics.text, /^aoai_lb_shared_state_up 1$/m);
+      assert.match(metrics.text, /^aoai_lb_requests_waiting 0$/m);
+    }
   });
 
   it('a worker that dies is replaced', async () => {

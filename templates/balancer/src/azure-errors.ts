@@ -93,6 +93,11 @@ export const errors = {
       },
     };
   },
+  metricsUnavailable: (reason: string): AzureError => ({
+    status: 503,
+    code: 'ServiceUnavailable',
+    message: `The replica's metrics could not be collected from every worker: ${reason}. Scrape again.`,
+  }),
   upstreamFailed: (): AzureError => ({
     status: 502,
     code: 'BadGateway',

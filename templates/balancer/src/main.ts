@@ -1,6 +1,7 @@
 /** The container's entry point: configuration from the environment, then serve until SIGTERM. */
 import cluster from 'node:cluster';
 import { pathToFileURL } from 'node:url';
+import { replicaMetrics } from './cluster-metrics.js';
 import { ConfigError, loadConfig, type Env } from './config.js';
 import { startBalancer, type RunningBalancer } from './server.js';
 import { environmentFromPrimary, runWorkers } from './workers.js';
@@ -31,7 +32,8 @@ export async function runBalancer(env: Env): Promise<number> {
     process.stderr.write(`aoai-lb balancer: cannot listen on ${config.host}:${config.port}: ${why ?? String(error)}\n`);
     return why === undefined ? 1 : 2;
   }
-  const { logger } = running.balancer;
+  const { logger, metrics } = running.balancer;
+  if (cluster.isWorker) metrics.readWith(replicaMetrics(metrics.registry));
   process.once('exit', () => logger.flush());
   if (config.allowAnonymous) {
     logger.log('warn', 'ALLOW_ANONYMOUS=true: anyone who can reach this balancer can use its backends. Set CLIENT_API_KEYS to require a key.');

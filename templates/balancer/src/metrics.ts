@@ -25,6 +25,7 @@ export class Metrics {
   readonly registry = new Registry();
   private readonly upstreamLatency: Histogram<'backend'>;
   private readonly latencyByBackend = new Map<string, Histogram.Internal<'backend'>>();
+  private read: () => Promise<string> = () => this.registry.metrics();
 
   constructor(sources: MetricSources) {
     const registers = [this.registry];
@@ -80,6 +81,7 @@ export class Metrics {
       name: 'aoai_lb_backend_cooldown_seconds',
       help: 'Seconds until the backend takes the deployment again (0 = available).',
       labelNames: ['backend', 'deployment', 'reason'],
+      aggregator: 'max',
       registers,
       collect() {
         this.reset();
@@ -103,6 +105,7 @@ export class Metrics {
       new Gauge({
         name: 'aoai_lb_shared_state_up',
         help: '1 while the shared store is in use, 0 while this replica serves on its own state (unreachable or slow store).',
+        aggregator: 'min',
         registers,
         collect() {
           this.set(sources.shared?.()?.mode === 'shared' ? 1 : 0);
@@ -111,6 +114,7 @@ export class Metrics {
       new Gauge({
         name: 'aoai_lb_shared_state_peers',
         help: 'Other replicas (and workers) seen alive in the shared store at the last refresh.',
+        aggregator: 'max',
         registers,
         collect() {
           this.set(sources.shared?.()?.peers ?? 0);
@@ -124,6 +128,15 @@ export class Metrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
       registers,
     });
+  }
+
+  /** The Prometheus text: this process's registry, or with workers the whole replica's (cluster-metrics.ts). */
+  text(): Promise<string> {
+    return this.read();
+  }
+
+  readWith(read: () => Promise<string>): void {
+    this.read = read;
   }
 
   observeUpstreamLatency(backend: string, seconds: number): void {

@@ -114,9 +114,12 @@ async function handle(balancer: Balancer, req: IncomingMessage, res: ServerRespo
     withoutBody(req, res);
     if (path === '/status') sendJson(res, 200, balancerStatus(balancer));
     else {
-      const text = await balancer.metrics.registry.metrics();
-      res.writeHead(200, { 'content-type': balancer.metrics.registry.contentType });
-      res.end(text);
+      const text = await balancer.metrics.text().catch((error: Error) => error);
+      if (text instanceof Error) sendAzureError(res, errors.metricsUnavailable(text.message));
+      else {
+        res.writeHead(200, { 'content-type': balancer.metrics.registry.contentType });
+        res.end(text);
+      }
     }
     return;
   }

@@ -6,6 +6,7 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
+import { answerMetricsRequests } from './cluster-metrics.js';
 import type { BalancerConfig, Env } from './config.js';
 import { shownStoreUrl } from './shared-state/config.js';
 
@@ -73,6 +74,7 @@ export function runWorkers(config: BalancerConfig, env: Env, entry: string): Pro
     say(
       `starting ${config.workers} workers on port ${config.port}, sharing state through ${config.sharedState ? shownStoreUrl(config.sharedState.url) : 'nothing'}`,
     );
+    answerMetricsRequests();
     for (let i = 0; i < config.workers; i++) fork();
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
