@@ -62,9 +62,25 @@ export class Faults {
 
 export type LatencySpec = number | { minMs: number; maxMs: number };
 
+/**
+ * A test hook (no Azure counterpart to configure, but no behaviour Azure lacks either: a real operation may run
+ * for as long as it likes). While a hold on an operationId is in place, every operation of that type that starts
+ * stays running (Creating / Deleting / InProgress, 202 on a Location poll) until `release()`; it then runs out
+ * the rest of its latency, counted from its start as always. A test uses it to observe or interrupt an operation
+ * in flight without racing a latency: hold, wait until `held` counts it, act, release.
+ */
+export interface OperationHold {
+  readonly operationId: string;
+  /** How many operations of this type started while the hold was in place. */
+  readonly held: number;
+  /** Lets the held operations finish (and later ones run as usual). Idempotent. */
+  release(): void;
+}
+
 /** How long each long-running operation takes before it reaches a terminal state. */
 export class Latencies {
   private readonly byOperation = new Map<string, LatencySpec>();
+  private readonly holds = new Map<string, { hold: OperationHold; gate: Promise<void>; count(): void }>();
 
   constructor(private defaultLatency: LatencySpec = { minMs: 0, maxMs: 50 }) {}
 
@@ -74,6 +90,35 @@ export class Latencies {
 
   setDefault(latency: LatencySpec): void {
     this.defaultLatency = latency;
+  }
+
+  /** Holds every operation of `operationId` that starts from now on until the returned hold is released
+   *  (see OperationHold). One hold per operationId at a time. */
+  hold(operationId: string): OperationHold {
+    if (this.holds.has(operationId)) throw new Error(`${operationId} is already held`);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let held = 0;
+    const hold: OperationHold = {
+      operationId,
+      get held() {
+        return held;
+      },
+      release: () => {
+        if (this.holds.get(operationId)?.hold === hold) this.holds.delete(operationId);
+        release();
+      },
+    };
+    this.holds.set(operationId, { hold, gate, count: () => held++ });
+    return hold;
+  }
+
+  /** For the operation engine: the promise a starting operation of `operationId` waits for, if it is held. */
+  gate(operationId: string): Promise<void> | undefined {
+    const entry = this.holds.get(operationId);
+    if (!entry) return undefined;
+    entry.count();
+    return entry.gate;
   }
 
   /** Milliseconds for one run of `operationId` (a random draw when a range is set). */

@@ -76,11 +76,19 @@ export class OperationEngine {
       op.endTime = new Date().toISOString();
       resolve();
     };
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      finish();
-    }, this.latencies.draw(options.operationId));
-    this.timers.add(timer);
+    const latency = this.latencies.draw(options.operationId);
+    const startedAt = Date.now();
+    const schedule = (ms: number) => {
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        finish();
+      }, ms);
+      this.timers.add(timer);
+    };
+    // A test's hold (Latencies.hold) keeps the operation running until released; its latency still counts from the start.
+    const gate = this.latencies.gate(options.operationId);
+    if (gate) void gate.then(() => !this.closed && schedule(Math.max(0, startedAt + latency - Date.now())));
+    else schedule(latency);
     return op;
   }
 
