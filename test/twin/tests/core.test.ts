@@ -6,6 +6,7 @@ import { ResourceManagementClient } from '@azure/arm-resources';
 import { SubscriptionClient } from '@azure/arm-resources-subscriptions';
 import { startTwin, type Twin } from '../index.js';
 import { fastPoll, rawRequest, sdkOptions, staticCredential } from '../sdk.js';
+import { waitFor } from '../../helpers/wait.js';
 
 describe('twin core', () => {
   let twin: Twin;
@@ -96,17 +97,31 @@ describe('twin core', () => {
 
   it('returns 202 + Location + Retry-After on resource-group delete', async () => {
     await resources.resourceGroups.createOrUpdate('rg-raw', { location: 'eastus' });
-    twin.latencies.set('ResourceGroups_Delete', 200);
-    const res = await rawRequest(twin, 'DELETE', `/subscriptions/${twin.subscriptionId}/resourcegroups/rg-raw?api-version=2025-04-01`);
-    assert.equal(res.status, 202);
-    assert.equal(res.text, '');
-    assert.equal(res.headers['retry-after'], '0');
-    const location = String(res.headers.location);
-    assert.ok(location.startsWith(`${twin.url}/subscriptions/${twin.subscriptionId}/operationresults/`), location);
-    const poll = await rawRequest(twin, 'GET', location);
-    assert.equal(poll.status, 202);
-    const got = await rawRequest(twin, 'GET', `/subscriptions/${twin.subscriptionId}/resourcegroups/rg-raw?api-version=2025-04-01`);
-    assert.equal((got.json() as { properties: { provisioningState: string } }).properties.provisioningState, 'Deleting');
-    twin.latencies.set('ResourceGroups_Delete', 0);
+    // Held, so the delete is still running whatever the machine's load when we poll and read the group.
+    const hold = twin.latencies.hold('ResourceGroups_Delete');
+    try {
+      const res = await rawRequest(twin, 'DELETE', `/subscriptions/${twin.subscriptionId}/resourcegroups/rg-raw?api-version=2025-04-01`);
+      assert.equal(res.status, 202);
+      assert.equal(res.text, '');
+      assert.equal(res.headers['retry-after'], '0');
+      assert.equal(hold.held, 1);
+      const location = String(res.headers.location);
+      assert.ok(location.startsWith(`${twin.url}/subscriptions/${twin.subscriptionId}/operationresults/`), location);
+      const poll = await rawRequest(twin, 'GET', location);
+      assert.equal(poll.status, 202);
+      assert.equal(poll.headers['retry-after'], '0');
+      const got = await rawRequest(twin, 'GET', `/subscriptions/${twin.subscriptionId}/resourcegroups/rg-raw?api-version=2025-04-01`);
+      assert.equal((got.json() as { properties: { provisioningState: string } }).properties.provisioningState, 'Deleting');
+      hold.release();
+      const done = await waitFor('the delete poll to answer 200', async () => {
+        const r = await rawRequest(twin, 'GET', location);
+        return r.status === 200 ? r : r.status === 202 ? undefined : assert.fail(`poll answered ${r.status}: ${r.text}`);
+      });
+      assert.equal(done.text, '');
+      const gone = await rawRequest(twin, 'GET', `/subscriptions/${twin.subscriptionId}/resourcegroups/rg-raw?api-version=2025-04-01`);
+      assert.equal(gone.status, 404);
+    } finally {
+      hold.release();
+    }
   });
 });
