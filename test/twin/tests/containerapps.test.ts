@@ -10,6 +10,7 @@ import { OperationalInsightsManagementClient } from '@azure/arm-operationalinsig
 import { ResourceManagementClient } from '@azure/arm-resources';
 import { startTwin, type Twin } from '../index.js';
 import { fastPoll, rawRequest, sdkOptions, staticCredential } from '../sdk.js';
+import { waitFor } from '../../helpers/wait.js';
 import type { ContainerAppSnapshot } from '../providers/app-state.js';
 
 const FIXTURES = '/work/shared/azure-fixtures';
@@ -200,28 +201,38 @@ describe('twin: Container Apps', () => {
   it('PATCH answers 202 + Azure-AsyncOperation + Location, makes a new revision and keeps the FQDN', async () => {
     const before = await ca.containerApps.get('rg-ca', 'app-ca');
     const appPath = `/subscriptions/${twin.subscriptionId}/resourceGroups/rg-ca/providers/Microsoft.App/containerApps/app-ca?api-version=2025-07-01`;
-    twin.latencies.set('ContainerApps_Update', 300);
-    const raw = await rawRequest(twin, 'PATCH', appPath, {
-      body: {
-        properties: {
-          configuration: { secrets: null },
-          template: { ...before.template, containers: [{ ...before.template!.containers![0]!, image: 'acrca.azurecr.io/aoai-lb:v2' }] },
+    // Held, so the PATCH is still running when the second one arrives, whatever the machine's load.
+    const hold = twin.latencies.hold('ContainerApps_Update');
+    try {
+      const raw = await rawRequest(twin, 'PATCH', appPath, {
+        body: {
+          properties: {
+            configuration: { secrets: null },
+            template: { ...before.template, containers: [{ ...before.template!.containers![0]!, image: 'acrca.azurecr.io/aoai-lb:v2' }] },
+          },
         },
-      },
-    });
-    assert.equal(raw.status, 202);
-    assert.equal(raw.text, '');
-    assert.match(
-      String(raw.headers['azure-asyncoperation']),
-      /\/locations\/eastus2\/containerappOperationStatuses\/[0-9a-f-]{36}\?api-version=2025-07-01&azureAsyncOperation=true$/,
-    );
-    assert.match(String(raw.headers.location), /\/locations\/eastus2\/containerappOperationResults\/[0-9a-f-]{36}\?api-version=2025-07-01$/);
-    const busy = await rawRequest(twin, 'PATCH', appPath, { body: { properties: {} } });
-    assert.equal(busy.status, 409, 'a second change while one runs is refused');
-    assert.equal((busy.json() as { error: { code: string } }).error.code, 'ContainerAppOperationInProgress');
-    let status = '';
-    while (status !== 'Succeeded') status = ((await rawRequest(twin, 'GET', String(raw.headers['azure-asyncoperation']))).json() as { status: string }).status;
-    twin.latencies.set('ContainerApps_Update', 0);
+      });
+      assert.equal(raw.status, 202);
+      assert.equal(raw.text, '');
+      assert.match(
+        String(raw.headers['azure-asyncoperation']),
+        /\/locations\/eastus2\/containerappOperationStatuses\/[0-9a-f-]{36}\?api-version=2025-07-01&azureAsyncOperation=true$/,
+      );
+      assert.match(String(raw.headers.location), /\/locations\/eastus2\/containerappOperationResults\/[0-9a-f-]{36}\?api-version=2025-07-01$/);
+      assert.equal(hold.held, 1);
+      const busy = await rawRequest(twin, 'PATCH', appPath, { body: { properties: {} } });
+      assert.equal(busy.status, 409, 'a second change while one runs is refused');
+      assert.equal((busy.json() as { error: { code: string } }).error.code, 'ContainerAppOperationInProgress');
+      const status = async () => ((await rawRequest(twin, 'GET', String(raw.headers['azure-asyncoperation']))).json() as { status: string }).status;
+      assert.equal(await status(), 'InProgress');
+      hold.release();
+      await waitFor('the PATCH to succeed', async () => {
+        const now = await status();
+        return now === 'Succeeded' || (now !== 'InProgress' && assert.fail(`the PATCH ended ${now}`));
+      });
+    } finally {
+      hold.release();
+    }
     const updated = await ca.containerApps.beginUpdateAndWait(
       'rg-ca',
       'app-ca',

@@ -81,16 +81,40 @@ describe('twin: faults and latency', () => {
     await assert.rejects(pending, (e: Error) => e.name === 'AbortError');
   });
 
-  it('applies a per-operation latency: the account reports Creating until it elapses', async () => {
+  it('applies a per-operation latency: the operation runs at least that long', async () => {
     twin.latencies.set('Accounts_Create', 300);
-    const started = Date.now();
-    const poller = await cs.accounts.beginCreate('rg-f', 'acc-slow', account('acc-slow-sub'), fastPoll);
-    const during = await cs.accounts.get('rg-f', 'acc-slow');
-    assert.equal(during.properties?.provisioningState, 'Creating');
-    const done = await poller.pollUntilDone();
-    assert.equal(done.properties?.provisioningState, 'Succeeded');
-    assert.ok(Date.now() - started >= 290, 'took at least the configured latency');
-    twin.latencies.set('Accounts_Create', 0);
+    try {
+      const started = Date.now();
+      const poller = await cs.accounts.beginCreate('rg-f', 'acc-slow', account('acc-slow-sub'), fastPoll);
+      const done = await poller.pollUntilDone();
+      assert.equal(done.properties?.provisioningState, 'Succeeded');
+      assert.ok(Date.now() - started >= 290, 'took at least the configured latency');
+      // The twin's own clock: the status resource's startTime and endTime are the latency apart.
+      const statusUrl = twin.requests.filter((r) => r.operationId === 'OperationStatus_Get').at(-1)!.path;
+      const status = (await rawRequest(twin, 'GET', `${statusUrl}?api-version=2017-04-18`)).json() as { status: string; startTime: string; endTime: string };
+      assert.equal(status.status, 'Succeeded');
+      assert.ok(Date.parse(status.endTime) - Date.parse(status.startTime) >= 290, JSON.stringify(status));
+    } finally {
+      twin.latencies.set('Accounts_Create', 0);
+    }
+  });
+
+  it('a held operation reports Creating until the test releases it', async () => {
+    const hold = twin.latencies.hold('Accounts_Create');
+    try {
+      const poller = await cs.accounts.beginCreate('rg-f', 'acc-held', account('acc-held-sub'), fastPoll);
+      assert.equal(hold.held, 1);
+      const during = await cs.accounts.get('rg-f', 'acc-held');
+      assert.equal(during.properties?.provisioningState, 'Creating');
+      await poller.poll();
+      assert.equal(poller.isDone(), false, 'the SDK sees the operation still running');
+      assert.equal((await cs.accounts.get('rg-f', 'acc-held')).properties?.provisioningState, 'Creating');
+      hold.release();
+      const done = await poller.pollUntilDone();
+      assert.equal(done.properties?.provisioningState, 'Succeeded');
+    } finally {
+      hold.release();
+    }
   });
 
   it('closes promptly with a request still hanging', async () => {
