@@ -16,7 +16,7 @@ export interface DemoLoadStats {
   rps: number;
   sent: number;
   inFlight: number;
-  /** Ticks skipped because too many requests were still open. */
+  /** Requests not sent: too many were still open, or the process stalled past a tick (no catch-up burst). */
   skipped: number;
 }
 
