@@ -9,7 +9,10 @@ import { waitFor } from '../helpers/wait.js';
 
 const identityHeader = 'identity-header-secret';
 const clientId = '11111111-2222-3333-4444-555555555555';
-const lifetimeSeconds = 6;
+/** Long enough that a stalled machine still refreshes in time (the balancer refreshes at half-life, so at least
+ *  (lifetime - 1) / 2 s after a token was issued: expires_on is whole seconds), short enough for the refresh test. */
+const lifetimeSeconds = 12;
+const minRefreshGapMs = ((lifetimeSeconds - 1) * 1000) / 2;
 
 interface Issued {
   token: string;
@@ -97,9 +100,22 @@ describe('backend tokens from the managed identity, as in Container Apps', () =>
     assert.equal(issued.length, 1);
   });
 
+  /** A token is only ever replaced once the one before it is past half its life: never one per request. */
+  const assertNoEarlyRefresh = () => {
+    for (let i = 1; i < issued.length; i++) {
+      const gap = issued[i]!.issuedAt - issued[i - 1]!.issuedAt;
+      assert.ok(gap >= minRefreshGapMs, `token ${i + 1} was fetched ${gap} ms after token ${i}, before half its life (${minRefreshGapMs} ms)`);
+    }
+  };
+
   it('reuses the cached token for later requests', async () => {
-    for (let i = 0; i < 5; i++) await chat();
-    assert.equal(issued.length, 1);
+    for (let i = 0; i < 10; i++) await chat();
+    const finished = Date.now();
+    assertNoEarlyRefresh();
+    // All the requests before the first token's half-life (the usual case) used it alone; on a machine stalled past
+    // that, at most one new token per half-life (the gaps above), never one per request.
+    if (finished < issued[0]!.issuedAt + minRefreshGapMs) assert.equal(issued.length, 1, 'every request used the first token');
+    else assert.ok(issued.length <= 1 + Math.floor((finished - issued[0]!.issuedAt) / minRefreshGapMs), `${issued.length} tokens`);
   });
 
   it('refreshes the token before it expires, so no request ever carries an expired one', async () => {
@@ -109,9 +125,10 @@ describe('backend tokens from the managed identity, as in Container Apps', () =>
         await chat();
         return issued.length >= 2;
       },
-      20_000,
+      60_000,
     );
     assert.ok(issued[1]!.issuedAt < issued[0]!.expiresAt, 'the refresh came before the first token expired');
+    assertNoEarlyRefresh();
     await chat();
     assert.deepEqual(rejectedTokens, []);
     assert.ok(!serve.stdout().includes('mi-token-'), 'tokens are never logged');
