@@ -233,11 +233,13 @@ describe('Entra token verifier', () => {
     });
 
     it('answers keys-unavailable at once when the JWKS answers 503, and recovers when it is back', async () => {
-      const verifier = new EntraVerifier(settingsFor(down), { fetchTimeoutMs: 500 });
+      // A fetch timeout far longer than any stall: an answer before it came from the 503, not from giving up.
+      const verifier = new EntraVerifier(settingsFor(down), { fetchTimeoutMs: 20_000 });
       const token = await down.issueToken();
       const started = performance.now();
       const message = await assertRefused(verifier, token, 'keys-unavailable');
-      assert.ok(performance.now() - started < 500, 'resolved within the fetch timeout');
+      const elapsed = performance.now() - started;
+      assert.ok(elapsed < 20_000, `resolved by the 503 after ${Math.round(elapsed)} ms, not by the fetch timeout`);
       assert.match(message, new RegExp(down.tenantId));
       down.setAvailable(true);
       assert.equal((await verifier.verify(token)).ok, true);
@@ -249,7 +251,8 @@ describe('Entra token verifier', () => {
       const started = performance.now();
       await assertRefused(verifier, await down.issueToken(), 'keys-unavailable');
       const elapsed = performance.now() - started;
-      assert.ok(elapsed >= 400 && elapsed < 2_000, `gave up after ${Math.round(elapsed)} ms`);
+      // At the timeout, not before it; the upper bound only says it did not hang (a loaded machine stalls).
+      assert.ok(elapsed >= 400 && elapsed < 15_000, `gave up after ${Math.round(elapsed)} ms`);
     });
 
     it('answers keys-unavailable when the authority refuses the connection', async () => {
