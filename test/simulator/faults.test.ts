@@ -82,7 +82,8 @@ test('close() resolves promptly with a hung request open', async () => {
   await waitFor(() => other.stats().deployments[0]!.faultsServed === 1);
   const started = Date.now();
   await other.close();
-  assert.ok(Date.now() - started < 2_000);
+  // Without closing the open connection, close() would wait for the hung request for good.
+  assert.ok(Date.now() - started < 10_000, `closed after ${Date.now() - started} ms`);
   await assert.rejects(hung);
 });
 
