@@ -42,6 +42,12 @@ describe('aoai-lb capacity against the Azure twin', { timeout: 5 * 60_000 }, () 
     return found;
   }
 
+  /** The deployments as ARM shows them, for assertion messages. */
+  const show = (found: Map<string, { capacity: number; state: string }>): string => [...found].map(([id, d]) => `${id}: ${d.capacity}K ${d.state}`).join(', ');
+  /** Requests since `from`, for assertion messages: "METHOD path → status". */
+  const showRequests = (records: Array<{ method: string; path: string; status: number; account?: string }>): string =>
+    records.map((r) => `${r.account ? `${r.account} ` : ''}${r.method} ${r.path} → ${r.status}`).join('\n') || '(none)';
+
   /** Each account's simulator: deployment → TPM it enforces now. */
   async function simulatorTpm(): Promise<Map<string, number>> {
     const tpm = new Map<string, number>();
@@ -102,7 +108,15 @@ describe('aoai-lb capacity against the Azure twin', { timeout: 5 * 60_000 }, () 
     try {
       for (const account of up.accounts) {
         const client = await accountClient(account.endpoint, dispatcher);
-        await assert.rejects(client.chat.completions.create(bigRequest), (error: unknown) => error instanceof APIError && error.status === 429, account.name);
+        await assert.rejects(
+          client.chat.completions.create(bigRequest),
+          (error: unknown) => {
+            assert.ok(error instanceof APIError, `${account.name}: ${String(error)}`);
+            assert.equal(error.status, 429, `${account.name} answered ${error.status}: ${error.message}`);
+            return true;
+          },
+          `${account.name} took a 40K-token request at 30K TPM`,
+        );
       }
     } finally {
       await dispatcher.close();
@@ -125,7 +139,11 @@ describe('aoai-lb capacity against the Azure twin', { timeout: 5 * 60_000 }, () 
       assert.match(run.stderr, /^\s+eastus\s+270K\s+270K$/m);
       assert.match(run.stderr, /aoai-lb capacity 40 --env demo/);
       assert.deepEqual(writesSince(from), []);
-      assert.ok([...(await deployments()).values()].every((d) => d.capacity === 30));
+      const arm = await deployments();
+      assert.ok(
+        [...arm.values()].every((d) => d.capacity === 30),
+        `every deployment stays at 30K: ${show(arm)}`,
+      );
     } finally {
       world.twin.catalog.setLimit('swedencentral', 'OpenAI.Standard.gpt-5.4-mini', 300);
     }
@@ -147,9 +165,15 @@ describe('aoai-lb capacity against the Azure twin', { timeout: 5 * 60_000 }, () 
     assert.ok(notChanged.length >= 1, failed.stderr);
     assert.equal(changed.length + notChanged.length, 6, failed.stderr);
     const arm = await deployments();
-    for (const id of changed) assert.deepEqual(arm.get(id), { capacity: 50, state: 'Succeeded' }, id);
-    for (const id of notChanged) assert.ok(arm.get(id)!.capacity === 30 || arm.get(id)!.state === 'Failed', `${id}: ${JSON.stringify(arm.get(id))}`);
-    assert.equal(patchesSince(from).length, changed.length + 1, 'one PATCH per changed deployment plus the failed one');
+    for (const id of changed) assert.deepEqual(arm.get(id), { capacity: 50, state: 'Succeeded' }, `${id} is listed as changed; ARM: ${show(arm)}`);
+    for (const id of notChanged) {
+      assert.ok(arm.get(id)!.capacity === 30 || arm.get(id)!.state === 'Failed', `${id} is listed as not changed; ARM: ${show(arm)}\n${failed.stderr}`);
+    }
+    assert.equal(
+      patchesSince(from).length,
+      changed.length + 1,
+      `one PATCH per changed deployment plus the failed one; changed: ${changed.join(', ')}; PATCHes:\n${showRequests(patchesSince(from))}`,
+    );
     assert.match(failed.stderr, /run `aoai-lb capacity 50 --env demo` again/);
     const values = await runCli(['env', 'get-values', '--cwd', world.projectDir], world.env);
     assert.match(values.stdout, /^OPENAI_CAPACITY=30$/m, 'not saved while deployments differ');
@@ -170,14 +194,18 @@ describe('aoai-lb capacity against the Azure twin', { timeout: 5 * 60_000 }, () 
         .slice(1)
         .join('/'),
     );
-    assert.deepEqual(patched.sort(), [...notChanged].sort(), 'the re-run changes exactly the deployments that were not changed');
-    assert.ok([...(await deployments()).values()].every((d) => d.capacity === 50 && d.state === 'Succeeded'));
+    assert.deepEqual(patched.sort(), [...notChanged].sort(), `the re-run changes exactly the deployments that were not changed:\n${rerun.stderr}`);
+    const final = await deployments();
+    assert.ok(
+      [...final.values()].every((d) => d.capacity === 50 && d.state === 'Succeeded'),
+      `every deployment at 50K, Succeeded: ${show(final)}`,
+    );
     assert.match((await runCli(['env', 'get-values', '--cwd', world.projectDir], world.env)).stdout, /^OPENAI_CAPACITY=50$/m);
   });
 
   it('at 50K TPM the same load passes through the balancer, and every simulator enforces 50K', async () => {
     const tpm = await simulatorTpm();
-    assert.equal(tpm.size, 6);
+    assert.equal(tpm.size, 6, `the simulators' deployments: ${JSON.stringify([...tpm])}`);
     for (const [id, value] of tpm) assert.equal(value, 50_000, id);
     const dispatcher = twinProxy(world);
     try {
@@ -189,13 +217,22 @@ describe('aoai-lb capacity against the Azure twin', { timeout: 5 * 60_000 }, () 
         maxRetries: 0,
         fetch: fetchVia(dispatcher),
       });
-      const from = world.twin.dataPlane!.frontDoor.requests.length;
+      const frontDoor = world.twin.dataPlane!.frontDoor;
+      const from = frontDoor.requests.length;
+      // On a failure: what each account answered the balancer, and what the balancer logged.
+      const story = async (): Promise<string> => {
+        const values = JSON.parse((await runCli(['env', 'get-values', '--json', '--cwd', world.projectDir], world.env)).stdout) as Record<string, string>;
+        const log = world.twin.apps!.output(values.CONTAINER_APP_NAME!).slice(-30);
+        return `the accounts answered:\n${showRequests(frontDoor.requests.slice(from))}\nthe balancer's last log lines:\n${log.join('\n')}`;
+      };
       for (let i = 0; i < up.accounts.length; i++) {
-        const completion = await client.chat.completions.create(bigRequest);
+        const completion = await client.chat.completions
+          .create(bigRequest)
+          .catch(async (error: Error) => assert.fail(`request ${i + 1} failed: ${error.message}\n${await story()}`));
         assert.ok(completion.choices[0]?.message.content, `request ${i + 1} answered`);
       }
-      const served = world.twin.dataPlane!.frontDoor.requests.slice(from).filter((r) => r.status === 200);
-      assert.equal(new Set(served.map((r) => r.account)).size, 3, 'each account took one 40K-token request');
+      const served = frontDoor.requests.slice(from).filter((r) => r.status === 200);
+      assert.equal(new Set(served.map((r) => r.account)).size, 3, `each account took one 40K-token request; ${await story()}`);
     } finally {
       await dispatcher.close();
     }
@@ -210,10 +247,11 @@ describe('aoai-lb capacity against the Azure twin', { timeout: 5 * 60_000 }, () 
     assert.match(again.stdout, /OPENAI_CAPACITY=50 is saved in environment demo/);
     const run = await world.up(['--json']);
     assert.equal(run.code, 0, run.stderr);
-    assert.equal((JSON.parse(run.stdout) as UpJson).changed, false);
+    assert.equal((JSON.parse(run.stdout) as UpJson).changed, false, run.stderr);
     assert.deepEqual(
       writesSince(from).filter((r) => !/listSecrets|getAuthtoken|listBuildSourceUploadUrl|listLogSasUrl/i.test(r.path)),
       [],
+      `up wrote to ARM:\n${run.stderr}`,
     );
   });
 
@@ -222,7 +260,7 @@ describe('aoai-lb capacity against the Azure twin', { timeout: 5 * 60_000 }, () 
     const run = await capacity(['40', '--deployment', 'embedding']);
     assert.equal(run.code, 0, run.stderr);
     const patched = patchesSince(from).map((r) => decodeURIComponent(r.path.match(/deployments\/([^/?]+)/)![1]!));
-    assert.deepEqual(patched, ['embedding', 'embedding', 'embedding']);
+    assert.deepEqual(patched, ['embedding', 'embedding', 'embedding'], `PATCHes:\n${showRequests(patchesSince(from))}\n${run.stderr}`);
     assert.match(run.stdout, /embedding\s+3 × 40K = 120K TPM/);
     assert.match(run.stdout, /OPENAI_CAPACITY stays 50/);
     assert.match(run.stderr, /A following `aoai-lb up` sets every deployment to OPENAI_CAPACITY/);
