@@ -203,17 +203,38 @@ describe('aoai-lb down against the Azure twin', { timeout: 5 * 60_000 }, () => {
       }),
     );
 
-    // A down without --purge, stopped while ARM deletes the group; the next down waits for that delete.
-    world.twin.latencies.set('ResourceGroups_Delete', 10_000);
-    const stopped = startCli(['down', '--cwd', world.projectDir, '--env', 'demo', '--force'], world.env);
-    await waitFor(
-      'demo-rg being deleted',
-      async () => (await resources.resourceGroups.get('demo-rg')).properties?.provisioningState === 'Deleting' || undefined,
-      30_000,
-    );
-    await stopped.stop('SIGKILL');
-    world.twin.latencies.set('ResourceGroups_Delete', 0);
-    const resumed = await down(['--env', 'demo', '--force']);
+    // A down without --purge, stopped while ARM deletes the group; the next down waits for that delete. The delete
+    // is held until the next down is waiting for it, so neither step races the delete's latency.
+    const hold = world.twin.latencies.hold('ResourceGroups_Delete');
+    let resumed: { code: number | null; stdout: string; stderr: string };
+    let resuming: ReturnType<typeof startCli> | undefined;
+    try {
+      const stopped = startCli(['down', '--cwd', world.projectDir, '--env', 'demo', '--force'], world.env);
+      try {
+        await waitFor(
+          'demo-rg being deleted',
+          async () => (hold.held >= 1 && (await resources.resourceGroups.get('demo-rg')).properties?.provisioningState === 'Deleting') || undefined,
+          30_000,
+        ).catch((error: Error) => assert.fail(`${error.message}\nstderr so far:\n${stopped.stderr()}`));
+      } finally {
+        await stopped.stop('SIGKILL');
+      }
+      const next = startCli(['down', '--cwd', world.projectDir, '--env', 'demo', '--force'], world.env);
+      resuming = next;
+      await waitFor(
+        'the next down to wait for the earlier delete',
+        () => {
+          if (next.child.exitCode !== null) assert.fail(`down exited (${next.child.exitCode}) before waiting: ${next.stderr()}`);
+          return /^… resource group demo-rg, being deleted by an earlier run/m.test(next.stderr());
+        },
+        60_000,
+      ).catch((error: Error) => assert.fail(`${error.message}\nstderr so far:\n${next.stderr()}`));
+      hold.release();
+      resumed = { code: await next.exited, stdout: next.stdout(), stderr: next.stderr() };
+    } finally {
+      hold.release();
+      await resuming?.stop('SIGKILL');
+    }
     assert.equal(resumed.code, 0, resumed.stderr);
     assert.match(resumed.stderr, /✓ resource group demo-rg, being deleted by an earlier run: gone/);
     assert.match(resumed.stdout, /^Resource group demo-rg is deleted \(an earlier run had started it\)\./);
