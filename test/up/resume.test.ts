@@ -1,7 +1,8 @@
 // A run of `up` killed (SIGKILL, no chance to clean up) during each kind of step, then run again, must
 // converge: every resource exactly once, the balancer healthy, and a further run changing nothing.
-// Each target step is killed right after its write reached ARM, while the operation is still running
-// (the twin gives the create operations some latency, so they are in flight when the process dies).
+// Each target step is killed right after its write reached ARM, while the operation is still running: the
+// twin holds the target operations (twin.latencies.hold) until the process is dead, so no load on the machine
+// lets one finish before the kill. Their latencies keep other steps in flight too.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ContainerAppsAPIClient } from '@azure/arm-appcontainers';
@@ -15,6 +16,7 @@ import { sdkOptions, staticCredential } from '../twin/sdk.js';
 import { startCli } from '../helpers/cli-process.js';
 import { waitFor } from '../helpers/wait.js';
 import { startUpWorld, type UpWorld } from '../helpers/up-world.js';
+import type { OperationHold } from '../twin/index.js';
 
 interface KillPoint {
   step: string;
@@ -23,8 +25,9 @@ interface KillPoint {
   /** The ARM write of the step. */
   operationId?: string;
   /**
-   * 'lro': the write is a long-running operation with latency; kill once ARM has accepted it.
+   * 'lro': the write is a long-running operation, held by the twin; kill once ARM has started it.
    * 'hang': the write answers at once, so it is made to hang; kill once the step has started.
+   * Both are in place from the start of every run until the point's turn has come.
    */
   mode?: 'lro' | 'hang';
   /** A progress line that must have appeared too (what the step recorded before it). */
@@ -85,17 +88,27 @@ describe('up resumes after being killed during any step', { timeout: 15 * 60_000
     let buildsWhenFirstNoted: number | undefined;
     let next = 0;
     while (next < killPoints.length) {
-      const from = world.twin.requests.length;
+      // Every write still to be caught in flight is held (lro) or hangs (hang) from the start of the run: steps
+      // run concurrently, so a later step may start before an earlier target is reached, and it must not finish
+      // before its turn comes, however the machine's load orders things.
+      const holds = new Map<string, OperationHold>();
+      const hung = new Set<string>();
+      for (const p of killPoints.slice(next)) {
+        if (p.mode === 'lro' && !holds.has(p.operationId!)) holds.set(p.operationId!, world.twin.latencies.hold(p.operationId!));
+        if (p.mode === 'hang' && !hung.has(p.operationId!)) {
+          hung.add(p.operationId!);
+          world.twin.faults.inject(p.operationId!, { kind: 'hang', times: 100 });
+        }
+      }
       const cli = startCli(['up', '--cwd', world.projectDir, ...args], world.env);
       let killedThisRun = false;
       try {
         while (next < killPoints.length && !killedThisRun) {
           const point = killPoints[next]!;
-          if (point.mode === 'hang') world.twin.faults.inject(point.operationId!, { kind: 'hang', times: 100 });
           const ready = (): boolean => {
             const stderr = cli.stderr();
             if (point.after && !point.after.test(stderr)) return false;
-            if (point.mode === 'lro') return inFlight(stderr, point.title) && world.twin.requests.slice(from).some((r) => r.operationId === point.operationId);
+            if (point.mode === 'lro') return inFlight(stderr, point.title) && holds.get(point.operationId!)!.held >= 1;
             return inFlight(stderr, point.title) || (point.mode === undefined && started(stderr, point.title));
           };
           // Either the step is at work (kill now), or it finishes at once because an earlier run did it.
@@ -115,15 +128,15 @@ describe('up resumes after being killed during any step', { timeout: 15 * 60_000
           if (seen === 'ready') {
             cli.child.kill('SIGKILL');
             await cli.exited;
-            world.twin.faults.clear();
             killed.push(point.step);
             killedThisRun = true;
             for (const p of killPoints) if (inFlight(cli.stderr(), p.title)) interrupted.add(p.step);
           }
-          if (point.mode === 'hang') world.twin.faults.clear();
         }
       } finally {
         await cli.stop('SIGKILL');
+        world.twin.faults.clear();
+        for (const hold of holds.values()) hold.release();
         if (buildsWhenFirstNoted === undefined && /build \w+ queued|following build/.test(cli.stderr())) buildsWhenFirstNoted = scheduledBuilds();
       }
     }
