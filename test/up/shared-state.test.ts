@@ -183,38 +183,39 @@ describe('up --shared-state', { timeout: 8 * 60_000 }, () => {
   });
 
   it('a run killed while the cluster, then the database, is being created resumes: one of each, then nothing to change', async () => {
-    world.twin.latencies.set('RedisEnterprise_Create', 1500);
-    world.twin.latencies.set('Databases_Create', 1500);
     const args = ['up', '--cwd', world.projectDir, '--env', 'resume', '--regions', 'westus3,eastus', '--shared-state'];
-    try {
-      for (const [title, operationId] of [
-        ['Azure Managed Redis \\(shared state\\)', 'RedisEnterprise_Create'],
-        ['Redis database', 'Databases_Create'],
-      ] as const) {
-        const from = world.twin.requests.length;
-        const run = startCli(args, world.env);
-        try {
-          // Killed once ARM accepted the create and the step is still waiting for it.
-          await waitFor(
-            `${operationId} in flight`,
-            () =>
+    for (const [title, operationId] of [
+      ['Azure Managed Redis \\(shared state\\)', 'RedisEnterprise_Create'],
+      ['Redis database', 'Databases_Create'],
+    ] as const) {
+      // Held until the run is dead, so the kill lands while ARM is still creating it, however slow the machine.
+      const hold = world.twin.latencies.hold(operationId);
+      const from = world.twin.requests.length;
+      const run = startCli(args, world.env);
+      try {
+        // Killed once ARM accepted the create and the step is waiting for it.
+        await waitFor(
+          `${operationId} in flight`,
+          () => {
+            if (run.child.exitCode !== null) assert.fail(`up exited (${run.child.exitCode}) before ${operationId}: ${run.stderr()}`);
+            return (
               new RegExp(`^… ${title}`, 'm').test(run.stderr()) &&
-              !new RegExp(`^[✓–✗] ${title}`, 'm').test(run.stderr()) &&
-              world.twin.requests.slice(from).some((r) => r.operationId === operationId && r.status === 201),
-            180_000,
-          );
-        } finally {
-          await run.stop('SIGKILL');
-        }
+              hold.held >= 1 &&
+              world.twin.requests.slice(from).some((r) => r.operationId === operationId && r.status === 201)
+            );
+          },
+          180_000,
+        ).catch((error: Error) => assert.fail(`${error.message}\nstderr so far:\n${run.stderr()}`));
+        assert.doesNotMatch(run.stderr(), new RegExp(`^[✓–✗] ${title}`, 'm'), 'the step is still waiting for ARM');
+      } finally {
+        await run.stop('SIGKILL');
+        hold.release();
       }
-      const final = await world.up(['--env', 'resume', '--json']);
-      assert.equal(final.code, 0, final.stderr);
-      const again = await world.up(['--env', 'resume', '--json']);
-      assert.equal((JSON.parse(again.stdout) as { changed: boolean }).changed, false, again.stderr);
-    } finally {
-      world.twin.latencies.set('RedisEnterprise_Create', 0);
-      world.twin.latencies.set('Databases_Create', 0);
     }
+    const final = await world.up(['--env', 'resume', '--json']);
+    assert.equal(final.code, 0, final.stderr);
+    const again = await world.up(['--env', 'resume', '--json']);
+    assert.equal((JSON.parse(again.stdout) as { changed: boolean }).changed, false, again.stderr);
     const group = (await values('resume')).AZURE_RESOURCE_GROUP!.toLowerCase();
     const clusters = [...world.twin.redis.clusters.values()].filter((c) => c.resourceGroup.toLowerCase() === group);
     assert.equal(clusters.length, 1);
