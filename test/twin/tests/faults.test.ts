@@ -124,7 +124,8 @@ describe('twin: faults and latency', () => {
     while (!other.requests.length) await new Promise((r) => setImmediate(r));
     const t0 = Date.now();
     await other.close();
-    assert.ok(Date.now() - t0 < 1000);
+    // Without ending the open connection, close() would wait for the hung request for good.
+    assert.ok(Date.now() - t0 < 10_000, `closed after ${Date.now() - t0} ms`);
     assert.ok((await hung) instanceof Error);
   });
 });
