@@ -23,7 +23,7 @@ interface UpJson {
   accounts: Array<{ name: string; region: string; endpoint: string }>;
 }
 
-describe('aoai-lb capacity against the Azure twin', { timeout: 5 * 60_000 }, () => {
+describe('aoai-lb capacity against the Azure twin', { timeout: 15 * 60_000 }, () => {
   let world: UpWorld;
   let up: UpJson;
   let cs: CognitiveServicesManagementClient;

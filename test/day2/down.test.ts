@@ -26,7 +26,7 @@ const outputs = [
   'BALANCER_IMAGE_DEPLOYED',
 ];
 
-describe('aoai-lb down against the Azure twin', { timeout: 5 * 60_000 }, () => {
+describe('aoai-lb down against the Azure twin', { timeout: 15 * 60_000 }, () => {
   let world: UpWorld;
   let resources: ResourceManagementClient;
   let cs: CognitiveServicesManagementClient;

@@ -18,7 +18,7 @@ const azureCliAppId = '04b07795-8ddb-461a-bbee-02f9e1bf7b46';
 const userObjectId = '7e57e57e-0000-4000-8000-000000000001';
 const fixture = (generation: string): string => fileURLToPath(new URL(`../fixtures/chat-app-${generation}/`, import.meta.url));
 
-describe("keyless: up --client-auth entra, wire-chat, the chat app's token", { timeout: 8 * 60_000 }, () => {
+describe("keyless: up --client-auth entra, wire-chat, the chat app's token", { timeout: 15 * 60_000 }, () => {
   let issuer: EntraIssuer;
   let world: UpWorld;
   const scratch: string[] = [];

@@ -17,7 +17,7 @@ import { fetchVia, startUpWorld, twinProxy, type UpWorld } from '../helpers/up-w
 
 const fixture = fileURLToPath(new URL('../fixtures/chat-app-2025/', import.meta.url));
 
-describe('the Learn article flow with aoai-lb', { timeout: 8 * 60_000 }, () => {
+describe('the Learn article flow with aoai-lb', { timeout: 15 * 60_000 }, () => {
   let world: UpWorld;
   let chatDir: string;
   before(async () => {

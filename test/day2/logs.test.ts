@@ -78,7 +78,7 @@ describe('logs: stream lines, filter, dedupe, reconcile (pure)', () => {
   });
 });
 
-describe('aoai-lb logs against the balancer the twin runs', { timeout: 4 * 60_000 }, () => {
+describe('aoai-lb logs against the balancer the twin runs', { timeout: 15 * 60_000 }, () => {
   let world: UpWorld;
   let url: string;
   let clientKey: string;

@@ -91,7 +91,7 @@ describe('status: rendering (pure)', () => {
   });
 });
 
-describe('aoai-lb status against the twin', { timeout: 4 * 60_000 }, () => {
+describe('aoai-lb status against the twin', { timeout: 15 * 60_000 }, () => {
   let world: UpWorld;
   let url: string;
   let clientKey: string;

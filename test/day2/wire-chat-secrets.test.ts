@@ -43,7 +43,7 @@ const onFile: Record<AzdKind, string> = {
   broken: 'echo "ERROR: failed to parse file $file: $(cat "$file")" >&2; exit 1',
 };
 
-describe("aoai-lb wire-chat keeps the client key off azd's command line", { timeout: 6 * 60_000 }, () => {
+describe("aoai-lb wire-chat keeps the client key off azd's command line", { timeout: 15 * 60_000 }, () => {
   let world: UpWorld;
   let root: string;
   let clientKey: string;

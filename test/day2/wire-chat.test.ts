@@ -35,7 +35,7 @@ const seededEnv = [
   '',
 ].join('\n');
 
-describe('aoai-lb wire-chat', { timeout: 6 * 60_000 }, () => {
+describe('aoai-lb wire-chat', { timeout: 15 * 60_000 }, () => {
   let world: UpWorld;
   let root: string;
   let url: string;

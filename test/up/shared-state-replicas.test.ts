@@ -18,7 +18,7 @@ interface ReplicaStatus {
   backends: Array<{ deployments: Array<{ deployment: string; cooldownRemainingMs: number }> }>;
 }
 
-describe('up --shared-state: two replicas share cooldowns through the store', { timeout: 8 * 60_000 }, () => {
+describe('up --shared-state: two replicas share cooldowns through the store', { timeout: 15 * 60_000 }, () => {
   let world: UpWorld;
   before(async () => {
     world = await startUpWorld();

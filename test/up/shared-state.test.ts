@@ -17,7 +17,7 @@ import { sdkOptions, staticCredential } from '../twin/sdk.js';
 
 const REGIONS = ['--regions', 'eastus,westus3'];
 
-describe('up --shared-state', { timeout: 8 * 60_000 }, () => {
+describe('up --shared-state', { timeout: 15 * 60_000 }, () => {
   let world: UpWorld;
   before(async () => {
     world = await startUpWorld();

@@ -25,7 +25,7 @@ const writes = (world: UpWorld, from: number) =>
     .slice(from)
     .filter((r) => r.method !== 'GET' && r.method !== 'HEAD' && !/listSecrets|getAuthtoken|listBuildSourceUploadUrl|listLogSasUrl/i.test(r.path));
 
-describe('aoai-lb up against the Azure twin', { timeout: 6 * 60_000 }, () => {
+describe('aoai-lb up against the Azure twin', { timeout: 15 * 60_000 }, () => {
   let world: UpWorld;
   let result: {
     containerAppUrl: string;

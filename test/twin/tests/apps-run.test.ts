@@ -43,7 +43,7 @@ const alive = (pid: number | undefined): boolean => {
   }
 };
 
-describe('twin: container apps run as local processes behind their FQDN, with the log stream', { timeout: 5 * 60_000 }, () => {
+describe('twin: container apps run as local processes behind their FQDN, with the log stream', { timeout: 15 * 60_000 }, () => {
   let twin: Twin;
   let closed = false;
   let blobAgent: HttpsAgent;

@@ -15,7 +15,7 @@ import { fastPoll, sdkOptions, staticCredential } from '../sdk.js';
 
 const BALANCER = new URL('../../../templates/balancer/', import.meta.url).pathname;
 
-describe('twin: ACR Tasks builds the balancer template', { timeout: 10 * 60_000 }, () => {
+describe('twin: ACR Tasks builds the balancer template', { timeout: 15 * 60_000 }, () => {
   let twin: Twin;
   let acr: ContainerRegistryManagementClient;
   let agent: Agent;
