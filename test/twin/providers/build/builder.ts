@@ -1,6 +1,6 @@
 // The twin's local "docker build" without a base image: each stage runs in its own temp directory that
 // stands for the image's `/`; WORKDIR maps inside it; RUN runs `sh -c` there with the stage's ENV/ARGs
-// (plus the host's PATH and HOME so node/npm work); COPY copies from the context or, with --from, from an
+// (plus the host's PATH, HOME and network trust so node/npm work); COPY copies from the context or, with --from, from an
 // earlier stage's directory. Output is Docker's classic builder's (`Step n/N : …`), as ACR Tasks logs it.
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -209,6 +209,18 @@ async function copy(ins: Instruction, s: StageState, built: StageState[], option
   }
 }
 
+const hostNetworkVariables = [
+  'NODE_EXTRA_CA_CERTS',
+  'SSL_CERT_FILE',
+  'SSL_CERT_DIR',
+  'HTTPS_PROXY',
+  'https_proxy',
+  'HTTP_PROXY',
+  'http_proxy',
+  'NO_PROXY',
+  'no_proxy',
+];
+
 function runStep(ins: Instruction, s: StageState, options: BuildOptions): Promise<void> {
   const exec = execForm(ins.raw);
   const argv = exec ?? [...s.shell, ins.raw];
@@ -217,6 +229,9 @@ function runStep(ins: Instruction, s: StageState, options: BuildOptions): Promis
   const env: Record<string, string> = { ...s.args, ...s.env };
   env.PATH = [process.env.PATH, s.env.PATH].filter(Boolean).join(':');
   env.HOME = process.env.HOME ?? '/root';
+  // The build machine's way out to the registry, as an ACR agent has its own: without the host's extra CA
+  // behind a TLS-inspecting proxy, npm on Node 24 spends over 2 minutes on retries before `npm ci` ends.
+  for (const name of hostNetworkVariables) if (process.env[name] !== undefined && env[name] === undefined) env[name] = process.env[name]!;
   const cwd = inside(s.root, s.workdir);
   return new Promise((resolve, reject) => {
     if (options.signal?.aborted) return reject(new StepFailed('the build was canceled'));
