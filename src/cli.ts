@@ -6,11 +6,17 @@ import { commands } from './commands/index.js';
 import { ExitCode, UserError } from './core/errors.js';
 import { version } from './core/version.js';
 
+const verboseFlag = '--verbose';
+const verboseHelp = 'show the cause chain of errors';
+
 export function buildProgram(): Command {
   const program = new Command('aoai-lb')
     .description('Load-balance Azure OpenAI across several resources with a quota-aware proxy in Azure Container Apps.')
     .version(version, '-v, --version')
-    .option('--verbose', 'show the cause chain of errors')
+    .option(verboseFlag, verboseHelp)
+    // The program's own options only before the command: otherwise a value such as `--api-key -vQx9`
+    // is read as -v and prints the version instead of running the command.
+    .enablePositionalOptions()
     .showSuggestionAfterError()
     .exitOverride();
   for (const spec of commands) register(program, program, spec);
@@ -18,7 +24,8 @@ export function buildProgram(): Command {
 }
 
 function register(program: Command, parent: Command, spec: CommandSpec): void {
-  const command = parent.command(spec.name).description(spec.summary).exitOverride();
+  // A group's options (env's --cwd) still count anywhere after it, as before.
+  const command = parent.command(spec.name).description(spec.summary).option(verboseFlag, verboseHelp).enablePositionalOptions(false).exitOverride();
   spec.configure(command);
   for (const sub of spec.subcommands ?? []) register(program, command, sub);
   const run = spec.run;
@@ -37,8 +44,13 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
     return Number(process.exitCode ?? ExitCode.ok);
   } catch (error) {
-    return report(error, program.opts().verbose === true);
+    return report(error, verboseAsked(program));
   }
+}
+
+/** --verbose, given before the command or after it (each command has its own). */
+function verboseAsked(command: Command): boolean {
+  return command.opts().verbose === true || command.commands.some(verboseAsked);
 }
 
 function report(error: unknown, verbose: boolean): number {

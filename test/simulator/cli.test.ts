@@ -47,6 +47,20 @@ test('simulate: prints its URL and deployments, serves, and stops on SIGINT with
   }
 });
 
+test('an option value that looks like the program -v option (a random key may start with it) is the value, not --version', async () => {
+  const key = '-vQx9Hn2';
+  const proc = run(['simulate', '--port', '0', '--api-key', key, '--latency', 'none', '--verbose']);
+  try {
+    const [, url] = await waitForOutput(proc, /listening on (http:\/\/127\.0\.0\.1:\d+)\n[\s\S]*control:/);
+    const client = new AzureOpenAI({ endpoint: url!, apiKey: key, apiVersion: API_VERSION, maxRetries: 0 });
+    assert.equal((await client.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'hi' }] })).object, 'chat.completion');
+    proc.child.kill('SIGTERM');
+    assert.equal(await proc.exit, 0);
+  } finally {
+    proc.child.kill('SIGKILL');
+  }
+});
+
 test('simulate without --api-key warns that auth is off; SIGTERM also stops it', async () => {
   const proc = run(['simulate', '--tpm', '2', '--latency', '0,0']);
   try {
